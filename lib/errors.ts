@@ -1,0 +1,67 @@
+/** The one HTTP error type: thrown anywhere, turned into `{"error": {code, message}}` in one place. */
+export class AppError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 410 | 413 | 415 | 429 | 503,
+    readonly code: string,
+    message: string,
+    readonly extra: { headers?: Record<string, string>; fields?: FieldProblem[] } = {},
+  ) {
+    super(message);
+    this.name = "AppError";
+  }
+}
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export const unauthorized = () =>
+  new AppError(
+    401,
+    "unauthorized",
+    "Sign in to continue: the session is missing, invalid or expired.",
+  );
+
+export const notFound = (what: string) => new AppError(404, "not_found", `${what} was not found.`);
+
+export const databaseUnavailable = () =>
+  new AppError(503, "unavailable", "The database is unavailable; try again shortly.", {
+    headers: { "Retry-After": "5" },
+  });
+
+// postgres.js connection failures and PostgreSQL's own codes for a server that is going
+// away or refusing connections: these mean "try again later", not a bug.
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "57P01", // admin_shutdown (pg_terminate_backend)
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now
+  "53300", // too_many_connections
+]);
+
+/** True when an error means PostgreSQL cannot be reached right now. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === "string" && (CONNECTION_CODES.has(code) || code.startsWith("08"))) {
+    return true;
+  }
+  // Deno's node:net reports refused connections as errors whose name carries the cause.
+  const name = (err as { name?: unknown }).name;
+  return name === "ConnectionRefused" || name === "ConnectionReset" || name === "TimedOut";
+}
+
+/** True for PostgreSQL's unique_violation. */
+export function isUniqueViolation(err: unknown): boolean {
+  return typeof err === "object" && err !== null && (err as { code?: unknown }).code === "23505";
+}

@@ -1,0 +1,44 @@
+import type { Sql } from "./db.ts";
+
+export interface Limit {
+  key: string;
+  max: number;
+  windowSeconds: number;
+}
+
+/**
+ * Counts one hit against each limit in one round trip (fixed windows kept in PostgreSQL, so
+ * every instance shares them). Returns the seconds to wait when any limit is exceeded, else 0.
+ */
+export async function hit(sql: Sql, limits: Limit[]): Promise<number> {
+  if (limits.length === 0) return 0;
+  const keys = limits.map((l) => l.key);
+  const windows = limits.map((l) => l.windowSeconds);
+  const rows = await sql<{ key: string; hits: number; retry_after: number }[]>`
+    insert into rate_limits as r (key, window_start, window_seconds, hits)
+    select key, now(), seconds, 1 from unnest(${keys}::text[], ${windows}::int[]) as t(key, seconds)
+    on conflict (key) do update set
+      hits = case when r.window_start <= now() - make_interval(secs => excluded.window_seconds)
+        then 1 else r.hits + 1 end,
+      window_start = case when r.window_start <= now() - make_interval(secs => excluded.window_seconds)
+        then now() else r.window_start end,
+      window_seconds = excluded.window_seconds
+    returning r.key, r.hits,
+      ceil(extract(epoch from r.window_start + make_interval(secs => r.window_seconds) - now()))::int
+        as retry_after`;
+  // Expired windows are pruned now and then, off the request's path.
+  if (Math.random() < 0.01) {
+    sql`delete from rate_limits where window_start < now() - interval '1 day'`.catch(() => {});
+  }
+  let wait = 0;
+  for (const row of rows) {
+    const limit = limits.find((l) => l.key === row.key)!;
+    if (row.hits > limit.max) wait = Math.max(wait, Math.max(1, row.retry_after));
+  }
+  return wait;
+}
+
+/** Forgets a counter (a successful login clears its email's failures). */
+export async function resetLimit(sql: Sql, key: string): Promise<void> {
+  await sql`delete from rate_limits where key = ${key}`;
+}

@@ -1,0 +1,45 @@
+import type { Sql } from "./db.ts";
+import { AppError, isUniqueViolation } from "./errors.ts";
+import { hashPassword, verifyDecoy, verifyPassword } from "./passwords.ts";
+
+export interface User {
+  id: string;
+  email: string;
+  display_name: string;
+}
+
+/** Creates an account; 409 when the email (in any case) is taken. */
+export async function registerUser(
+  sql: Sql,
+  input: { email: string; password: string; display_name: string },
+): Promise<User> {
+  const passwordHash = await hashPassword(input.password);
+  try {
+    const [user] = await sql<User[]>`
+      insert into users (email, display_name, password_hash)
+      values (${input.email}, ${input.display_name}, ${passwordHash})
+      returning id, email, display_name`;
+    return user;
+  } catch (err) {
+    if (isUniqueViolation(err)) {
+      throw new AppError(409, "email_taken", "An account with this email already exists.");
+    }
+    throw err;
+  }
+}
+
+/** The user whose email and password match, or null; takes as long either way. */
+export async function authenticate(
+  sql: Sql,
+  email: string,
+  password: string,
+): Promise<User | null> {
+  const [row] = await sql<(User & { password_hash: string })[]>`
+    select id, email, display_name, password_hash from users where lower(email) = lower(${email})`;
+  if (!row) {
+    await verifyDecoy(password);
+    return null;
+  }
+  if (!(await verifyPassword(password, row.password_hash))) return null;
+  return { id: row.id, email: row.email, display_name: row.display_name };
+}

@@ -1,0 +1,24 @@
+import { ConfigError, loadConfig } from "./lib/config.ts";
+import { createDb } from "./lib/db.ts";
+import { createLogger } from "./lib/log.ts";
+import { migrate } from "./lib/migrate.ts";
+import { createApp } from "./routes/app.ts";
+
+let config;
+try {
+  config = loadConfig(Deno.env.toObject());
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(err.message);
+  Deno.exit(1);
+}
+const log = createLogger(config.logLevel);
+const sql = createDb(config.databaseUrl);
+const applied = await migrate(sql);
+if (applied.length > 0) log.info("migrations applied", { versions: applied });
+const app = createApp({ config, sql, log });
+Deno.serve({
+  port: config.port,
+  onListen: ({ hostname, port }) =>
+    log.info("listening", { hostname, port, url: config.publicUrl }),
+}, app.fetch);

@@ -1,0 +1,87 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { AppError } from "../../lib/errors.ts";
+import { hit, resetLimit } from "../../lib/rate_limit.ts";
+import { authenticate, registerUser, type User } from "../../lib/users.ts";
+import type { IssuedToken } from "../../lib/sessions.ts";
+import type { AppEnv, Deps } from "../context.ts";
+import { emailSchema } from "../schemas.ts";
+import {
+  clearSessionCookie,
+  clientAddress,
+  jsonBody,
+  requireUser,
+  setSessionCookie,
+} from "../middleware.ts";
+
+const registerSchema = z.object({
+  email: emailSchema,
+  password: z.string().min(8).max(128),
+  display_name: z.string().trim().min(1).max(64),
+});
+
+const loginSchema = z.object({
+  email: emailSchema,
+  password: z.string().min(1).max(128),
+});
+
+function sessionBody(user: User, issued: IssuedToken) {
+  return {
+    user,
+    access_token: issued.token,
+    token_type: "bearer",
+    expires_in: issued.expiresIn,
+  };
+}
+
+/** /api/auth: register, login, logout, me. */
+export function authRoutes(deps: Deps) {
+  const { config, sql, sessions, loginLimits } = deps;
+  const app = new Hono<AppEnv>();
+
+  app.post("/register", jsonBody(registerSchema), async (c) => {
+    const user = await registerUser(sql, c.req.valid("json"));
+    const issued = await sessions.create(user.id);
+    setSessionCookie(c, config, issued.token);
+    return c.json(sessionBody(user, issued), 201);
+  });
+
+  app.post("/login", jsonBody(loginSchema), async (c) => {
+    const { email, password } = c.req.valid("json");
+    const emailKey = `login:email:${email.toLowerCase()}`;
+    const wait = await hit(sql, [
+      { key: emailKey, max: loginLimits.perEmail, windowSeconds: loginLimits.windowSeconds },
+      {
+        key: `login:addr:${clientAddress(c, config)}`,
+        max: loginLimits.perAddress,
+        windowSeconds: loginLimits.windowSeconds,
+      },
+    ]);
+    if (wait > 0) {
+      throw new AppError(
+        429,
+        "rate_limited",
+        `Too many sign-in attempts; try again in ${wait} s.`,
+        {
+          headers: { "Retry-After": String(wait) },
+        },
+      );
+    }
+    const user = await authenticate(sql, email, password);
+    if (!user) throw new AppError(401, "invalid_credentials", "Email or password is incorrect.");
+    await resetLimit(sql, emailKey);
+    const issued = await sessions.create(user.id);
+    setSessionCookie(c, config, issued.token);
+    return c.json(sessionBody(user, issued), 200);
+  });
+
+  app.post("/logout", requireUser(config, sessions), async (c) => {
+    await sessions.revoke(c.get("sessionIdHash"));
+    clearSessionCookie(c, config);
+    return c.body(null, 204);
+  });
+
+  app.get("/me", requireUser(config, sessions), (c) => c.json(c.get("user")));
+
+  return app;
+}

@@ -1,0 +1,121 @@
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import type { Config } from "../lib/config.ts";
+import type { Sql } from "../lib/db.ts";
+import { AppError, databaseUnavailable, isDatabaseUnavailable } from "../lib/errors.ts";
+import { errorFields, type Logger } from "../lib/log.ts";
+import { SessionStore } from "../lib/sessions.ts";
+import { authRoutes } from "./api/auth.ts";
+import { contactRoutes } from "./api/contacts.ts";
+import type { AppEnv, Deps, LoginLimits } from "./context.ts";
+import { healthRoutes } from "./health.ts";
+import { originGuard, requireJsonBody, securityHeaders } from "./middleware.ts";
+
+/** JSON bodies the API accepts, at most. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+const DEFAULT_LOGIN_LIMITS: LoginLimits = { perEmail: 10, perAddress: 100, windowSeconds: 15 * 60 };
+
+export interface AppOptions {
+  config: Config;
+  sql: Sql;
+  log: Logger;
+  loginLimits?: LoginLimits;
+}
+
+const STATUS_CODES: Record<number, [string, string]> = {
+  400: ["bad_request", "The request is malformed."],
+  404: ["not_found", "Nothing is here."],
+  405: ["method_not_allowed", "This method is not allowed here."],
+  413: ["payload_too_large", `The request body is over ${MAX_BODY_BYTES} bytes.`],
+  415: ["unsupported_media_type", "Send the request body as application/json."],
+};
+
+function errorJson(c: Context, err: AppError) {
+  const body: Record<string, unknown> = { code: err.code, message: err.message };
+  if (err.extra.fields) body.fields = err.extra.fields;
+  return c.json({ error: body }, err.status, err.extra.headers);
+}
+
+/** Builds the HTTP application from its dependencies. */
+export function createApp(options: AppOptions): Hono<AppEnv> {
+  const { config, sql, log } = options;
+  const deps: Deps = {
+    config,
+    sql,
+    log,
+    sessions: new SessionStore(sql, config.sessionSecret),
+    loginLimits: options.loginLimits ?? DEFAULT_LOGIN_LIMITS,
+  };
+  const app = new Hono<AppEnv>();
+
+  app.onError((err, c) => {
+    if (err instanceof AppError) return errorJson(c, err);
+    if (err instanceof HTTPException && err.status < 500) {
+      const [code, message] = err.message === "Malformed JSON in request body"
+        ? ["invalid_json", "The request body is not valid JSON."]
+        : STATUS_CODES[err.status] ?? ["bad_request", "The request is malformed."];
+      return errorJson(c, new AppError(err.status as 400, code, message));
+    }
+    if (isDatabaseUnavailable(err)) {
+      log.warn("database unavailable", { path: c.req.path, ...errorFields(err) });
+      return errorJson(c, databaseUnavailable());
+    }
+    log.error("unhandled error", {
+      method: c.req.method,
+      path: c.req.path,
+      ...errorFields(err),
+      stack: err instanceof Error ? err.stack : undefined,
+    });
+    return c.json(
+      { error: { code: "internal", message: "Something went wrong on our side." } },
+      500,
+    );
+  });
+
+  app.use(securityHeaders(config));
+  app.use("/api/*", originGuard(config));
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new AppError(413, ...STATUS_CODES[413]);
+      },
+    }),
+  );
+  app.use("/api/*", requireJsonBody);
+
+  app.route("/", healthRoutes(deps));
+  app.route("/api/auth", authRoutes(deps));
+  app.route("/api/contacts", contactRoutes(deps));
+
+  app.notFound((c) => {
+    const allowed = methodsFor(app, c.req.path).filter((m) => m !== c.req.method);
+    if (allowed.length > 0) {
+      return errorJson(
+        c,
+        new AppError(405, "method_not_allowed", `Use ${allowed.join(", ")} here.`, {
+          headers: { Allow: allowed.join(", ") },
+        }),
+      );
+    }
+    return errorJson(c, new AppError(404, ...STATUS_CODES[404]));
+  });
+
+  return app;
+}
+
+/** Methods that some route serves at this path (for 405 answers). */
+function methodsFor(app: Hono<AppEnv>, path: string): string[] {
+  const methods = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === "ALL") continue;
+    const pattern = "^" + route.path.replace(/\/:[^/]+/g, "/[^/]+").replace(/\/\*$/, "(/.*)?") +
+      "/?$";
+    if (new RegExp(pattern).test(path)) methods.add(route.method);
+  }
+  return [...methods];
+}

@@ -1,0 +1,28 @@
+import type { Config } from "../lib/config.ts";
+import type { Sql } from "../lib/db.ts";
+import type { Logger } from "../lib/log.ts";
+import type { SessionStore } from "../lib/sessions.ts";
+import type { User } from "../lib/users.ts";
+
+/** Login throttling: attempts per email and per client address within a window. */
+export interface LoginLimits {
+  perEmail: number;
+  perAddress: number;
+  windowSeconds: number;
+}
+
+/** What route modules are built from. */
+export interface Deps {
+  config: Config;
+  sql: Sql;
+  log: Logger;
+  sessions: SessionStore;
+  loginLimits: LoginLimits;
+}
+
+export interface AppEnv {
+  Variables: {
+    user: User;
+    sessionIdHash: Uint8Array;
+  };
+}

@@ -1,0 +1,178 @@
+import { createMiddleware } from "hono/factory";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { getConnInfo } from "hono/deno";
+import type { Context } from "hono";
+import { zValidator } from "@hono/zod-validator";
+import type { z } from "zod";
+import type { Config } from "../lib/config.ts";
+import { AppError, unauthorized } from "../lib/errors.ts";
+import { type IssuedToken, SESSION_SECONDS, type SessionStore } from "../lib/sessions.ts";
+import type { AppEnv } from "./context.ts";
+
+export const SESSION_COOKIE = "urbania_session";
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** Security headers on every response. */
+export function securityHeaders(config: Config) {
+  const livekit = new URL(config.livekitUrl);
+  const ws = `${
+    livekit.protocol.startsWith("https") || livekit.protocol === "wss:" ? "wss" : "ws"
+  }://${livekit.host}`;
+  const http = ws.replace(/^ws/, "http");
+  const csp = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' blob:",
+    `connect-src 'self' ${ws} ${http}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "object-src 'none'",
+  ].join("; ");
+  return createMiddleware(async (c, next) => {
+    await next();
+    const h = c.res.headers;
+    h.set("Content-Security-Policy", csp);
+    h.set("X-Content-Type-Options", "nosniff");
+    h.set("Referrer-Policy", "same-origin");
+    h.set("X-Frame-Options", "DENY");
+    h.set("Cross-Origin-Opener-Policy", "same-origin");
+    h.set("Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self)");
+    if (config.secureCookies) h.set("Strict-Transport-Security", "max-age=31536000");
+    if (c.req.path.startsWith("/api/")) h.set("Cache-Control", "no-store");
+  });
+}
+
+/**
+ * Refuses state-changing requests from another origin. A request that relies on the session
+ * cookie (no Authorization header) must name our origin; one without cookie may omit it.
+ */
+export function originGuard(config: Config) {
+  return createMiddleware(async (c, next) => {
+    if (UNSAFE.has(c.req.method)) {
+      const origin = c.req.header("Origin");
+      const cookieAuth = !c.req.header("Authorization") &&
+        getCookie(c, SESSION_COOKIE) !== undefined;
+      if (origin !== undefined ? origin !== config.publicUrl : cookieAuth) {
+        throw new AppError(
+          403,
+          "forbidden_origin",
+          "This request must come from the app's own pages.",
+        );
+      }
+    }
+    await next();
+  });
+}
+
+/** 415 for a request body that is not JSON. */
+export const requireJsonBody = createMiddleware(async (c, next) => {
+  const hasBody = (c.req.header("Content-Length") ?? "0") !== "0" ||
+    c.req.header("Transfer-Encoding");
+  const type = c.req.header("Content-Type")?.split(";")[0].trim().toLowerCase() ?? "";
+  if (
+    UNSAFE.has(c.req.method) && hasBody && !(type === "application/json" || type.endsWith("+json"))
+  ) {
+    throw new AppError(415, "unsupported_media_type", "Send the request body as application/json.");
+  }
+  await next();
+});
+
+/** Validates a JSON body; a failure is a 400 naming each field. */
+export function jsonBody<T extends z.ZodType>(schema: T) {
+  return zValidator("json", schema, (result) => {
+    if (!result.success) {
+      // One problem per field: the first is the one to fix first.
+      const byField = new Map<string, string>();
+      for (const issue of result.error.issues) {
+        const field = issue.path.join(".") || "body";
+        if (!byField.has(field)) byField.set(field, issue.message);
+      }
+      const fields = [...byField].map(([field, message]) => ({ field, message }));
+      throw new AppError(
+        400,
+        "invalid_request",
+        fields.map((f) => `${f.field}: ${f.message}`).join("; "),
+        { fields },
+      );
+    }
+  });
+}
+
+/** Validates a path parameter. */
+export function param<T extends z.ZodType>(name: string, schema: T) {
+  return zValidator("param", schema, (result) => {
+    if (!result.success) {
+      throw new AppError(400, "invalid_request", `${name}: ${result.error.issues[0].message}`);
+    }
+  });
+}
+
+/** Sets the session cookie. */
+export function setSessionCookie(c: Context, config: Config, token: string) {
+  setCookie(c, SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: "Lax",
+    secure: config.secureCookies,
+    path: "/",
+    maxAge: SESSION_SECONDS,
+  });
+}
+
+export function clearSessionCookie(c: Context, config: Config) {
+  deleteCookie(c, SESSION_COOKIE, { path: "/", secure: config.secureCookies });
+}
+
+/** The session's token from `Authorization: Bearer` or the cookie, and which carried it. */
+function credentials(c: Context): { token: string; via: "bearer" | "cookie" } | null {
+  const header = c.req.header("Authorization");
+  if (header !== undefined) {
+    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header.trim());
+    return match ? { token: match[1], via: "bearer" } : null;
+  }
+  const cookie = getCookie(c, SESSION_COOKIE);
+  return cookie ? { token: cookie, via: "cookie" } : null;
+}
+
+/** Requires a valid session; sets `user` and renews the token while it is in use. */
+export function requireUser(config: Config, sessions: SessionStore) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const cred = credentials(c);
+    const result = cred ? await sessions.validate(cred.token) : null;
+    if (!cred || !result) {
+      if (cred?.via === "cookie") clearSessionCookie(c, config);
+      throw unauthorized();
+    }
+    c.set("user", result.session.user);
+    c.set("sessionIdHash", result.session.idHash);
+    await next();
+    if (result.renewed) deliverRenewed(c, config, cred.via, result.renewed);
+  });
+}
+
+function deliverRenewed(
+  c: Context,
+  config: Config,
+  via: "bearer" | "cookie",
+  renewed: IssuedToken,
+) {
+  // A logout in this request cleared the cookie: do not bring it back.
+  if (c.res.headers.get("Set-Cookie")?.startsWith(`${SESSION_COOKIE}=;`)) return;
+  if (via === "cookie") setSessionCookie(c, config, renewed.token);
+  else c.res.headers.set("X-Access-Token", renewed.token);
+}
+
+/** The client's address: the socket peer, or the last proxy hop when TRUST_PROXY is set. */
+export function clientAddress(c: Context, config: Config): string {
+  if (config.trustProxy) {
+    const hops = c.req.header("X-Forwarded-For")?.split(",").map((s) => s.trim()).filter(Boolean);
+    if (hops && hops.length > 0) return hops[hops.length - 1];
+  }
+  try {
+    return getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}

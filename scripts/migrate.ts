@@ -1,0 +1,21 @@
+import { ConfigError, loadDatabaseUrl } from "../lib/config.ts";
+import { createDb } from "../lib/db.ts";
+import { migrate } from "../lib/migrate.ts";
+
+let url: string;
+try {
+  url = loadDatabaseUrl(Deno.env.toObject());
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(err.message);
+  Deno.exit(1);
+}
+const sql = createDb(url, { max: 1 });
+try {
+  const applied = await migrate(sql);
+  console.log(
+    applied.length ? `applied migrations ${applied.join(", ")}` : "database is up to date",
+  );
+} finally {
+  await sql.end();
+}

@@ -1,0 +1,89 @@
+// PostgreSQL going away: the app answers 503 JSON while it is gone and recovers by itself.
+import assert from "node:assert/strict";
+import postgres from "postgres";
+import { ADMIN_URL, call, registerUser, startApp } from "./harness.ts";
+import { TcpProxy } from "./tcp_proxy.ts";
+
+Deno.test("outage - a stopped database gives 503 JSON, then recovery without a restart", async () => {
+  const proxy = new TcpProxy({
+    hostname: "127.0.0.1",
+    port: Number(new URL(ADMIN_URL).port || 5432),
+  });
+  proxy.start();
+  const app = await startApp({
+    databaseUrl: (db) => {
+      const url = new URL(db.url);
+      url.host = `127.0.0.1:${proxy.port}`;
+      return url.href;
+    },
+  });
+  try {
+    const u = await registerUser(app);
+    assert.equal((await call(app, "GET", "/api/auth/me", { token: u.token })).status, 200);
+
+    proxy.stop();
+    const down = [
+      await call(app, "GET", "/api/auth/me", { token: u.token }),
+      await call(app, "GET", "/api/contacts", { token: u.token }),
+      await call(app, "POST", "/api/auth/login", {
+        json: { email: u.email, password: u.password },
+      }),
+      await call(app, "POST", "/api/auth/register", {
+        json: { email: "late@example.test", password: "password1", display_name: "L" },
+      }),
+    ];
+    for (const res of down) {
+      assert.equal(res.status, 503, JSON.stringify(res.body));
+      assert.equal(res.body.error.code, "unavailable");
+      assert.equal(res.headers.get("Retry-After"), "5");
+    }
+    const ready = await call(app, "GET", "/readyz");
+    assert.equal(ready.status, 503);
+    assert.equal(ready.body.checks.database, "unavailable");
+    assert.equal((await call(app, "GET", "/healthz")).status, 200, "the process itself is alive");
+
+    proxy.start();
+    const me = await call(app, "GET", "/api/auth/me", { token: u.token });
+    assert.equal(me.status, 200, JSON.stringify(me.body));
+    assert.equal((await call(app, "GET", "/readyz")).status, 200);
+    const reg = await call(app, "POST", "/api/auth/register", {
+      json: { email: "late@example.test", password: "password1", display_name: "L" },
+    });
+    assert.equal(reg.status, 201, "nothing half-written by the failed attempt");
+    assert.ok(!app.logs.some((l) => l.includes('"level":"error"')), "no unhandled errors logged");
+  } finally {
+    proxy.stop();
+    await app.stop();
+  }
+});
+
+Deno.test("outage - terminated backends are replaced; no request ever gets a 500", async () => {
+  const app = await startApp();
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  try {
+    const u = await registerUser(app);
+    const statuses: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      // Warm several pooled connections, then kill them all.
+      await Promise.all(
+        Array.from({ length: 6 }, () => call(app, "GET", "/api/auth/me", { token: u.token })),
+      );
+      const killed = await admin`select pg_terminate_backend(pid) from pg_stat_activity
+        where datname = ${app.db.name} and pid <> pg_backend_pid()`;
+      assert.ok(killed.length > 0, "there were connections to terminate");
+      const replies = await Promise.all(
+        Array.from({ length: 6 }, () => call(app, "GET", "/api/auth/me", { token: u.token })),
+      );
+      for (const r of replies) {
+        statuses.push(r.status);
+        if (r.status !== 200) assert.equal(r.body.error.code, "unavailable");
+      }
+    }
+    assert.ok(statuses.every((s) => s === 200 || s === 503), `statuses: ${statuses}`);
+    const after = await call(app, "GET", "/api/auth/me", { token: u.token });
+    assert.equal(after.status, 200);
+  } finally {
+    await admin.end();
+    await app.stop();
+  }
+});

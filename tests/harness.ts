@@ -1,0 +1,194 @@
+// Test fixtures: a fresh PostgreSQL database per app, the app served on a real port, and a
+// small HTTP client. Every database made here is dropped by `stop()`.
+import postgres from "postgres";
+import { type Config, loadConfig } from "../lib/config.ts";
+import { createDb, type Sql } from "../lib/db.ts";
+import { createLogger } from "../lib/log.ts";
+import { migrate } from "../lib/migrate.ts";
+import { type AppOptions, createApp } from "../routes/app.ts";
+
+export const ADMIN_URL = Deno.env.get("TEST_DATABASE_ADMIN_URL") ??
+  "postgres://postgres@127.0.0.1:5432/postgres";
+
+/** The origin the test app believes it is served from. */
+export const ORIGIN = "http://localhost:8000";
+
+export const TEST_SESSION_SECRET = "test-session-secret-0123456789-abcdefghijklmnop";
+export const TEST_LIVEKIT_KEY = "testkey";
+export const TEST_LIVEKIT_SECRET = "test-livekit-secret-0123456789-abcdefghijklmnop";
+
+export function testEnv(databaseUrl: string): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    SESSION_SECRET: TEST_SESSION_SECRET,
+    PUBLIC_URL: ORIGIN,
+    LIVEKIT_URL: "ws://127.0.0.1:7880",
+    LIVEKIT_API_KEY: TEST_LIVEKIT_KEY,
+    LIVEKIT_API_SECRET: TEST_LIVEKIT_SECRET,
+    LOG_LEVEL: "debug",
+  };
+}
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** Creates an empty database with a unique name. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `urbania_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.href,
+    async drop() {
+      const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+      try {
+        await admin.unsafe(`drop database if exists ${name} with (force)`);
+      } finally {
+        await admin.end();
+      }
+    },
+  };
+}
+
+export interface TestApp {
+  base: string;
+  config: Config;
+  /** The app's own pool. */
+  sql: Sql;
+  db: TestDatabase;
+  /** Every log line the app wrote. */
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+/** A migrated database and the app serving it on 127.0.0.1 with a free port. */
+export async function startApp(
+  options: Partial<Omit<AppOptions, "config" | "sql" | "log">> & {
+    env?: Record<string, string>;
+    /** Connect the app through this URL instead of straight to the test database. */
+    databaseUrl?: (db: TestDatabase) => string;
+  } = {},
+): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const config = loadConfig({
+    ...testEnv(options.databaseUrl?.(db) ?? db.url),
+    ...options.env,
+  });
+  const setup = createDb(db.url, { max: 1 });
+  await migrate(setup);
+  await setup.end();
+  const sql = createDb(config.databaseUrl);
+  const logs: string[] = [];
+  const log = createLogger("debug", (_level, line) => logs.push(line));
+  const app = createApp({ ...options, config, sql, log });
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
+  return {
+    base: `http://127.0.0.1:${server.addr.port}`,
+    config,
+    sql,
+    db,
+    logs,
+    async stop() {
+      await server.shutdown();
+      await sql.end({ timeout: 1 });
+      await db.drop();
+    },
+  };
+}
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  // deno-lint-ignore no-explicit-any
+  body: any;
+}
+
+export interface CallOptions {
+  json?: unknown;
+  /** A raw body, sent as is. */
+  body?: string;
+  token?: string;
+  cookie?: string;
+  /** The Origin header; defaults to the app's own for unsafe methods. Null sends none. */
+  origin?: string | null;
+  headers?: Record<string, string>;
+}
+
+/** One HTTP request to the test app; the body is read and parsed as JSON when it is JSON. */
+export async function call(
+  app: { base: string },
+  method: string,
+  path: string,
+  options: CallOptions = {},
+): Promise<Reply> {
+  const headers = new Headers(options.headers);
+  if (options.json !== undefined) headers.set("Content-Type", "application/json");
+  if (options.token) headers.set("Authorization", `Bearer ${options.token}`);
+  if (options.cookie) headers.set("Cookie", options.cookie);
+  const origin = options.origin === undefined && method !== "GET" ? ORIGIN : options.origin;
+  if (origin) headers.set("Origin", origin);
+  const res = await fetch(app.base + path, {
+    method,
+    headers,
+    body: options.json !== undefined ? JSON.stringify(options.json) : options.body,
+  });
+  const text = await res.text();
+  const isJson = res.headers.get("Content-Type")?.includes("application/json");
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: isJson && text ? JSON.parse(text) : text,
+  };
+}
+
+let counter = 0;
+
+export interface TestUser {
+  id: string;
+  email: string;
+  display_name: string;
+  password: string;
+  token: string;
+  /** `name=value` of the session cookie. */
+  cookie: string;
+}
+
+/** Registers a fresh account and returns its credentials. */
+export async function registerUser(
+  app: { base: string },
+  fields: { email?: string; display_name?: string; password?: string } = {},
+): Promise<TestUser> {
+  const n = ++counter;
+  const input = {
+    email: fields.email ?? `user${n}-${crypto.randomUUID().slice(0, 8)}@example.test`,
+    display_name: fields.display_name ?? `User ${n}`,
+    password: fields.password ?? `correct horse ${n}`,
+  };
+  const res = await call(app, "POST", "/api/auth/register", { json: input });
+  if (res.status !== 201) {
+    throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  return {
+    ...res.body.user,
+    password: input.password,
+    token: res.body.access_token,
+    cookie: sessionCookie(res.headers),
+  };
+}
+
+/** The `name=value` pair of the session cookie a response set. */
+export function sessionCookie(headers: Headers): string {
+  const set = headers.getSetCookie().find((c) => c.startsWith("urbania_session="));
+  if (!set) throw new Error("no session cookie was set");
+  return set.split(";")[0];
+}
