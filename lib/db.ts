@@ -1,6 +1,7 @@
 import postgres from "postgres";
 
 export type Sql = postgres.Sql;
+export type Tx = postgres.TransactionSql;
 
 /** A PostgreSQL pool that fails fast while the server is away and reconnects by itself. */
 export function createDb(url: string, options: { max?: number } = {}): Sql {

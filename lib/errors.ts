@@ -65,3 +65,11 @@ export function isDatabaseUnavailable(err: unknown): boolean {
 export function isUniqueViolation(err: unknown): boolean {
   return typeof err === "object" && err !== null && (err as { code?: unknown }).code === "23505";
 }
+
+/** True for PostgreSQL's data exceptions (class 22), which bad input causes. */
+export function isDataException(err: unknown): boolean {
+  const code = typeof err === "object" && err !== null
+    ? (err as { code?: unknown }).code
+    : undefined;
+  return typeof code === "string" && code.startsWith("22");
+}

@@ -4,12 +4,19 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { Config } from "../lib/config.ts";
 import type { Sql } from "../lib/db.ts";
-import { AppError, databaseUnavailable, isDatabaseUnavailable } from "../lib/errors.ts";
+import {
+  AppError,
+  databaseUnavailable,
+  isDatabaseUnavailable,
+  isDataException,
+} from "../lib/errors.ts";
 import { errorFields, type Logger } from "../lib/log.ts";
+import { LiveKit } from "../lib/livekit.ts";
 import { SessionStore } from "../lib/sessions.ts";
 import { authRoutes } from "./api/auth.ts";
 import { contactRoutes } from "./api/contacts.ts";
-import type { AppEnv, Deps, LoginLimits } from "./context.ts";
+import { livekitRoutes } from "./api/livekit.ts";
+import type { AppEnv, Deps, GuestLimits, LoginLimits } from "./context.ts";
 import { healthRoutes } from "./health.ts";
 import { originGuard, requireJsonBody, securityHeaders } from "./middleware.ts";
 
@@ -17,12 +24,14 @@ import { originGuard, requireJsonBody, securityHeaders } from "./middleware.ts";
 export const MAX_BODY_BYTES = 16 * 1024;
 
 const DEFAULT_LOGIN_LIMITS: LoginLimits = { perEmail: 10, perAddress: 100, windowSeconds: 15 * 60 };
+const DEFAULT_GUEST_LIMITS: GuestLimits = { perAddress: 30, windowSeconds: 10 * 60 };
 
 export interface AppOptions {
   config: Config;
   sql: Sql;
   log: Logger;
   loginLimits?: LoginLimits;
+  guestLimits?: GuestLimits;
 }
 
 const STATUS_CODES: Record<number, [string, string]> = {
@@ -48,6 +57,8 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     log,
     sessions: new SessionStore(sql, config.sessionSecret),
     loginLimits: options.loginLimits ?? DEFAULT_LOGIN_LIMITS,
+    guestLimits: options.guestLimits ?? DEFAULT_GUEST_LIMITS,
+    livekit: new LiveKit(config),
   };
   const app = new Hono<AppEnv>();
 
@@ -58,6 +69,13 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
         ? ["invalid_json", "The request body is not valid JSON."]
         : STATUS_CODES[err.status] ?? ["bad_request", "The request is malformed."];
       return errorJson(c, new AppError(err.status as 400, code, message));
+    }
+    if (isDataException(err)) {
+      // Input PostgreSQL could not take (class 22: data exception): the client's to fix.
+      return errorJson(
+        c,
+        new AppError(400, "invalid_request", "The request holds a value that cannot be stored."),
+      );
     }
     if (isDatabaseUnavailable(err)) {
       log.warn("database unavailable", { path: c.req.path, ...errorFields(err) });
@@ -91,6 +109,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   app.route("/", healthRoutes(deps));
   app.route("/api/auth", authRoutes(deps));
   app.route("/api/contacts", contactRoutes(deps));
+  app.route("/api/livekit", livekitRoutes(deps));
 
   app.notFound((c) => {
     const allowed = methodsFor(app, c.req.path).filter((m) => m !== c.req.method);

@@ -1,5 +1,6 @@
 import type { Config } from "../lib/config.ts";
 import type { Sql } from "../lib/db.ts";
+import type { LiveKit } from "../lib/livekit.ts";
 import type { Logger } from "../lib/log.ts";
 import type { SessionStore } from "../lib/sessions.ts";
 import type { User } from "../lib/users.ts";
@@ -11,6 +12,12 @@ export interface LoginLimits {
   windowSeconds: number;
 }
 
+/** Guest joins per client address within a window. */
+export interface GuestLimits {
+  perAddress: number;
+  windowSeconds: number;
+}
+
 /** What route modules are built from. */
 export interface Deps {
   config: Config;
@@ -18,6 +25,8 @@ export interface Deps {
   log: Logger;
   sessions: SessionStore;
   loginLimits: LoginLimits;
+  guestLimits: GuestLimits;
+  livekit: LiveKit;
 }
 
 export interface AppEnv {

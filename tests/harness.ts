@@ -5,6 +5,7 @@ import { type Config, loadConfig } from "../lib/config.ts";
 import { createDb, type Sql } from "../lib/db.ts";
 import { createLogger } from "../lib/log.ts";
 import { migrate } from "../lib/migrate.ts";
+import { SessionStore } from "../lib/sessions.ts";
 import { type AppOptions, createApp } from "../routes/app.ts";
 
 export const ADMIN_URL = Deno.env.get("TEST_DATABASE_ADMIN_URL") ??
@@ -191,4 +192,36 @@ export function sessionCookie(headers: Headers): string {
   const set = headers.getSetCookie().find((c) => c.startsWith("urbania_session="));
   if (!set) throw new Error("no session cookie was set");
   return set.split(";")[0];
+}
+
+/**
+ * Many accounts at once, written straight to the database with sessions from the app's own
+ * store (argon2 hashing one by one would dominate tests that need a crowd). They cannot log in
+ * with a password; their tokens work like any other.
+ */
+export async function createUsersQuickly(app: TestApp, n: number): Promise<TestUser[]> {
+  const tag = crypto.randomUUID().slice(0, 8);
+  const rows = Array.from({ length: n }, (_, i) => ({
+    email: `crowd${i}-${tag}@example.test`,
+    display_name: `Crowd ${i}`,
+    password_hash: "unusable",
+  }));
+  const users = await app.sql<{ id: string; email: string; display_name: string }[]>`
+    insert into users ${app.sql(rows)} returning id, email, display_name`;
+  const store = new SessionStore(app.sql, app.config.sessionSecret);
+  return await Promise.all(users.map(async (u) => {
+    const { token } = await store.create(u.id);
+    return { ...u, password: "", token, cookie: `urbania_session=${token}` };
+  }));
+}
+
+/** Adds each of `others` to `owner`'s contacts through the API. */
+export async function addContacts(app: { base: string }, owner: TestUser, others: TestUser[]) {
+  for (const o of others) {
+    const res = await call(app, "POST", "/api/contacts", {
+      token: owner.token,
+      json: { email: o.email },
+    });
+    if (res.status !== 201) throw new Error(`add contact failed: ${res.status}`);
+  }
 }

@@ -5,7 +5,7 @@ import { hit, resetLimit } from "../../lib/rate_limit.ts";
 import { authenticate, registerUser, type User } from "../../lib/users.ts";
 import type { IssuedToken } from "../../lib/sessions.ts";
 import type { AppEnv, Deps } from "../context.ts";
-import { emailSchema } from "../schemas.ts";
+import { emailSchema, text } from "../schemas.ts";
 import {
   clearSessionCookie,
   clientAddress,
@@ -17,7 +17,7 @@ import {
 const registerSchema = z.object({
   email: emailSchema,
   password: z.string().min(8).max(128),
-  display_name: z.string().trim().min(1).max(64),
+  display_name: text(1, 64),
 });
 
 const loginSchema = z.object({

@@ -128,6 +128,7 @@ const badRegisterBodies: [string, unknown, string[]][] = [
   ["blank display name", { ...validRegister, display_name: "   " }, ["display_name"]],
   ["display name too long", { ...validRegister, display_name: "n".repeat(65) }, ["display_name"]],
   ["null display name", { ...validRegister, display_name: null }, ["display_name"]],
+  ["NUL in display name", { ...validRegister, display_name: "a\u0000b" }, ["display_name"]],
   ["an array", [validRegister], ["body"]],
   ["a string", "hello", ["body"]],
 ];

@@ -1,0 +1,234 @@
+import type { Sql, Tx } from "./db.ts";
+import { AppError, isUniqueViolation, notFound } from "./errors.ts";
+
+export type CallType = "audio" | "video";
+export type RoomStatus = "waiting" | "active" | "ended";
+
+export interface RoomParticipant {
+  id: string;
+  display_name: string;
+  role: "host" | "member";
+  in_call: boolean;
+}
+
+export interface Room {
+  id: string;
+  room_name: string;
+  call_type: CallType;
+  status: RoomStatus;
+  created_by: { id: string; display_name: string };
+  created_at: Date;
+  allow_guests: boolean;
+  participants: RoomParticipant[];
+}
+
+/** The most people a host may invite when creating a room. */
+export const MAX_INVITED = 50;
+
+// 32 symbols without look-alikes (no l, o, 0, 1): 5 bits each, and 256 divides evenly.
+const ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789";
+/** Room ids: three groups of four symbols, 60 bits from the system's CSPRNG. */
+export const ROOM_ID_PATTERN = /^[a-km-np-z2-9]{4}-[a-km-np-z2-9]{4}-[a-km-np-z2-9]{4}$/;
+
+/** A fresh unguessable room id such as `k7dq-3mxa-vp2e`. */
+export function generateRoomId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  const s = Array.from(bytes, (b) => ALPHABET[b % 32]).join("");
+  return `${s.slice(0, 4)}-${s.slice(4, 8)}-${s.slice(8, 12)}`;
+}
+
+const roomNotFound = () => notFound("This meeting");
+const roomEnded = () => new AppError(410, "room_ended", "This meeting has ended.");
+const notParticipant = () =>
+  new AppError(403, "not_participant", "Join this meeting before doing that.");
+
+/** Creates a room hosted by `creatorId` with its invited contacts; 400 names non-contacts. */
+export async function createRoom(
+  sql: Sql,
+  creatorId: string,
+  input: { room_name: string; call_type: CallType; participants: string[]; allow_guests: boolean },
+): Promise<string> {
+  // The host is always in the room; naming oneself is not an error.
+  const invited = [...new Set(input.participants)].filter((id) => id !== creatorId);
+  for (let attempt = 0;; attempt++) {
+    const id = generateRoomId();
+    try {
+      const [row] = await sql<{ created: number; contacts: string[] }[]>`
+        with valid as (
+          select contact_id as id from contacts
+          where owner_id = ${creatorId} and contact_id = any(${invited}::uuid[])
+        ), room as (
+          insert into rooms (id, room_name, call_type, created_by, allow_guests)
+          select ${id}, ${input.room_name}, ${input.call_type}, ${creatorId}, ${input.allow_guests}
+          where (select count(*) from valid) = ${invited.length}
+          returning id
+        ), members as (
+          insert into room_participants (room_id, user_id, role)
+          select room.id, ${creatorId}::uuid, 'host' from room
+          union all
+          select room.id, valid.id, 'member' from room cross join valid
+        )
+        select (select count(*) from room)::int as created,
+          array(select id::text from valid) as contacts`;
+      if (row.created === 1) return id;
+      const strangers = invited.filter((p) => !row.contacts.includes(p));
+      throw new AppError(
+        400,
+        "not_contacts",
+        `Only your contacts can be invited; these are not: ${strangers.join(", ")}.`,
+        { fields: strangers.map((s) => ({ field: "participants", message: s })) },
+      );
+    } catch (err) {
+      // A clash of 60-bit ids is next to impossible; try a fresh one rather than fail.
+      if (isUniqueViolation(err) && attempt < 3) continue;
+      throw err;
+    }
+  }
+}
+
+// One round trip: the room, its host and its participants as JSON.
+const ROOM_COLUMNS = (sql: Sql) =>
+  sql`
+  r.id, r.room_name, r.call_type, r.status, r.created_at, r.allow_guests,
+  json_build_object('id', h.id, 'display_name', h.display_name) as created_by,
+  coalesce((
+    select json_agg(json_build_object(
+      'id', u.id, 'display_name', u.display_name, 'role', p.role, 'in_call', p.in_call
+    ) order by p.role = 'host' desc, p.added_at, u.display_name)
+    from room_participants p join users u on u.id = p.user_id
+    where p.room_id = r.id
+  ), '[]'::json) as participants`;
+
+/** One room with its participants, or 404. */
+export async function getRoom(sql: Sql, id: string): Promise<Room> {
+  const [room] = await sql<Room[]>`
+    select ${ROOM_COLUMNS(sql)} from rooms r join users h on h.id = r.created_by
+    where r.id = ${id}`;
+  if (!room) throw roomNotFound();
+  return room;
+}
+
+/** Rooms the user created or was invited to (or joined), newest first. */
+export async function listRoomsForUser(sql: Sql, userId: string, limit = 100): Promise<Room[]> {
+  return await sql<Room[]>`
+    select ${ROOM_COLUMNS(sql)}
+    from room_participants me
+    join rooms r on r.id = me.room_id
+    join users h on h.id = r.created_by
+    where me.user_id = ${userId}
+    order by r.created_at desc, r.id
+    limit ${limit}`;
+}
+
+/** Locks the room row for the rest of the transaction: joins and leaves on a room take turns. */
+async function lockRoom(tx: Tx, id: string) {
+  const [room] = await tx<{ status: RoomStatus; created_by: string }[]>`
+    select status, created_by from rooms where id = ${id} for update`;
+  if (!room) throw roomNotFound();
+  return room;
+}
+
+/** Makes the user a participant who is in the call; the room becomes active. 410 once ended. */
+export async function joinRoom(sql: Sql, id: string, userId: string): Promise<void> {
+  await sql.begin(async (tx) => {
+    const room = await lockRoom(tx, id);
+    if (room.status === "ended") throw roomEnded();
+    const role = room.created_by === userId ? "host" : "member";
+    await tx`
+      insert into room_participants (room_id, user_id, role, in_call, joined_at)
+      values (${id}, ${userId}, ${role}, true, now())
+      on conflict (room_id, user_id) do update set in_call = true, joined_at = now(), left_at = null`;
+    if (room.status === "waiting") await tx`update rooms set status = 'active' where id = ${id}`;
+  });
+}
+
+/**
+ * Takes a participant out of the call. Returns true when that left nobody in an active call,
+ * which ends the room. 403 for someone who is not a participant.
+ */
+export async function leaveRoom(sql: Sql, id: string, userId: string): Promise<boolean> {
+  return await sql.begin(async (tx) => {
+    const room = await lockRoom(tx, id);
+    const [left] = await tx`
+      update room_participants set in_call = false,
+        left_at = case when in_call then now() else left_at end
+      where room_id = ${id} and user_id = ${userId}
+      returning 1`;
+    if (!left) throw notParticipant();
+    if (room.status !== "active") return false;
+    const [{ anyone }] = await tx<{ anyone: boolean }[]>`
+      select exists(select 1 from room_participants where room_id = ${id} and in_call) as anyone`;
+    if (anyone) return false;
+    await tx`update rooms set status = 'ended', ended_at = now() where id = ${id}`;
+    return true;
+  });
+}
+
+/** Ends the meeting for everyone; only its creator may. Returns true when it was not ended yet. */
+export async function endRoom(sql: Sql, id: string, userId: string): Promise<boolean> {
+  return await sql.begin(async (tx) => {
+    const room = await lockRoom(tx, id);
+    if (room.created_by !== userId) {
+      throw new AppError(403, "not_host", "Only the host can end this meeting for everyone.");
+    }
+    if (room.status === "ended") return false;
+    await tx`update rooms set status = 'ended', ended_at = now() where id = ${id}`;
+    await tx`update room_participants set in_call = false, left_at = now()
+      where room_id = ${id} and in_call`;
+    return true;
+  });
+}
+
+/** What a token needs: the room's state and the user's role in it (404, 410, 403 otherwise). */
+export async function roomForToken(
+  sql: Sql,
+  id: string,
+  userId: string,
+): Promise<{ call_type: CallType; role: "host" | "member" }> {
+  const [row] = await sql<
+    { status: RoomStatus; call_type: CallType; role: "host" | "member" | null }[]
+  >`
+    select r.status, r.call_type, p.role
+    from rooms r left join room_participants p on p.room_id = r.id and p.user_id = ${userId}
+    where r.id = ${id}`;
+  if (!row) throw roomNotFound();
+  if (row.status === "ended") throw roomEnded();
+  if (!row.role) throw notParticipant();
+  return { call_type: row.call_type, role: row.role };
+}
+
+/** What a guest token needs: the room open to guests (404, 410, 403 otherwise). */
+export async function roomForGuest(sql: Sql, id: string): Promise<{ call_type: CallType }> {
+  const [row] = await sql<{ status: RoomStatus; call_type: CallType; allow_guests: boolean }[]>`
+    select status, call_type, allow_guests from rooms where id = ${id}`;
+  if (!row) throw roomNotFound();
+  if (row.status === "ended") throw roomEnded();
+  if (!row.allow_guests) {
+    throw new AppError(
+      403,
+      "guests_not_allowed",
+      "The host does not allow guests in this meeting.",
+    );
+  }
+  return { call_type: row.call_type };
+}
+
+/** The room as a given viewer may see it: members get everything, link holders a summary. */
+export function roomView(room: Room, viewerId: string, publicUrl: string) {
+  const inCall = room.participants.filter((p) => p.in_call).length;
+  const invite_url = `${publicUrl}/meeting/invite?room=${room.id}`;
+  if (room.participants.some((p) => p.id === viewerId)) {
+    return { ...room, in_call_count: inCall, invite_url };
+  }
+  return {
+    id: room.id,
+    room_name: room.room_name,
+    call_type: room.call_type,
+    status: room.status,
+    created_by: { display_name: room.created_by.display_name },
+    created_at: room.created_at,
+    allow_guests: room.allow_guests,
+    in_call_count: inCall,
+    invite_url,
+  };
+}

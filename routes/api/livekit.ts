@@ -1,0 +1,131 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { AppError, notFound } from "../../lib/errors.ts";
+import { errorFields } from "../../lib/log.ts";
+import { hit } from "../../lib/rate_limit.ts";
+import {
+  createRoom,
+  endRoom,
+  getRoom,
+  joinRoom,
+  leaveRoom,
+  listRoomsForUser,
+  MAX_INVITED,
+  roomForGuest,
+  roomForToken,
+  roomView,
+} from "../../lib/rooms.ts";
+import type { AppEnv, Deps } from "../context.ts";
+import { clientAddress, jsonBody, requireUser } from "../middleware.ts";
+import { roomIdSchema, text } from "../schemas.ts";
+
+const createSchema = z.object({
+  room_name: text(1, 100),
+  call_type: z.enum(["audio", "video"]),
+  participants: z.array(z.uuid()).max(MAX_INVITED).default([]),
+  allow_guests: z.boolean().default(true),
+});
+// The seed's body also carried user_id and username: identity comes from the session only.
+const tokenSchema = z.object({ room_name: z.string().min(1).max(64) });
+const guestSchema = z.object({ display_name: text(1, 64) });
+
+/** A room id from the request; one that is not of our format cannot name a room: 404. */
+function roomId(raw: string): string {
+  if (!roomIdSchema.safeParse(raw).success) throw notFound("This meeting");
+  return raw;
+}
+
+/** /api/livekit: rooms, their lifecycle, and LiveKit tokens. */
+export function livekitRoutes(deps: Deps) {
+  const { config, sql, sessions, livekit, log } = deps;
+  const app = new Hono<AppEnv>();
+  const auth = requireUser(config, sessions);
+
+  /** LiveKit's room goes with ours; when LiveKit is away the meeting still ends here. */
+  async function closeLiveKitRoom(id: string) {
+    try {
+      await livekit.deleteRoom(id);
+    } catch (err) {
+      // Nobody ever connected: LiveKit has no such room, which is what we want.
+      if ((err as { code?: unknown }).code === "not_found") return;
+      log.warn("livekit room not deleted", { room: id, ...errorFields(err) });
+    }
+  }
+
+  app.post("/rooms", auth, jsonBody(createSchema), async (c) => {
+    const user = c.get("user");
+    const id = await createRoom(sql, user.id, c.req.valid("json"));
+    return c.json(roomView(await getRoom(sql, id), user.id, config.publicUrl), 201);
+  });
+
+  app.get("/rooms", auth, async (c) => {
+    const user = c.get("user");
+    const rooms = await listRoomsForUser(sql, user.id);
+    return c.json(rooms.map((r) => roomView(r, user.id, config.publicUrl)));
+  });
+
+  app.get("/rooms/:id", auth, async (c) => {
+    const user = c.get("user");
+    return c.json(
+      roomView(await getRoom(sql, roomId(c.req.param("id"))), user.id, config.publicUrl),
+    );
+  });
+
+  app.post("/rooms/:id/join", auth, async (c) => {
+    const id = roomId(c.req.param("id"));
+    await joinRoom(sql, id, c.get("user").id);
+    return c.json({ message: "Joined the meeting.", room_name: id });
+  });
+
+  app.post("/rooms/:id/leave", auth, async (c) => {
+    const id = roomId(c.req.param("id"));
+    const ended = await leaveRoom(sql, id, c.get("user").id);
+    if (ended) await closeLiveKitRoom(id);
+    return c.json({ message: ended ? "Left the meeting; it has ended." : "Left the meeting." });
+  });
+
+  app.delete("/rooms/:id", auth, async (c) => {
+    const id = roomId(c.req.param("id"));
+    if (await endRoom(sql, id, c.get("user").id)) await closeLiveKitRoom(id);
+    return c.body(null, 204);
+  });
+
+  app.post("/token", auth, jsonBody(tokenSchema), async (c) => {
+    const user = c.get("user");
+    const id = roomId(c.req.valid("json").room_name);
+    const room = await roomForToken(sql, id, user.id);
+    const token = await livekit.mintToken({
+      room: id,
+      identity: user.id,
+      name: user.display_name,
+      role: room.role,
+      callType: room.call_type,
+    });
+    return c.json({ token, url: livekit.url, room_name: id });
+  });
+
+  app.post("/rooms/:id/guest", jsonBody(guestSchema), async (c) => {
+    const id = roomId(c.req.param("id"));
+    const wait = await hit(sql, [{
+      key: `guest:addr:${clientAddress(c, config)}`,
+      max: deps.guestLimits.perAddress,
+      windowSeconds: deps.guestLimits.windowSeconds,
+    }]);
+    if (wait > 0) {
+      throw new AppError(429, "rate_limited", `Too many guest joins; try again in ${wait} s.`, {
+        headers: { "Retry-After": String(wait) },
+      });
+    }
+    const room = await roomForGuest(sql, id);
+    const token = await livekit.mintToken({
+      room: id,
+      identity: `guest-${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`,
+      name: c.req.valid("json").display_name,
+      role: "guest",
+      callType: room.call_type,
+    });
+    return c.json({ token, url: livekit.url, room_name: id });
+  });
+
+  return app;
+}

@@ -1,0 +1,78 @@
+/**
+ * RoomServiceDouble: a test double of LiveKit's RoomService (no LiveKit server can run in
+ * the test environment). Like the real server it refuses any call whose bearer token does not
+ * verify against the API key and secret, or lacks the grant the method needs; it records each
+ * accepted call so tests can see what the app asked for.
+ */
+import { TokenVerifier } from "livekit-server-sdk";
+import type { ClaimGrants } from "livekit-server-sdk";
+
+export interface RecordedCall {
+  method: string;
+  body: Record<string, unknown>;
+  grants: ClaimGrants;
+}
+
+// The grant each RoomService method requires, as LiveKit's server checks it.
+const REQUIRED: Record<string, (g: ClaimGrants, body: Record<string, unknown>) => boolean> = {
+  CreateRoom: (g) => g.video?.roomCreate === true,
+  DeleteRoom: (g) => g.video?.roomCreate === true,
+  ListRooms: (g) => g.video?.roomList === true,
+  ListParticipants: (g, b) => g.video?.roomAdmin === true && g.video.room === b.room,
+  RemoveParticipant: (g, b) => g.video?.roomAdmin === true && g.video.room === b.room,
+  MutePublishedTrack: (g, b) => g.video?.roomAdmin === true && g.video.room === b.room,
+  UpdateParticipant: (g, b) => g.video?.roomAdmin === true && g.video.room === b.room,
+};
+
+export class RoomServiceDouble {
+  readonly calls: RecordedCall[] = [];
+  readonly refused: { method: string; reason: string }[] = [];
+  #server: Deno.HttpServer<Deno.NetAddr>;
+  #verifier: TokenVerifier;
+
+  constructor(apiKey: string, apiSecret: string) {
+    this.#verifier = new TokenVerifier(apiKey, apiSecret);
+    this.#server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      (req) => this.#handle(req),
+    );
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.#server.addr.port}`;
+  }
+
+  async #handle(req: Request): Promise<Response> {
+    const match = /^\/twirp\/livekit\.RoomService\/(\w+)$/.exec(new URL(req.url).pathname);
+    const text = await req.text();
+    const refuse = (status: number, code: string, reason: string) => {
+      this.refused.push({ method: match?.[1] ?? req.url, reason });
+      return Response.json({ code, msg: reason }, { status });
+    };
+    if (req.method !== "POST" || !match) return refuse(404, "bad_route", "no such method");
+    const method = match[1];
+    const auth = req.headers.get("Authorization") ?? "";
+    if (!auth.startsWith("Bearer ")) return refuse(401, "unauthenticated", "no bearer token");
+    let grants: ClaimGrants;
+    try {
+      grants = await this.#verifier.verify(auth.slice(7));
+    } catch (err) {
+      return refuse(401, "unauthenticated", `token refused: ${(err as Error).message}`);
+    }
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return refuse(400, "malformed", "body is not JSON");
+    }
+    const allowed = REQUIRED[method];
+    if (!allowed) return refuse(404, "bad_route", `unknown method ${method}`);
+    if (!allowed(grants, body)) return refuse(403, "permission_denied", "missing grant");
+    this.calls.push({ method, body, grants });
+    return Response.json({});
+  }
+
+  async close(): Promise<void> {
+    await this.#server.shutdown();
+  }
+}

@@ -1,0 +1,90 @@
+// Every room and token route × every kind of caller → the status the contract gives.
+// Each cell runs on a room of its own, so no cell's change of state leaks into another.
+import assert from "node:assert/strict";
+import { call, type TestUser } from "./harness.ts";
+import { createRoom, withRooms } from "./rooms_fixture.ts";
+
+type Caller = "anonymous" | "stranger" | "participant" | "creator";
+const CALLERS: Caller[] = ["anonymous", "stranger", "participant", "creator"];
+
+interface Route {
+  method: string;
+  path: (id: string) => string;
+  body?: (id: string) => unknown;
+  expect: Record<Caller, number>;
+}
+
+const ROUTES: Route[] = [
+  {
+    method: "POST",
+    path: () => "/api/livekit/rooms",
+    body: () => ({ room_name: "Mine", call_type: "video" }),
+    expect: { anonymous: 401, stranger: 201, participant: 201, creator: 201 },
+  },
+  {
+    method: "GET",
+    path: () => "/api/livekit/rooms",
+    expect: { anonymous: 401, stranger: 200, participant: 200, creator: 200 },
+  },
+  {
+    method: "GET",
+    path: (id) => `/api/livekit/rooms/${id}`,
+    expect: { anonymous: 401, stranger: 200, participant: 200, creator: 200 },
+  },
+  {
+    method: "POST",
+    path: (id) => `/api/livekit/rooms/${id}/join`,
+    expect: { anonymous: 401, stranger: 200, participant: 200, creator: 200 },
+  },
+  {
+    method: "POST",
+    path: (id) => `/api/livekit/rooms/${id}/leave`,
+    expect: { anonymous: 401, stranger: 403, participant: 200, creator: 200 },
+  },
+  {
+    method: "DELETE",
+    path: (id) => `/api/livekit/rooms/${id}`,
+    expect: { anonymous: 401, stranger: 403, participant: 403, creator: 204 },
+  },
+  {
+    method: "POST",
+    path: () => "/api/livekit/token",
+    body: (id) => ({ room_name: id }),
+    expect: { anonymous: 401, stranger: 403, participant: 200, creator: 200 },
+  },
+  {
+    method: "POST",
+    path: (id) => `/api/livekit/rooms/${id}/guest`,
+    body: () => ({ display_name: "Guest" }),
+    expect: { anonymous: 200, stranger: 200, participant: 200, creator: 200 },
+  },
+];
+
+Deno.test("authorization - every room and token route for every kind of caller", () =>
+  withRooms(async ({ app, host, friends, stranger }) => {
+    const who: Record<Caller, TestUser | null> = {
+      anonymous: null,
+      stranger,
+      participant: friends[0],
+      creator: host,
+    };
+    const failures: string[] = [];
+    for (const route of ROUTES) {
+      for (const caller of CALLERS) {
+        const room = await createRoom(app, host, { participants: [friends[0].id] });
+        const user = who[caller];
+        const res = await call(app, route.method, route.path(room.id), {
+          token: user?.token,
+          json: route.body?.(room.id),
+        });
+        const want = route.expect[caller];
+        if (res.status !== want) {
+          failures.push(
+            `${route.method} ${route.path(":id")} as ${caller}: ${res.status}, want ${want}`,
+          );
+        }
+        if (res.status >= 400) assert.equal(typeof res.body.error.code, "string");
+      }
+    }
+    assert.deepEqual(failures, []);
+  }));

@@ -1,0 +1,78 @@
+// Property-based bad input on every room, token, account and contact route: whatever
+// arrives, never a 5xx.
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { call } from "./harness.ts";
+import { createRoom, withRooms } from "./rooms_fixture.ts";
+
+const ROUTES: [string, (id: string) => string][] = [
+  ["POST", () => "/api/livekit/rooms"],
+  ["GET", (id) => `/api/livekit/rooms/${id}`],
+  ["POST", (id) => `/api/livekit/rooms/${id}/join`],
+  ["POST", (id) => `/api/livekit/rooms/${id}/leave`],
+  ["DELETE", (id) => `/api/livekit/rooms/${id}`],
+  ["POST", () => "/api/livekit/token"],
+  ["POST", (id) => `/api/livekit/rooms/${id}/guest`],
+  ["POST", () => "/api/auth/register"],
+  ["POST", () => "/api/auth/login"],
+  ["POST", () => "/api/contacts"],
+  ["DELETE", (id) => `/api/contacts/${id}`],
+];
+
+// Bodies shaped like the real ones, with every field replaced by arbitrary JSON now and then.
+const field = fc.oneof(
+  fc.jsonValue(),
+  fc.string({ maxLength: 200 }),
+  fc.uuid(),
+  fc.constantFrom("audio", "video", "", " ", "\u0000", "a".repeat(5000)),
+);
+const body = fc.oneof(
+  fc.jsonValue(),
+  fc.record(
+    {
+      room_name: field,
+      call_type: field,
+      participants: fc.oneof(field, fc.array(field)),
+      allow_guests: field,
+      display_name: field,
+    },
+    { requiredKeys: [] },
+  ),
+);
+const rawBody = fc.oneof(
+  body.map((b) => ({ text: JSON.stringify(b) ?? "null", type: "application/json" })),
+  fc.string().map((text) => ({ text, type: "application/json" })),
+  fc.string().map((text) => ({ text, type: "text/plain" })),
+);
+const roomId = fc.oneof(
+  fc.string({ minLength: 1, maxLength: 80 }).map(encodeURIComponent),
+  fc.constantFrom("aaaa-bbbb-cccc", "%00", "..%2F..", "'; drop table rooms; --"),
+);
+
+Deno.test("fuzz - arbitrary bodies and ids on every write route never get a 5xx", () =>
+  withRooms(async ({ app, host, friends }) => {
+    const real = await createRoom(app, host, { participants: [friends[0].id] });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...ROUTES),
+        fc.oneof(roomId, fc.constant(real.id)),
+        rawBody,
+        fc.constantFrom(host, friends[0], null),
+        async ([method, path], id, raw, user) => {
+          const res = await call(app, method, path(id), {
+            token: user?.token,
+            body: method === "GET" ? undefined : raw.text,
+            headers: method === "GET" ? {} : { "Content-Type": raw.type },
+          });
+          assert.ok(
+            res.status < 500,
+            `${method} ${path(id)} ${raw.text.slice(0, 100)} → ${res.status}`,
+          );
+          if (res.status >= 400) assert.equal(typeof res.body.error?.code, "string");
+        },
+      ),
+      { numRuns: 500 },
+    );
+    const errors = app.logs.filter((l) => l.includes('"level":"error"'));
+    assert.deepEqual(errors, []);
+  }));
