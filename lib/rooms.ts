@@ -1,5 +1,6 @@
 import type { Sql, Tx } from "./db.ts";
-import { AppError, isUniqueViolation, notFound } from "./errors.ts";
+import { AppError, isUniqueViolation, notFound, unauthorized } from "./errors.ts";
+import type { SessionClaims } from "./sessions.ts";
 
 export type CallType = "audio" | "video";
 export type RoomStatus = "waiting" | "active" | "ended";
@@ -179,22 +180,39 @@ export async function endRoom(sql: Sql, id: string, userId: string): Promise<boo
   });
 }
 
-/** What a token needs: the room's state and the user's role in it (404, 410, 403 otherwise). */
-export async function roomForToken(
+/**
+ * What a LiveKit token needs, with the session's own check in the same round trip (this is
+ * the hot path of every join and reconnect): the user's name, the room's state and the user's
+ * role in it. 401 when the session row is gone, then 404, 410 and 403 as for any room route.
+ */
+export async function tokenContext(
   sql: Sql,
-  id: string,
-  userId: string,
-): Promise<{ call_type: CallType; role: "host" | "member" }> {
-  const [row] = await sql<
-    { status: RoomStatus; call_type: CallType; role: "host" | "member" | null }[]
-  >`
-    select r.status, r.call_type, p.role
-    from rooms r left join room_participants p on p.room_id = r.id and p.user_id = ${userId}
-    where r.id = ${id}`;
-  if (!row) throw roomNotFound();
+  session: SessionClaims,
+  roomId: string,
+): Promise<
+  { user: { id: string; display_name: string }; call_type: CallType; role: "host" | "member" }
+> {
+  const [row] = await sql<{
+    display_name: string;
+    status: RoomStatus | null;
+    call_type: CallType;
+    role: "host" | "member" | null;
+  }[]>`
+    select u.display_name, r.status, r.call_type, p.role
+    from sessions s
+    join users u on u.id = s.user_id
+    left join rooms r on r.id = ${roomId}
+    left join room_participants p on p.room_id = r.id and p.user_id = u.id
+    where s.id_hash = ${session.idHash} and s.user_id = ${session.userId} and s.expires_at > now()`;
+  if (!row) throw unauthorized();
+  if (!row.status) throw roomNotFound();
   if (row.status === "ended") throw roomEnded();
   if (!row.role) throw notParticipant();
-  return { call_type: row.call_type, role: row.role };
+  return {
+    user: { id: session.userId, display_name: row.display_name },
+    call_type: row.call_type,
+    role: row.role,
+  };
 }
 
 /** What a guest token needs: the room open to guests (404, 410, 403 otherwise). */

@@ -2,7 +2,7 @@ import type { Config } from "../lib/config.ts";
 import type { Sql } from "../lib/db.ts";
 import type { LiveKit } from "../lib/livekit.ts";
 import type { Logger } from "../lib/log.ts";
-import type { SessionStore } from "../lib/sessions.ts";
+import type { SessionClaims, SessionStore } from "../lib/sessions.ts";
 import type { User } from "../lib/users.ts";
 
 /** Login throttling: attempts per email and per client address within a window. */
@@ -31,7 +31,8 @@ export interface Deps {
 
 export interface AppEnv {
   Variables: {
+    claims: SessionClaims;
+    authVia: "bearer" | "cookie";
     user: User;
-    sessionIdHash: Uint8Array;
   };
 }

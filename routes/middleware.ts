@@ -6,7 +6,7 @@ import { zValidator } from "@hono/zod-validator";
 import type { z } from "zod";
 import type { Config } from "../lib/config.ts";
 import { AppError, unauthorized } from "../lib/errors.ts";
-import { type IssuedToken, SESSION_SECONDS, type SessionStore } from "../lib/sessions.ts";
+import { SESSION_SECONDS, type SessionStore } from "../lib/sessions.ts";
 import type { AppEnv } from "./context.ts";
 
 export const SESSION_COOKIE = "urbania_session";
@@ -31,17 +31,23 @@ export function securityHeaders(config: Config) {
     "form-action 'self'",
     "object-src 'none'",
   ].join("; ");
+  const headers: [string, string][] = [
+    ["Content-Security-Policy", csp],
+    ["X-Content-Type-Options", "nosniff"],
+    ["Referrer-Policy", "same-origin"],
+    ["X-Frame-Options", "DENY"],
+    ["Cross-Origin-Opener-Policy", "same-origin"],
+    ["Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self)"],
+  ];
+  if (config.secureCookies) headers.push(["Strict-Transport-Security", "max-age=31536000"]);
+  const api: [string, string][] = [...headers, ["Cache-Control", "no-store"]];
+  // Set before the handler runs, so every response is built with them (errors included),
+  // rather than edited afterwards.
   return createMiddleware(async (c, next) => {
+    for (const [name, value] of c.req.path.startsWith("/api/") ? api : headers) {
+      c.header(name, value);
+    }
     await next();
-    const h = c.res.headers;
-    h.set("Content-Security-Policy", csp);
-    h.set("X-Content-Type-Options", "nosniff");
-    h.set("Referrer-Policy", "same-origin");
-    h.set("X-Frame-Options", "DENY");
-    h.set("Cross-Origin-Opener-Policy", "same-origin");
-    h.set("Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self)");
-    if (config.secureCookies) h.set("Strict-Transport-Security", "max-age=31536000");
-    if (c.req.path.startsWith("/api/")) h.set("Cache-Control", "no-store");
   });
 }
 
@@ -136,32 +142,47 @@ function credentials(c: Context): { token: string; via: "bearer" | "cookie" } | 
   return cookie ? { token: cookie, via: "cookie" } : null;
 }
 
-/** Requires a valid session; sets `user` and renews the token while it is in use. */
-export function requireUser(config: Config, sessions: SessionStore) {
+/**
+ * Requires an authentic session token and sets `claims`, without asking the database: a route
+ * using this alone must confirm the session row in its own query (see `requireUser`).
+ */
+export function requireClaims(config: Config, sessions: SessionStore) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const cred = credentials(c);
-    const result = cred ? await sessions.validate(cred.token) : null;
-    if (!cred || !result) {
+    const claims = cred ? sessions.verify(cred.token) : null;
+    if (!cred || !claims) {
       if (cred?.via === "cookie") clearSessionCookie(c, config);
       throw unauthorized();
     }
-    c.set("user", result.session.user);
-    c.set("sessionIdHash", result.session.idHash);
+    c.set("claims", claims);
+    c.set("authVia", cred.via);
     await next();
-    if (result.renewed) deliverRenewed(c, config, cred.via, result.renewed);
   });
 }
 
-function deliverRenewed(
-  c: Context,
-  config: Config,
-  via: "bearer" | "cookie",
-  renewed: IssuedToken,
-) {
-  // A logout in this request cleared the cookie: do not bring it back.
-  if (c.res.headers.get("Set-Cookie")?.startsWith(`${SESSION_COOKIE}=;`)) return;
-  if (via === "cookie") setSessionCookie(c, config, renewed.token);
-  else c.res.headers.set("X-Access-Token", renewed.token);
+/** Requires a live session; sets `claims` and `user`, and renews the token while it is in use. */
+export function requireUser(config: Config, sessions: SessionStore) {
+  const authentic = requireClaims(config, sessions);
+  return createMiddleware<AppEnv>((c, next) =>
+    authentic(c, async () => {
+      const user = await sessions.load(c.get("claims"));
+      if (!user) {
+        if (c.get("authVia") === "cookie") clearSessionCookie(c, config);
+        throw unauthorized();
+      }
+      c.set("user", user);
+      await next();
+      await renewSession(c, config, sessions);
+    })
+  );
+}
+
+/** Sends a renewed token when the session is past half its life: a cookie, or a header for Bearer clients. */
+export async function renewSession(c: Context<AppEnv>, config: Config, sessions: SessionStore) {
+  const renewed = await sessions.renewIfDue(c.get("claims"));
+  if (!renewed) return;
+  if (c.get("authVia") === "cookie") setSessionCookie(c, config, renewed.token);
+  else c.header("X-Access-Token", renewed.token);
 }
 
 /** The client's address: the socket peer, or the last proxy hop when TRUST_PROXY is set. */

@@ -76,7 +76,7 @@ export function authRoutes(deps: Deps) {
   });
 
   app.post("/logout", requireUser(config, sessions), async (c) => {
-    await sessions.revoke(c.get("sessionIdHash"));
+    await sessions.revoke(c.get("claims").idHash);
     clearSessionCookie(c, config);
     return c.body(null, 204);
   });

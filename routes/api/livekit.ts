@@ -12,11 +12,17 @@ import {
   listRoomsForUser,
   MAX_INVITED,
   roomForGuest,
-  roomForToken,
   roomView,
+  tokenContext,
 } from "../../lib/rooms.ts";
 import type { AppEnv, Deps } from "../context.ts";
-import { clientAddress, jsonBody, requireUser } from "../middleware.ts";
+import {
+  clientAddress,
+  jsonBody,
+  renewSession,
+  requireClaims,
+  requireUser,
+} from "../middleware.ts";
 import { roomIdSchema, text } from "../schemas.ts";
 
 const createSchema = z.object({
@@ -90,17 +96,18 @@ export function livekitRoutes(deps: Deps) {
     return c.body(null, 204);
   });
 
-  app.post("/token", auth, jsonBody(tokenSchema), async (c) => {
-    const user = c.get("user");
+  // The session row is checked inside tokenContext's query: one round trip on the hot path.
+  app.post("/token", requireClaims(config, sessions), jsonBody(tokenSchema), async (c) => {
     const id = roomId(c.req.valid("json").room_name);
-    const room = await roomForToken(sql, id, user.id);
+    const { user, role, call_type } = await tokenContext(sql, c.get("claims"), id);
     const token = await livekit.mintToken({
       room: id,
       identity: user.id,
       name: user.display_name,
-      role: room.role,
-      callType: room.call_type,
+      role,
+      callType: call_type,
     });
+    await renewSession(c, config, sessions);
     return c.json({ token, url: livekit.url, room_name: id });
   });
 

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { TokenVerifier } from "livekit-server-sdk";
-import { call, TEST_LIVEKIT_KEY, TEST_LIVEKIT_SECRET } from "../../tests/harness.ts";
+import { decodeJwt, SignJWT } from "jose";
+import {
+  call,
+  TEST_LIVEKIT_KEY,
+  TEST_LIVEKIT_SECRET,
+  TEST_SESSION_SECRET,
+} from "../../tests/harness.ts";
 import { createRoom, withRooms } from "../../tests/rooms_fixture.ts";
 
 const verifier = new TokenVerifier(TEST_LIVEKIT_KEY, TEST_LIVEKIT_SECRET);
@@ -150,3 +156,28 @@ Deno.test("guest - joins are rate-limited per client address", () =>
     assert.equal(limited.body.error.code, "rate_limited");
     assert.ok(Number(limited.headers.get("Retry-After")) > 0);
   }, { guestLimits: { perAddress: 3, windowSeconds: 60 } }));
+
+Deno.test("token - a revoked session gets 401, and an aging one is renewed", () =>
+  withRooms(async ({ app, host }) => {
+    const room = await createRoom(app, host);
+    const now = Math.floor(Date.now() / 1000);
+    const claims = decodeJwt(host.token);
+    const aging = await new SignJWT({ sid: claims.sid })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject(host.id).setIssuer("urbania").setIssuedAt(now - 1500).setExpirationTime(now + 300)
+      .sign(new TextEncoder().encode(TEST_SESSION_SECRET));
+    const renewed = await call(app, "POST", "/api/livekit/token", {
+      token: aging,
+      json: { room_name: room.id },
+    });
+    assert.equal(renewed.status, 200);
+    assert.ok(decodeJwt(renewed.headers.get("X-Access-Token")!).exp! > now + 1700);
+
+    await call(app, "POST", "/api/auth/logout", { token: host.token });
+    const revoked = await call(app, "POST", "/api/livekit/token", {
+      token: host.token,
+      json: { room_name: room.id },
+    });
+    assert.equal(revoked.status, 401);
+    assert.equal(revoked.body.error.code, "unauthorized");
+  }));
