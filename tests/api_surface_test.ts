@@ -1,6 +1,6 @@
 // The API's shared behaviour: authorization on every route, the one error shape, headers.
 import assert from "node:assert/strict";
-import { call, registerUser, startApp } from "./harness.ts";
+import { call, registerUser, withApp } from "./harness.ts";
 
 const protectedRoutes: [string, string][] = [
   ["POST", "/api/auth/logout"],
@@ -10,9 +10,8 @@ const protectedRoutes: [string, string][] = [
   ["DELETE", `/api/contacts/${crypto.randomUUID()}`],
 ];
 
-Deno.test("api - every signed-in route refuses a request without credentials", async () => {
-  const app = await startApp();
-  try {
+Deno.test("api - every signed-in route refuses a request without credentials", () =>
+  withApp(async (app) => {
     for (const [method, path] of protectedRoutes) {
       const res = await call(
         app,
@@ -27,14 +26,10 @@ Deno.test("api - every signed-in route refuses a request without credentials", a
     // Credentials are checked before the body: no validation detail leaks to strangers.
     const res = await call(app, "POST", "/api/contacts", { json: { nope: true } });
     assert.equal(res.status, 401);
-  } finally {
-    await app.stop();
-  }
-});
+  }));
 
-Deno.test("api - unknown routes and wrong methods get the error shape", async () => {
-  const app = await startApp();
-  try {
+Deno.test("api - unknown routes and wrong methods get the error shape", () =>
+  withApp(async (app) => {
     const u = await registerUser(app);
     const missing = await call(app, "GET", "/api/nothing-here", { token: u.token });
     assert.equal(missing.status, 404);
@@ -52,14 +47,10 @@ Deno.test("api - unknown routes and wrong methods get the error shape", async ()
       assert.equal(res.body.error.code, "method_not_allowed");
       assert.equal(res.headers.get("Allow"), allow);
     }
-  } finally {
-    await app.stop();
-  }
-});
+  }));
 
-Deno.test("api - security headers on every response, errors included", async () => {
-  const app = await startApp();
-  try {
+Deno.test("api - security headers on every response, errors included", () =>
+  withApp(async (app) => {
     for (const [method, path] of [["GET", "/healthz"], ["GET", "/api/auth/me"], ["GET", "/nope"]]) {
       const res = await call(app, method, path);
       const csp = res.headers.get("Content-Security-Policy") ?? "";
@@ -71,28 +62,20 @@ Deno.test("api - security headers on every response, errors included", async () 
     }
     const api = await call(app, "GET", "/api/auth/me");
     assert.equal(api.headers.get("Cache-Control"), "no-store");
-  } finally {
-    await app.stop();
-  }
-});
+  }));
 
-Deno.test("health - liveness and readiness answer", async () => {
-  const app = await startApp();
-  try {
+Deno.test("health - liveness and readiness answer", () =>
+  withApp(async (app) => {
     const live = await call(app, "GET", "/healthz");
     assert.equal(live.status, 200);
     assert.deepEqual(live.body, { status: "ok" });
     const ready = await call(app, "GET", "/readyz");
     assert.equal(ready.status, 200);
     assert.deepEqual(ready.body, { status: "ok", checks: { database: "ok" } });
-  } finally {
-    await app.stop();
-  }
-});
+  }));
 
-Deno.test("api - an unexpected failure is a 500 that carries no internal text", async () => {
-  const app = await startApp();
-  try {
+Deno.test("api - an unexpected failure is a 500 that carries no internal text", () =>
+  withApp(async (app) => {
     const u = await registerUser(app);
     await app.sql`drop table contacts`;
     const res = await call(app, "GET", "/api/contacts", { token: u.token });
@@ -104,7 +87,4 @@ Deno.test("api - an unexpected failure is a 500 that carries no internal text", 
       app.logs.some((l) => l.includes('"level":"error"') && l.includes("contacts")),
       "logged",
     );
-  } finally {
-    await app.stop();
-  }
-});
+  }));

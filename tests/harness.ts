@@ -107,6 +107,19 @@ export async function startApp(
   };
 }
 
+/** Runs `fn` against a fresh app and database, then stops both. */
+export async function withApp(
+  fn: (app: TestApp) => Promise<void>,
+  options: Parameters<typeof startApp>[0] = {},
+): Promise<void> {
+  const app = await startApp(options);
+  try {
+    await fn(app);
+  } finally {
+    await app.stop();
+  }
+}
+
 export interface Reply {
   status: number;
   headers: Headers;

@@ -6,22 +6,9 @@ import {
   ORIGIN,
   registerUser,
   sessionCookie,
-  startApp,
   TEST_SESSION_SECRET,
-  type TestApp,
+  withApp,
 } from "../../tests/harness.ts";
-
-async function withApp(
-  fn: (app: TestApp) => Promise<void>,
-  options: Parameters<typeof startApp>[0] = {},
-) {
-  const app = await startApp(options);
-  try {
-    await fn(app);
-  } finally {
-    await app.stop();
-  }
-}
 
 const secret = new TextEncoder().encode(TEST_SESSION_SECRET);
 

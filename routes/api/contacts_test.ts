@@ -1,14 +1,5 @@
 import assert from "node:assert/strict";
-import { call, registerUser, startApp, type TestApp } from "../../tests/harness.ts";
-
-async function withApp(fn: (app: TestApp) => Promise<void>) {
-  const app = await startApp();
-  try {
-    await fn(app);
-  } finally {
-    await app.stop();
-  }
-}
+import { call, registerUser, withApp } from "../../tests/harness.ts";
 
 Deno.test("contacts - add by email in any case, list, remove", () =>
   withApp(async (app) => {
