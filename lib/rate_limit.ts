@@ -1,4 +1,5 @@
 import type { Sql } from "./db.ts";
+import { AppError } from "./errors.ts";
 
 export interface Limit {
   key: string;
@@ -36,6 +37,16 @@ export async function hit(sql: Sql, limits: Limit[]): Promise<number> {
     if (row.hits > limit.max) wait = Math.max(wait, Math.max(1, row.retry_after));
   }
   return wait;
+}
+
+/** Counts one hit against each limit; 429 with Retry-After, naming `what`, once any is exceeded. */
+export async function enforceLimits(sql: Sql, limits: Limit[], what: string): Promise<void> {
+  const wait = await hit(sql, limits);
+  if (wait > 0) {
+    throw new AppError(429, "rate_limited", `Too many ${what}; try again in ${wait} s.`, {
+      headers: { "Retry-After": String(wait) },
+    });
+  }
 }
 
 /** Forgets a counter (a successful login clears its email's failures). */

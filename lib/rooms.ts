@@ -1,6 +1,6 @@
 import type { Sql, Tx } from "./db.ts";
 import { AppError, isUniqueViolation, notFound, unauthorized } from "./errors.ts";
-import type { SessionClaims } from "./sessions.ts";
+import { liveSession, type SessionClaims } from "./sessions.ts";
 
 export type CallType = "audio" | "video";
 export type RoomStatus = "waiting" | "active" | "ended";
@@ -129,6 +129,13 @@ async function lockRoom(tx: Tx, id: string) {
   return room;
 }
 
+/** Ends a locked room: nobody is in its call any more. */
+async function markEnded(tx: Tx, id: string) {
+  await tx`update rooms set status = 'ended', ended_at = now() where id = ${id}`;
+  await tx`update room_participants set in_call = false, left_at = now()
+    where room_id = ${id} and in_call`;
+}
+
 /** Makes the user a participant who is in the call; the room becomes active. 410 once ended. */
 export async function joinRoom(sql: Sql, id: string, userId: string): Promise<void> {
   await sql.begin(async (tx) => {
@@ -160,7 +167,7 @@ export async function leaveRoom(sql: Sql, id: string, userId: string): Promise<b
     const [{ anyone }] = await tx<{ anyone: boolean }[]>`
       select exists(select 1 from room_participants where room_id = ${id} and in_call) as anyone`;
     if (anyone) return false;
-    await tx`update rooms set status = 'ended', ended_at = now() where id = ${id}`;
+    await markEnded(tx, id);
     return true;
   });
 }
@@ -173,9 +180,7 @@ export async function endRoom(sql: Sql, id: string, userId: string): Promise<boo
       throw new AppError(403, "not_host", "Only the host can end this meeting for everyone.");
     }
     if (room.status === "ended") return false;
-    await tx`update rooms set status = 'ended', ended_at = now() where id = ${id}`;
-    await tx`update room_participants set in_call = false, left_at = now()
-      where room_id = ${id} and in_call`;
+    await markEnded(tx, id);
     return true;
   });
 }
@@ -203,7 +208,7 @@ export async function tokenContext(
     join users u on u.id = s.user_id
     left join rooms r on r.id = ${roomId}
     left join room_participants p on p.room_id = r.id and p.user_id = u.id
-    where s.id_hash = ${session.idHash} and s.user_id = ${session.userId} and s.expires_at > now()`;
+    where ${liveSession(sql, session)}`;
   if (!row) throw unauthorized();
   if (!row.status) throw roomNotFound();
   if (row.status === "ended") throw roomEnded();

@@ -50,6 +50,11 @@ async function sign(secret: Uint8Array, userId: string, sid: string): Promise<st
     .sign(secret);
 }
 
+/** SQL condition on `sessions s`: the row these claims name exists, is theirs and is unexpired. */
+export function liveSession(sql: Sql, claims: SessionClaims) {
+  return sql`s.id_hash = ${claims.idHash} and s.user_id = ${claims.userId} and s.expires_at > now()`;
+}
+
 /** Session storage and the signed tokens that name its rows. */
 export class SessionStore {
   constructor(private sql: Sql, private secret: Uint8Array) {}
@@ -86,7 +91,7 @@ export class SessionStore {
     const [row] = await this.sql<User[]>`
       select u.id, u.email, u.display_name
       from sessions s join users u on u.id = s.user_id
-      where s.id_hash = ${claims.idHash} and s.user_id = ${claims.userId} and s.expires_at > now()`;
+      where ${liveSession(this.sql, claims)}`;
     return row ?? null;
   }
 

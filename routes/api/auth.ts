@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { AppError } from "../../lib/errors.ts";
-import { hit, resetLimit } from "../../lib/rate_limit.ts";
+import { enforceLimits, resetLimit } from "../../lib/rate_limit.ts";
 import { authenticate, registerUser, type User } from "../../lib/users.ts";
 import type { IssuedToken } from "../../lib/sessions.ts";
 import type { AppEnv, Deps } from "../context.ts";
@@ -49,24 +49,14 @@ export function authRoutes(deps: Deps) {
   app.post("/login", jsonBody(loginSchema), async (c) => {
     const { email, password } = c.req.valid("json");
     const emailKey = `login:email:${email.toLowerCase()}`;
-    const wait = await hit(sql, [
+    await enforceLimits(sql, [
       { key: emailKey, max: loginLimits.perEmail, windowSeconds: loginLimits.windowSeconds },
       {
         key: `login:addr:${clientAddress(c, config)}`,
         max: loginLimits.perAddress,
         windowSeconds: loginLimits.windowSeconds,
       },
-    ]);
-    if (wait > 0) {
-      throw new AppError(
-        429,
-        "rate_limited",
-        `Too many sign-in attempts; try again in ${wait} s.`,
-        {
-          headers: { "Retry-After": String(wait) },
-        },
-      );
-    }
+    ], "sign-in attempts");
     const user = await authenticate(sql, email, password);
     if (!user) throw new AppError(401, "invalid_credentials", "Email or password is incorrect.");
     await resetLimit(sql, emailKey);

@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { AppError, notFound } from "../../lib/errors.ts";
+import { notFound } from "../../lib/errors.ts";
 import { errorFields } from "../../lib/log.ts";
-import { hit } from "../../lib/rate_limit.ts";
+import { enforceLimits } from "../../lib/rate_limit.ts";
 import {
   createRoom,
   endRoom,
@@ -113,16 +113,11 @@ export function livekitRoutes(deps: Deps) {
 
   app.post("/rooms/:id/guest", jsonBody(guestSchema), async (c) => {
     const id = roomId(c.req.param("id"));
-    const wait = await hit(sql, [{
+    await enforceLimits(sql, [{
       key: `guest:addr:${clientAddress(c, config)}`,
       max: deps.guestLimits.perAddress,
       windowSeconds: deps.guestLimits.windowSeconds,
-    }]);
-    if (wait > 0) {
-      throw new AppError(429, "rate_limited", `Too many guest joins; try again in ${wait} s.`, {
-        headers: { "Retry-After": String(wait) },
-      });
-    }
+    }], "guest joins");
     const room = await roomForGuest(sql, id);
     const token = await livekit.mintToken({
       room: id,
