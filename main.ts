@@ -1,3 +1,4 @@
+import { AssetsMissing, loadAssets } from "./lib/assets.ts";
 import { ConfigError, loadConfig } from "./lib/config.ts";
 import { createDb } from "./lib/db.ts";
 import { createLogger } from "./lib/log.ts";
@@ -12,11 +13,19 @@ try {
   console.error(err.message);
   Deno.exit(1);
 }
+let assets;
+try {
+  assets = await loadAssets();
+} catch (err) {
+  if (!(err instanceof AssetsMissing)) throw err;
+  console.error(err.message);
+  Deno.exit(1);
+}
 const log = createLogger(config.logLevel);
 const sql = createDb(config.databaseUrl);
 const applied = await migrate(sql);
 if (applied.length > 0) log.info("migrations applied", { versions: applied });
-const app = createApp({ config, sql, log });
+const app = createApp({ config, sql, log, assets });
 Deno.serve({
   port: config.port,
   onListen: ({ hostname, port }) =>

@@ -61,12 +61,7 @@ export async function waitFor(url: string, timeoutMs = 20_000): Promise<void> {
 }
 
 /** A free TCP port on 127.0.0.1. */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+export { freePort } from "../tests/harness.ts";
 
 export function flag(name: string, fallback: number): number {
   const arg = Deno.args.find((a) => a.startsWith(`--${name}=`));

@@ -33,7 +33,7 @@ export async function addContactByEmail(
       )
       select t.id, t.email, t.display_name, a.created_at as added_at, t.id = ${ownerId} as is_self
       from target t left join added a on a.contact_id = t.id`;
-    if (!row) throw notFound("No account with this email");
+    if (!row) throw notFound("An account with this email");
     if (row.is_self) {
       throw new AppError(400, "cannot_add_self", "You cannot add yourself as a contact.");
     }

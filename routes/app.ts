@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import type { Assets } from "../lib/assets.ts";
 import type { Config } from "../lib/config.ts";
 import type { Sql } from "../lib/db.ts";
 import {
@@ -18,6 +19,8 @@ import { contactRoutes } from "./api/contacts.ts";
 import { livekitRoutes } from "./api/livekit.ts";
 import type { AppEnv, Deps, GuestLimits, LoginLimits } from "./context.ts";
 import { healthRoutes } from "./health.ts";
+import { errorPage, pageRoutes } from "./pages.tsx";
+import { staticRoutes } from "./static.ts";
 import { originGuard, requireJsonBody, securityHeaders } from "./middleware.ts";
 
 /** JSON bodies the API accepts, at most. */
@@ -32,6 +35,8 @@ export interface AppOptions {
   log: Logger;
   loginLimits?: LoginLimits;
   guestLimits?: GuestLimits;
+  /** The browser bundle (`loadAssets()`); without it, pages answer 503. */
+  assets?: Assets | null;
 }
 
 const STATUS_CODES: Record<number, [string, string]> = {
@@ -42,7 +47,20 @@ const STATUS_CODES: Record<number, [string, string]> = {
   415: ["unsupported_media_type", "Send the request body as application/json."],
 };
 
-function errorJson(c: Context, err: AppError) {
+/** Browsers asking for a page get an HTML error page; everything else the JSON error. */
+function wantsHtml(c: Context): boolean {
+  const path = c.req.path;
+  if (path.startsWith("/api/") || path.startsWith("/static/") || path.endsWith("z")) return false;
+  return (c.req.header("Accept") ?? "").includes("text/html");
+}
+
+function errorJson(c: Context, err: AppError, assets: Assets | null = null) {
+  if (wantsHtml(c)) {
+    return c.html(errorPage(assets, err.status, err.message), err.status, {
+      ...err.extra.headers,
+      "Cache-Control": "no-store",
+    });
+  }
   const body: Record<string, unknown> = { code: err.code, message: err.message };
   if (err.extra.fields) body.fields = err.extra.fields;
   return c.json({ error: body }, err.status, err.extra.headers);
@@ -59,27 +77,29 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     loginLimits: options.loginLimits ?? DEFAULT_LOGIN_LIMITS,
     guestLimits: options.guestLimits ?? DEFAULT_GUEST_LIMITS,
     livekit: new LiveKit(config),
+    assets: options.assets ?? null,
   };
   const app = new Hono<AppEnv>();
 
   app.onError((err, c) => {
-    if (err instanceof AppError) return errorJson(c, err);
+    if (err instanceof AppError) return errorJson(c, err, deps.assets);
     if (err instanceof HTTPException && err.status < 500) {
       const [code, message] = err.message === "Malformed JSON in request body"
         ? ["invalid_json", "The request body is not valid JSON."]
         : STATUS_CODES[err.status] ?? ["bad_request", "The request is malformed."];
-      return errorJson(c, new AppError(err.status as 400, code, message));
+      return errorJson(c, new AppError(err.status as 400, code, message), deps.assets);
     }
     if (isDataException(err)) {
       // Input PostgreSQL could not take (class 22: data exception): the client's to fix.
       return errorJson(
         c,
         new AppError(400, "invalid_request", "The request holds a value that cannot be stored."),
+        deps.assets,
       );
     }
     if (isDatabaseUnavailable(err)) {
       log.warn("database unavailable", { path: c.req.path, ...errorFields(err) });
-      return errorJson(c, databaseUnavailable());
+      return errorJson(c, databaseUnavailable(), deps.assets);
     }
     log.error("unhandled error", {
       method: c.req.method,
@@ -87,16 +107,14 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
       ...errorFields(err),
       stack: err instanceof Error ? err.stack : undefined,
     });
-    return c.json(
-      { error: { code: "internal", message: "Something went wrong on our side." } },
-      500,
-    );
+    const message = "Something went wrong on our side.";
+    if (wantsHtml(c)) return c.html(errorPage(deps.assets, 500, message), 500);
+    return c.json({ error: { code: "internal", message } }, 500);
   });
 
   app.use(securityHeaders(config));
-  app.use("/api/*", originGuard(config));
+  app.use(originGuard(config));
   app.use(
-    "/api/*",
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => {
@@ -110,6 +128,8 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   app.route("/api/auth", authRoutes(deps));
   app.route("/api/contacts", contactRoutes(deps));
   app.route("/api/livekit", livekitRoutes(deps));
+  app.route("/static", staticRoutes(deps));
+  app.route("/", pageRoutes(deps));
 
   app.notFound((c) => {
     const allowed = methodsFor(app, c.req.path).filter((m) => m !== c.req.method);
@@ -119,9 +139,10 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
         new AppError(405, "method_not_allowed", `Use ${allowed.join(", ")} here.`, {
           headers: { Allow: allowed.join(", ") },
         }),
+        deps.assets,
       );
     }
-    return errorJson(c, new AppError(404, ...STATUS_CODES[404]));
+    return errorJson(c, new AppError(404, ...STATUS_CODES[404]), deps.assets);
   });
 
   return app;

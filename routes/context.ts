@@ -1,3 +1,4 @@
+import type { Assets } from "../lib/assets.ts";
 import type { Config } from "../lib/config.ts";
 import type { Sql } from "../lib/db.ts";
 import type { LiveKit } from "../lib/livekit.ts";
@@ -27,6 +28,8 @@ export interface Deps {
   loginLimits: LoginLimits;
   guestLimits: GuestLimits;
   livekit: LiveKit;
+  /** The browser bundle; null when it was not built (pages then answer 503). */
+  assets: Assets | null;
 }
 
 export interface AppEnv {

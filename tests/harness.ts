@@ -1,6 +1,7 @@
 // Test fixtures: a fresh PostgreSQL database per app, the app served on a real port, and a
 // small HTTP client. Every database made here is dropped by `stop()`.
 import postgres from "postgres";
+import { type Assets, AssetsMissing, loadAssets } from "../lib/assets.ts";
 import { type Config, loadConfig } from "../lib/config.ts";
 import { createDb, type Sql } from "../lib/db.ts";
 import { createLogger } from "../lib/log.ts";
@@ -28,6 +29,24 @@ export function testEnv(databaseUrl: string): Record<string, string> {
     LIVEKIT_API_SECRET: TEST_LIVEKIT_SECRET,
     LOG_LEVEL: "debug",
   };
+}
+
+let assetsOnce: Promise<Assets | null> | undefined;
+/** The browser bundle, when `deno task build` made one (the test task builds first). */
+export function builtAssets(): Promise<Assets | null> {
+  assetsOnce ??= loadAssets().catch((err) => {
+    if (err instanceof AssetsMissing) return null;
+    throw err;
+  });
+  return assetsOnce;
+}
+
+/** A port nothing listens on at the moment of asking. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
 }
 
 export interface TestDatabase {
@@ -78,6 +97,8 @@ export async function startApp(
     env?: Record<string, string>;
     /** Connect the app through this URL instead of straight to the test database. */
     databaseUrl?: (db: TestDatabase) => string;
+    /** Serve on this port (default: any free one). */
+    port?: number;
   } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase();
@@ -91,8 +112,11 @@ export async function startApp(
   const sql = createDb(config.databaseUrl);
   const logs: string[] = [];
   const log = createLogger("debug", (_level, line) => logs.push(line));
-  const app = createApp({ ...options, config, sql, log });
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
+  const app = createApp({ assets: await builtAssets(), ...options, config, sql, log });
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: options.port ?? 0, onListen: () => {} },
+    app.fetch,
+  );
   return {
     base: `http://127.0.0.1:${server.addr.port}`,
     config,
@@ -140,7 +164,7 @@ export interface CallOptions {
 
 /** One HTTP request to the test app; the body is read and parsed as JSON when it is JSON. */
 export async function call(
-  app: { base: string },
+  app: { base: string; config?: Config },
   method: string,
   path: string,
   options: CallOptions = {},
@@ -149,12 +173,15 @@ export async function call(
   if (options.json !== undefined) headers.set("Content-Type", "application/json");
   if (options.token) headers.set("Authorization", `Bearer ${options.token}`);
   if (options.cookie) headers.set("Cookie", options.cookie);
-  const origin = options.origin === undefined && method !== "GET" ? ORIGIN : options.origin;
+  const own = app.config?.publicUrl ?? ORIGIN;
+  const origin = options.origin === undefined && method !== "GET" ? own : options.origin;
   if (origin) headers.set("Origin", origin);
   const res = await fetch(app.base + path, {
     method,
     headers,
     body: options.json !== undefined ? JSON.stringify(options.json) : options.body,
+    // Redirects are answers to assert on, not to follow.
+    redirect: "manual",
   });
   const text = await res.text();
   const isJson = res.headers.get("Content-Type")?.includes("application/json");

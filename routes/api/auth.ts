@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import type { Context } from "hono";
 import { z } from "zod";
 import { AppError } from "../../lib/errors.ts";
 import { enforceLimits, resetLimit } from "../../lib/rate_limit.ts";
@@ -14,13 +15,13 @@ import {
   setSessionCookie,
 } from "../middleware.ts";
 
-const registerSchema = z.object({
+export const registerSchema = z.object({
   email: emailSchema,
   password: z.string().min(8).max(128),
   display_name: text(1, 64),
 });
 
-const loginSchema = z.object({
+export const loginSchema = z.object({
   email: emailSchema,
   password: z.string().min(1).max(128),
 });
@@ -34,9 +35,34 @@ function sessionBody(user: User, issued: IssuedToken) {
   };
 }
 
+/**
+ * Checks a sign-in attempt against the throttles and the stored hash; the user, or an AppError
+ * (401 for bad credentials, 429 when throttled). Shared by the API and the sign-in form.
+ */
+export async function signIn(
+  deps: Deps,
+  c: Context,
+  input: z.infer<typeof loginSchema>,
+): Promise<User> {
+  const { config, sql, loginLimits } = deps;
+  const emailKey = `login:email:${input.email.toLowerCase()}`;
+  await enforceLimits(sql, [
+    { key: emailKey, max: loginLimits.perEmail, windowSeconds: loginLimits.windowSeconds },
+    {
+      key: `login:addr:${clientAddress(c, config)}`,
+      max: loginLimits.perAddress,
+      windowSeconds: loginLimits.windowSeconds,
+    },
+  ], "sign-in attempts");
+  const user = await authenticate(sql, input.email, input.password);
+  if (!user) throw new AppError(401, "invalid_credentials", "Email or password is incorrect.");
+  await resetLimit(sql, emailKey);
+  return user;
+}
+
 /** /api/auth: register, login, logout, me. */
 export function authRoutes(deps: Deps) {
-  const { config, sql, sessions, loginLimits } = deps;
+  const { config, sql, sessions } = deps;
   const app = new Hono<AppEnv>();
 
   app.post("/register", jsonBody(registerSchema), async (c) => {
@@ -47,19 +73,7 @@ export function authRoutes(deps: Deps) {
   });
 
   app.post("/login", jsonBody(loginSchema), async (c) => {
-    const { email, password } = c.req.valid("json");
-    const emailKey = `login:email:${email.toLowerCase()}`;
-    await enforceLimits(sql, [
-      { key: emailKey, max: loginLimits.perEmail, windowSeconds: loginLimits.windowSeconds },
-      {
-        key: `login:addr:${clientAddress(c, config)}`,
-        max: loginLimits.perAddress,
-        windowSeconds: loginLimits.windowSeconds,
-      },
-    ], "sign-in attempts");
-    const user = await authenticate(sql, email, password);
-    if (!user) throw new AppError(401, "invalid_credentials", "Email or password is incorrect.");
-    await resetLimit(sql, emailKey);
+    const user = await signIn(deps, c, c.req.valid("json"));
     const issued = await sessions.create(user.id);
     setSessionCookie(c, config, issued.token);
     return c.json(sessionBody(user, issued), 200);

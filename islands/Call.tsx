@@ -1,0 +1,580 @@
+import {
+  ConnectionError,
+  DisconnectReason,
+  type Participant,
+  type RemoteTrack,
+  Room,
+  RoomEvent,
+  Track,
+  type TrackPublication,
+} from "livekit-client";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { CHAT_MAX_CHARS, type RoomJson, type TokenJson, type UserJson } from "../protocol/api.ts";
+import { api, ApiError, signInAgain } from "./api.ts";
+import { loadPrefs, mediaErrorMessage, type MediaPrefs, savePrefs } from "./prefs.ts";
+import { CopyLink, DeviceSelect, StatusLine, useStatus } from "./ui.tsx";
+
+export interface CallProps {
+  roomId: string;
+  /** The room as a member sees it; null for a guest. */
+  room: RoomJson | null;
+  user: UserJson | null;
+  inviteUrl: string;
+}
+
+type Phase =
+  | "connecting"
+  | "connected"
+  | "reconnecting"
+  | "unreachable"
+  | "ended"
+  | "removed"
+  | "left"
+  | "disconnected"
+  | "unavailable";
+
+interface ChatMessage {
+  id: number;
+  from: string;
+  text: string;
+  mine: boolean;
+}
+
+/** Tiles per page of the grid. */
+export const PAGE_SIZE = 16;
+// Connecting to a media server that does not answer must end in a message, not a spinner.
+const CONNECT_TIMEOUT_MS = 12_000;
+const GUEST_KEY = (id: string) => `urbania.guest.${id}`;
+
+/** The call: connects to LiveKit with a token from the app, and shows the grid and controls. */
+export function Call({ roomId, room: roomJson, user, inviteUrl }: CallProps) {
+  const [phase, setPhase] = useState<Phase>("connecting");
+  const [problem, setProblem] = useState("");
+  const [, setVersion] = useState(0);
+  const [page, setPage] = useState(0);
+  const [chatOpen, setChatOpen] = useState(false);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const [unread, setUnread] = useState(0);
+  const [messages, setMessages] = useState<ChatMessage[]>([]);
+  const [draft, setDraft] = useState("");
+  const [prefs, setPrefs] = useState<MediaPrefs | null>(null);
+  const [devices, setDevices] = useState<Record<MediaDeviceKind, MediaDeviceInfo[]>>({
+    videoinput: [],
+    audioinput: [],
+    audiooutput: [],
+  });
+  const [attempt, setAttempt] = useState(0);
+  const audioSink = useRef<HTMLDivElement>(null);
+  const chatOpenRef = useRef(chatOpen);
+  chatOpenRef.current = chatOpen;
+  const status = useStatus();
+  const isHost = !!user && roomJson?.created_by.id === user.id;
+  const isVideo = (roomJson?.call_type ?? "video") === "video";
+  const title = roomJson?.room_name ?? "Meeting";
+
+  const room = useMemo(() => {
+    const p = loadPrefs();
+    return new Room({
+      adaptiveStream: true,
+      dynacast: true,
+      audioCaptureDefaults: p.mic_id ? { deviceId: p.mic_id } : undefined,
+      videoCaptureDefaults: p.camera_id ? { deviceId: p.camera_id } : undefined,
+      audioOutput: p.speaker_id ? { deviceId: p.speaker_id } : undefined,
+    });
+  }, [attempt]);
+
+  useEffect(() => {
+    let cancelled = false;
+    const bump = () => setVersion((v) => v + 1);
+    const mediaPrefs = loadPrefs();
+    setPrefs(mediaPrefs);
+
+    room
+      .on(RoomEvent.ParticipantConnected, bump)
+      .on(RoomEvent.ParticipantDisconnected, bump)
+      .on(RoomEvent.TrackPublished, bump)
+      .on(RoomEvent.TrackUnpublished, bump)
+      .on(RoomEvent.TrackSubscribed, (track: RemoteTrack) => {
+        if (track.kind === Track.Kind.Audio) audioSink.current?.append(track.attach());
+        bump();
+      })
+      .on(RoomEvent.TrackUnsubscribed, (track: RemoteTrack) => {
+        track.detach().forEach((el) => el.remove());
+        bump();
+      })
+      .on(RoomEvent.TrackMuted, bump)
+      .on(RoomEvent.TrackUnmuted, bump)
+      .on(RoomEvent.LocalTrackPublished, bump)
+      .on(RoomEvent.LocalTrackUnpublished, bump)
+      .on(RoomEvent.ActiveSpeakersChanged, bump)
+      .on(RoomEvent.ConnectionQualityChanged, bump)
+      .on(RoomEvent.AudioPlaybackStatusChanged, bump)
+      .on(RoomEvent.Reconnecting, () => setPhase("reconnecting"))
+      .on(RoomEvent.Reconnected, () => setPhase("connected"))
+      .on(RoomEvent.Disconnected, (reason?: DisconnectReason) => {
+        if (reason === DisconnectReason.ROOM_DELETED) setPhase("ended");
+        else if (reason === DisconnectReason.PARTICIPANT_REMOVED) setPhase("removed");
+        else if (reason === DisconnectReason.CLIENT_INITIATED) return;
+        else setPhase((p) => (p === "connecting" ? p : "disconnected"));
+      })
+      .on(RoomEvent.DataReceived, (payload, participant, _kind, topic) => {
+        if (topic !== "chat") return;
+        try {
+          const { text } = JSON.parse(new TextDecoder().decode(payload));
+          if (typeof text !== "string" || !text.trim()) return;
+          setMessages((list) => [...list.slice(-199), {
+            id: Date.now() + Math.random(),
+            from: participant?.name || participant?.identity || "Someone",
+            text: text.slice(0, CHAT_MAX_CHARS),
+            mine: false,
+          }]);
+          if (!chatOpenRef.current) setUnread((n) => n + 1);
+        } catch {
+          // Not one of our chat messages: ignored.
+        }
+      });
+
+    (async () => {
+      setPhase("connecting");
+      setProblem("");
+      const token = await fetchToken(roomId, roomJson !== null);
+      if (cancelled || !token) return;
+      if ("phase" in token) {
+        setPhase(token.phase);
+        setProblem(token.message);
+        return;
+      }
+      try {
+        await withTimeout(
+          room.connect(token.url, token.token, { maxRetries: 1, websocketTimeout: 8_000 }),
+          CONNECT_TIMEOUT_MS,
+        );
+      } catch (err) {
+        if (cancelled) return;
+        await room.disconnect();
+        if (err instanceof ConnectionError && err.reason === 0 /* NotAllowed */) {
+          setPhase("unavailable");
+          setProblem("The media server refused this call's credentials.");
+        } else {
+          setPhase("unreachable");
+        }
+        return;
+      }
+      if (cancelled) return;
+      setPhase("connected");
+      await publishMedia(room, mediaPrefs, isVideo, status.error);
+      refreshDevices(setDevices);
+    })();
+
+    return () => {
+      cancelled = true;
+      room.removeAllListeners();
+      room.disconnect();
+    };
+  }, [room]);
+
+  async function leave() {
+    await room.disconnect();
+    setPhase("left");
+    if (roomJson) await api("POST", `/api/livekit/rooms/${roomId}/leave`).catch(() => {});
+    else sessionStorage.removeItem(GUEST_KEY(roomId));
+  }
+
+  async function endForAll() {
+    try {
+      await api("DELETE", `/api/livekit/rooms/${roomId}`);
+      await room.disconnect();
+      setPhase("ended");
+    } catch (err) {
+      status.error(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  async function toggle(source: "mic" | "camera" | "screen") {
+    const lp = room.localParticipant;
+    try {
+      if (source === "mic") await lp.setMicrophoneEnabled(!lp.isMicrophoneEnabled);
+      if (source === "camera") await lp.setCameraEnabled(!lp.isCameraEnabled);
+      if (source === "screen") await lp.setScreenShareEnabled(!lp.isScreenShareEnabled);
+      if (prefs && source !== "screen") {
+        const next = source === "mic"
+          ? { ...prefs, mic_on: lp.isMicrophoneEnabled }
+          : { ...prefs, cam_on: lp.isCameraEnabled };
+        setPrefs(next);
+        savePrefs(next);
+      }
+    } catch (err) {
+      // Cancelling the screen picker is not an error worth a message.
+      if ((err as { name?: string }).name !== "NotAllowedError" || source !== "screen") {
+        status.error(mediaErrorMessage(err));
+      }
+    }
+    setVersion((v) => v + 1);
+  }
+
+  async function switchDevice(kind: MediaDeviceKind, id: string) {
+    try {
+      await room.switchActiveDevice(kind, id);
+      if (prefs) {
+        const key = kind === "videoinput"
+          ? "camera_id"
+          : kind === "audioinput"
+          ? "mic_id"
+          : "speaker_id";
+        const next = { ...prefs, [key]: id };
+        setPrefs(next);
+        savePrefs(next);
+      }
+    } catch (err) {
+      status.error(mediaErrorMessage(err));
+    }
+  }
+
+  async function sendChat(event: Event) {
+    event.preventDefault();
+    const text = draft.trim().slice(0, CHAT_MAX_CHARS);
+    if (!text) return;
+    try {
+      await room.localParticipant.publishData(new TextEncoder().encode(JSON.stringify({ text })), {
+        reliable: true,
+        topic: "chat",
+      });
+      setMessages((list) => [...list.slice(-199), {
+        id: Date.now() + Math.random(),
+        from: "You",
+        text,
+        mine: true,
+      }]);
+      setDraft("");
+    } catch {
+      status.error("The message could not be sent.");
+    }
+  }
+
+  if (phase !== "connected" && phase !== "reconnecting") {
+    return (
+      <CallState
+        phase={phase}
+        problem={problem}
+        roomId={roomId}
+        title={title}
+        member={roomJson !== null}
+        onRetry={() => setAttempt((a) => a + 1)}
+      />
+    );
+  }
+
+  const participants: Participant[] = [room.localParticipant, ...room.remoteParticipants.values()];
+  const screen = participants
+    .map((p) => ({ p, pub: p.getTrackPublication(Track.Source.ScreenShare) }))
+    .find(({ pub }) => pub?.track && !pub.isMuted);
+  const pages = Math.max(1, Math.ceil(participants.length / PAGE_SIZE));
+  const current = Math.min(page, pages - 1);
+  const shown = participants.slice(current * PAGE_SIZE, (current + 1) * PAGE_SIZE);
+  const lp = room.localParticipant;
+
+  return (
+    <div class={`call ${chatOpen ? "with-chat" : ""}`} data-phase={phase}>
+      <div class="call-head">
+        <h1 class="call-title">{title}</h1>
+        <span class="muted small">
+          {participants.length} in the call
+        </span>
+      </div>
+      {phase === "reconnecting" && (
+        <p class="banner" role="status">Connection lost. Reconnecting…</p>
+      )}
+      {!room.canPlaybackAudio && (
+        <p class="banner" role="status">
+          Your browser blocked sound.{" "}
+          <button type="button" onClick={() => room.startAudio()}>Allow audio</button>
+        </p>
+      )}
+      <StatusLine status={status} />
+      <div class="stage">
+        {screen && (
+          <figure class="screen">
+            <TrackVideo pub={screen.pub!} />
+            <figcaption>{`${label(screen.p)} is sharing their screen`}</figcaption>
+          </figure>
+        )}
+        <ul
+          class={`grid ${screen ? "strip" : ""}`}
+          data-count={shown.length}
+          aria-label="Participants"
+        >
+          {shown.map((p) => <Tile key={p.identity} participant={p} />)}
+        </ul>
+        {pages > 1 && (
+          <nav class="row pager" aria-label="Participant pages">
+            <button type="button" disabled={current === 0} onClick={() => setPage(current - 1)}>
+              Previous
+            </button>
+            <span>{`Page ${current + 1} of ${pages}`}</span>
+            <button
+              type="button"
+              disabled={current === pages - 1}
+              onClick={() => setPage(current + 1)}
+            >
+              Next
+            </button>
+          </nav>
+        )}
+      </div>
+
+      {chatOpen && (
+        <aside class="chat" aria-label="Chat">
+          <ol class="messages" aria-live="polite">
+            {messages.map((m) => (
+              <li key={m.id} class={m.mine ? "mine" : undefined}>
+                <strong>{m.from}</strong> {m.text}
+              </li>
+            ))}
+          </ol>
+          <form class="row" onSubmit={sendChat}>
+            <label class="grow">
+              <span class="sr-only">Message</span>
+              <input
+                value={draft}
+                maxLength={CHAT_MAX_CHARS}
+                placeholder="Message everyone"
+                onInput={(e) => setDraft((e.target as HTMLInputElement).value)}
+              />
+            </label>
+            <button type="submit">Send</button>
+          </form>
+        </aside>
+      )}
+
+      {settingsOpen && (
+        <section class="settings card" aria-label="Devices">
+          {isVideo && (
+            <DeviceSelect
+              label="Camera"
+              devices={devices.videoinput}
+              value={room.getActiveDevice("videoinput")}
+              onChange={(id) => switchDevice("videoinput", id)}
+            />
+          )}
+          <DeviceSelect
+            label="Microphone"
+            devices={devices.audioinput}
+            value={room.getActiveDevice("audioinput")}
+            onChange={(id) => switchDevice("audioinput", id)}
+          />
+          {devices.audiooutput.length > 0 && (
+            <DeviceSelect
+              label="Speaker"
+              devices={devices.audiooutput}
+              value={room.getActiveDevice("audiooutput")}
+              onChange={(id) => switchDevice("audiooutput", id)}
+            />
+          )}
+        </section>
+      )}
+
+      <div class="controls" role="toolbar" aria-label="Call controls">
+        <button type="button" aria-pressed={!lp.isMicrophoneEnabled} onClick={() => toggle("mic")}>
+          {lp.isMicrophoneEnabled ? "Mute" : "Unmute"}
+        </button>
+        {isVideo && (
+          <button
+            type="button"
+            aria-pressed={!lp.isCameraEnabled}
+            onClick={() => toggle("camera")}
+          >
+            {lp.isCameraEnabled ? "Stop camera" : "Start camera"}
+          </button>
+        )}
+        {isVideo && "getDisplayMedia" in (navigator.mediaDevices ?? {}) && (
+          <button
+            type="button"
+            aria-pressed={lp.isScreenShareEnabled}
+            onClick={() => toggle("screen")}
+          >
+            {lp.isScreenShareEnabled ? "Stop sharing" : "Share screen"}
+          </button>
+        )}
+        <button
+          type="button"
+          aria-expanded={settingsOpen}
+          onClick={() => {
+            setSettingsOpen(!settingsOpen);
+            refreshDevices(setDevices);
+          }}
+        >
+          Devices
+        </button>
+        <button
+          type="button"
+          aria-expanded={chatOpen}
+          onClick={() => {
+            setChatOpen(!chatOpen);
+            setUnread(0);
+          }}
+        >
+          Chat{unread > 0 && <span class="count">{` ${unread} new`}</span>}
+        </button>
+        <CopyLink url={inviteUrl} label={title} status={status} />
+        <button type="button" class="danger" onClick={leave}>Leave</button>
+        {isHost && <button type="button" class="danger" onClick={endForAll}>End for all</button>}
+      </div>
+      <div ref={audioSink} hidden />
+    </div>
+  );
+}
+
+/** What the page says when there is no call on screen. */
+function CallState(
+  { phase, problem, roomId, title, member, onRetry }: {
+    phase: Phase;
+    problem: string;
+    roomId: string;
+    title: string;
+    member: boolean;
+    onRetry(): void;
+  },
+) {
+  const home = member ? <a class="button" href="/dashboard">Back to the dashboard</a> : null;
+  const invite = `/meeting/invite?room=${encodeURIComponent(roomId)}`;
+  const text: Record<Phase, string> = {
+    connecting: `Connecting to “${title}”…`,
+    connected: "",
+    reconnecting: "",
+    unreachable:
+      "The media server cannot be reached. The meeting is still open: check your connection and try again, or ask the administrator whether LiveKit is running.",
+    ended: "This meeting has ended.",
+    removed: "The host removed you from this meeting.",
+    left: "You left the meeting.",
+    disconnected: "You were disconnected from the meeting.",
+    unavailable: problem || "This meeting cannot be joined.",
+  };
+  const canRetry = phase === "unreachable" || phase === "disconnected" || phase === "left";
+  return (
+    <section class="card narrow call-state" data-phase={phase}>
+      <h1 class="call-title">{title}</h1>
+      <p role={phase === "connecting" ? "status" : "alert"} class="big-text">
+        {phase === "connecting" && <span class="spinner" aria-hidden="true" />}
+        {text[phase]}
+      </p>
+      <div class="row">
+        {canRetry && (
+          <button type="button" class="primary" onClick={onRetry}>
+            {phase === "left" ? "Rejoin" : "Try again"}
+          </button>
+        )}
+        {phase === "unavailable" && <a class="button" href={invite}>Open the invitation</a>}
+        {home}
+      </div>
+    </section>
+  );
+}
+
+function Tile({ participant: p }: { participant: Participant }) {
+  const camera = p.getTrackPublication(Track.Source.Camera);
+  const hasVideo = !!camera?.track && !camera.isMuted;
+  const quality = p.connectionQuality;
+  return (
+    <li
+      class={`tile ${p.isSpeaking ? "speaking" : ""}`}
+      data-identity={p.identity}
+      aria-label={`${label(p)}${p.isMicrophoneEnabled ? "" : ", muted"}${
+        p.isSpeaking ? ", speaking" : ""
+      }`}
+    >
+      {hasVideo
+        ? <TrackVideo pub={camera!} mirror={p.isLocal} />
+        : <div class="avatar" aria-hidden="true">{initials(label(p))}</div>}
+      <div class="tile-bar">
+        <span class="name">{label(p)}</span>
+        {!p.isMicrophoneEnabled && <span class="badge">muted</span>}
+        <span
+          class={`quality q-${quality}`}
+          title={`Connection: ${quality}`}
+          aria-label={`Connection ${quality}`}
+        />
+      </div>
+    </li>
+  );
+}
+
+function TrackVideo({ pub, mirror }: { pub: TrackPublication; mirror?: boolean }) {
+  const ref = useRef<HTMLVideoElement>(null);
+  const track = pub.track;
+  useEffect(() => {
+    const el = ref.current;
+    if (!track || !el) return;
+    track.attach(el);
+    return () => {
+      track.detach(el);
+    };
+  }, [track]);
+  return <video ref={ref} autoplay playsInline muted class={mirror ? "mirror" : undefined} />;
+}
+
+function label(p: Participant): string {
+  const name = p.name || p.identity;
+  return p.isLocal ? `${name} (you)` : name;
+}
+
+function initials(name: string): string {
+  return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0]!.toUpperCase()).join("");
+}
+
+async function fetchToken(
+  roomId: string,
+  member: boolean,
+): Promise<TokenJson | { phase: Phase; message: string } | null> {
+  if (!member) {
+    const saved = sessionStorage.getItem(GUEST_KEY(roomId));
+    if (saved) return JSON.parse(saved) as TokenJson;
+    location.replace(`/meeting/invite?room=${encodeURIComponent(roomId)}`);
+    return null;
+  }
+  try {
+    await api("POST", `/api/livekit/rooms/${roomId}/join`);
+    return await api<TokenJson>("POST", "/api/livekit/token", { room_name: roomId });
+  } catch (err) {
+    if (err instanceof ApiError) {
+      if (err.status === 401) {
+        signInAgain();
+        return null;
+      }
+      if (err.status === 410) return { phase: "ended", message: err.message };
+    }
+    return { phase: "unavailable", message: (err as Error).message };
+  }
+}
+
+async function publishMedia(
+  room: Room,
+  prefs: MediaPrefs,
+  video: boolean,
+  report: (message: string) => void,
+) {
+  try {
+    if (prefs.mic_on) await room.localParticipant.setMicrophoneEnabled(true);
+    if (video && prefs.cam_on) await room.localParticipant.setCameraEnabled(true);
+  } catch (err) {
+    report(mediaErrorMessage(err));
+  }
+}
+
+async function refreshDevices(set: (d: Record<MediaDeviceKind, MediaDeviceInfo[]>) => void) {
+  const all = await navigator.mediaDevices.enumerateDevices().catch(() => []);
+  set({
+    videoinput: all.filter((d) => d.kind === "videoinput"),
+    audioinput: all.filter((d) => d.kind === "audioinput"),
+    audiooutput: all.filter((d) => d.kind === "audiooutput"),
+  });
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    work,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("timed out")), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

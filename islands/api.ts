@@ -1,0 +1,39 @@
+// The islands' HTTP client: JSON in, JSON out, errors as ApiError with the server's message.
+import type { ErrorJson } from "../protocol/api.ts";
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+/** Calls the app's API with the session cookie; throws ApiError on any non-2xx answer. */
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      credentials: "same-origin",
+      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, "offline", "The server cannot be reached. Check your connection.");
+  }
+  if (res.status === 204) return undefined as T;
+  const data = await res.json().catch(() => null);
+  if (!res.ok) {
+    const err = (data as ErrorJson | null)?.error;
+    throw new ApiError(
+      res.status,
+      err?.code ?? "http_error",
+      err?.message ?? `The server answered ${res.status}.`,
+    );
+  }
+  return data as T;
+}
+
+/** Sends the browser to the sign-in page, coming back here afterwards. */
+export function signInAgain(): void {
+  location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+}

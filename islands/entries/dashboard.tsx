@@ -1,0 +1,4 @@
+import { Dashboard } from "../Dashboard.tsx";
+import { mount } from "../mount.ts";
+
+mount("Dashboard", Dashboard);

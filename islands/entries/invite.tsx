@@ -1,0 +1,4 @@
+import { Invite } from "../Invite.tsx";
+import { mount } from "../mount.ts";
+
+mount("Invite", Invite);

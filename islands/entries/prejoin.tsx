@@ -1,0 +1,4 @@
+import { PreJoin } from "../PreJoin.tsx";
+import { mount } from "../mount.ts";
+
+mount("PreJoin", PreJoin);

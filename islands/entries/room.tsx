@@ -1,0 +1,4 @@
+import { Call } from "../Call.tsx";
+import { mount } from "../mount.ts";
+
+mount("Call", Call);

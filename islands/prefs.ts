@@ -1,0 +1,55 @@
+// Media choices remembered between the pre-join page and the call, in this browser only.
+import type { CallType } from "../protocol/api.ts";
+
+export interface MediaPrefs {
+  call_type: CallType;
+  mic_on: boolean;
+  cam_on: boolean;
+  camera_id?: string;
+  mic_id?: string;
+  speaker_id?: string;
+}
+
+const KEY = "urbania.media";
+export const DEFAULT_PREFS: MediaPrefs = { call_type: "video", mic_on: true, cam_on: true };
+
+export function loadPrefs(): MediaPrefs {
+  try {
+    const saved = JSON.parse(localStorage.getItem(KEY) ?? "{}");
+    const prefs = { ...DEFAULT_PREFS };
+    if (saved.call_type === "audio" || saved.call_type === "video") {
+      prefs.call_type = saved.call_type;
+    }
+    if (typeof saved.mic_on === "boolean") prefs.mic_on = saved.mic_on;
+    if (typeof saved.cam_on === "boolean") prefs.cam_on = saved.cam_on;
+    for (const k of ["camera_id", "mic_id", "speaker_id"] as const) {
+      if (typeof saved[k] === "string" && saved[k].length < 512) prefs[k] = saved[k];
+    }
+    return prefs;
+  } catch {
+    return { ...DEFAULT_PREFS };
+  }
+}
+
+export function savePrefs(prefs: MediaPrefs): void {
+  try {
+    localStorage.setItem(KEY, JSON.stringify(prefs));
+  } catch {
+    // Private mode or a full storage: the choices are simply not remembered.
+  }
+}
+
+/** A message for a getUserMedia failure that tells the user what to do. */
+export function mediaErrorMessage(err: unknown): string {
+  const name = (err as { name?: string })?.name;
+  if (name === "NotAllowedError" || name === "SecurityError") {
+    return "Camera or microphone access was denied. Allow it in your browser's site settings to be seen and heard; you can still join.";
+  }
+  if (name === "NotFoundError" || name === "OverconstrainedError") {
+    return "No camera or microphone was found. Connect one, or join without it.";
+  }
+  if (name === "NotReadableError") {
+    return "The camera or microphone is in use by another program.";
+  }
+  return "Camera and microphone could not be started.";
+}

@@ -1,0 +1,187 @@
+// The pages in a real Chromium with a fake camera and microphone, against the app and a real
+// database. LiveKit is not running here: the room page must say so instead of hanging.
+import assert from "node:assert/strict";
+import { call, registerUser } from "./harness.ts";
+import { screenshot, signedIn, watchErrors, withBrowser } from "./browser.ts";
+
+// Connecting to the absent media server logs network errors; nothing else may.
+const MEDIA_SERVER_ERRORS = [
+  /ERR_CONNECTION_REFUSED|WebSocket|websocket|could not establish|livekit|signal connection|\/rtc/i,
+];
+
+Deno.test("pages - register, sign out, sign in; bad credentials show an error (no JavaScript)", async () => {
+  await withBrowser(async (browser, app) => {
+    // The forms must work without scripts: this context has JavaScript off.
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+
+    await page.goto(`${app.base}/dashboard`);
+    assert.equal(new URL(page.url()).pathname, "/login");
+    assert.equal(new URL(page.url()).searchParams.get("next"), "/dashboard");
+    await screenshot(page, "01-login");
+
+    await page.getByRole("link", { name: "Create an account" }).click();
+    assert.equal(new URL(page.url()).pathname, "/register");
+    // A short password is refused with the field marked; what was typed is kept.
+    await page.getByLabel("Your name").fill("Ada Lovelace");
+    await page.getByLabel("Email").fill("ada@example.test");
+    await page.getByLabel("Password").evaluate((el) => el.removeAttribute("minlength"));
+    await page.getByLabel("Password").fill("short");
+    await page.getByRole("button", { name: "Create account" }).click();
+    assert.match(await page.getByRole("alert").innerText(), /Check the highlighted fields/);
+    assert.equal(await page.getByLabel("Password").getAttribute("aria-invalid"), "true");
+    assert.equal(await page.getByLabel("Email").inputValue(), "ada@example.test");
+    await screenshot(page, "02-register-error");
+
+    await page.getByLabel("Password").fill("analytical engine");
+    await page.getByRole("button", { name: "Create account" }).click();
+    assert.equal(new URL(page.url()).pathname, "/dashboard");
+    assert.equal(await page.locator("header .who").innerText(), "Ada Lovelace");
+    await screenshot(page, "03-dashboard-no-js");
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    assert.equal(new URL(page.url()).pathname, "/login");
+    await page.goto(`${app.base}/dashboard`);
+    assert.equal(new URL(page.url()).pathname, "/login", "signed out: the dashboard asks again");
+
+    await page.getByLabel("Email").fill("ada@example.test");
+    await page.getByLabel("Password").fill("wrong password");
+    const refused = page.waitForResponse((r) =>
+      r.url().includes("/login") && r.request().method() === "POST"
+    );
+    await page.getByRole("button", { name: "Sign in" }).click();
+    assert.equal((await refused).status(), 401);
+    assert.equal(await page.getByRole("alert").innerText(), "Email or password is incorrect.");
+    await screenshot(page, "04-login-error");
+
+    await page.getByLabel("Password").fill("analytical engine");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    assert.equal(new URL(page.url()).pathname, "/dashboard", "back to where the user was going");
+    await context.close();
+  });
+});
+
+Deno.test("pages - add a contact, start a meeting from a live preview, room says the media server is unreachable", async () => {
+  await withBrowser(async (browser, app) => {
+    const host = await registerUser(app, { display_name: "Grace Hopper" });
+    const friend = await registerUser(app, { display_name: "Alan Turing" });
+    const context = await signedIn(browser, app, host);
+    const page = await context.newPage();
+    const errors = watchErrors(page, MEDIA_SERVER_ERRORS);
+
+    await page.goto(`${app.base}/dashboard`);
+    await page.getByPlaceholder("Add a contact by email").fill(friend.email);
+    await page.getByRole("button", { name: "Add", exact: true }).click();
+    await page.getByText(`${friend.display_name} is now in your contacts.`).waitFor();
+    const contacts = await call(app, "GET", "/api/contacts", { token: host.token });
+    assert.deepEqual(contacts.body.map((c: { id: string }) => c.id), [friend.id]);
+    // An unknown email is refused with the server's message.
+    await page.getByPlaceholder("Add a contact by email").fill("nobody@example.test");
+    await page.getByRole("button", { name: "Add", exact: true }).click();
+    await page.getByRole("alert").filter({ hasText: /not found|no account/i }).waitFor();
+    assert.deepEqual(errors.splice(0), ["404 POST /api/contacts"]);
+    await screenshot(page, "05-dashboard-contacts");
+
+    await page.getByRole("link", { name: "New meeting" }).first().click();
+    assert.equal(new URL(page.url()).pathname, "/meeting/pre-join");
+    // The fake camera's frames reach the preview: a playing video with a real size.
+    const preview = page.getByLabel("Camera preview");
+    await page.waitForFunction(() => {
+      const v = document.querySelector<HTMLVideoElement>("video.preview");
+      return !!v && v.videoWidth > 0 && v.readyState >= 2;
+    });
+    const box = await preview.boundingBox();
+    assert.ok(box && box.width > 0 && box.height > 0, "the preview is on screen");
+    // The microphone meter moves with the fake microphone's tone.
+    await page.waitForFunction(() => Number(document.querySelector("meter")?.value) > 0);
+    // Devices are listed once the browser has granted access.
+    await page.waitForFunction(() =>
+      document.querySelectorAll("select")[0]?.querySelectorAll("option").length > 0 &&
+      !(document.querySelectorAll("select")[0] as HTMLSelectElement).disabled
+    );
+    await page.getByLabel("Meeting name").fill("Design review");
+    await page.getByRole("checkbox", { name: new RegExp(friend.display_name) }).check();
+    await page.getByRole("button", { name: "Mute microphone" }).click();
+    await screenshot(page, "06-prejoin");
+    await page.getByRole("button", { name: "Start call" }).click();
+
+    await page.waitForURL(/\/meeting\/room\?room=/);
+    const roomId = new URL(page.url()).searchParams.get("room")!;
+    await page.getByText("The media server cannot be reached").waitFor({ timeout: 15_000 });
+    await page.getByRole("button", { name: "Try again" }).waitFor();
+    await screenshot(page, "07-room-unreachable");
+
+    const room = await call(app, "GET", `/api/livekit/rooms/${roomId}`, { token: host.token });
+    assert.equal(room.status, 200);
+    assert.equal(room.body.room_name, "Design review");
+    assert.equal(room.body.call_type, "video");
+    assert.deepEqual(
+      room.body.participants.map((p: { id: string; role: string }) => [p.id, p.role]).sort(),
+      [[host.id, "host"], [friend.id, "member"]].sort(),
+    );
+    // The mute choice is remembered for next time.
+    await page.goto(`${app.base}/meeting/pre-join`);
+    await page.getByRole("button", { name: "Unmute microphone" }).waitFor();
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+});
+
+Deno.test("pages - a second user joins from the invite link; a guest joins by name", async () => {
+  await withBrowser(async (browser, app) => {
+    const host = await registerUser(app, { display_name: "Katherine Johnson" });
+    const other = await registerUser(app, { display_name: "Dorothy Vaughan" });
+    const created = await call(app, "POST", "/api/livekit/rooms", {
+      token: host.token,
+      json: { room_name: "Launch window", call_type: "audio" },
+    });
+    assert.equal(created.status, 201);
+    const roomId = created.body.id;
+    const inviteUrl = `${app.base}/meeting/invite?room=${roomId}`;
+    assert.equal(created.body.invite_url, inviteUrl);
+
+    // Signed in, not invited: the invitation shows the meeting and lets them join.
+    const context = await signedIn(browser, app, other);
+    const page = await context.newPage();
+    const errors = watchErrors(page, MEDIA_SERVER_ERRORS);
+    await page.goto(inviteUrl);
+    await page.getByRole("heading", { name: "Launch window" }).waitFor();
+    assert.match(await page.locator(".facts").innerText(), /Katherine Johnson[\s\S]*Audio call/);
+    await screenshot(page, "08-invite-signed-in");
+    await page.getByRole("button", { name: "Join meeting" }).click();
+    await page.waitForURL(/\/meeting\/room\?room=/);
+    await page.getByText("The media server cannot be reached").waitFor({ timeout: 15_000 });
+    const room = await call(app, "GET", `/api/livekit/rooms/${roomId}`, { token: host.token });
+    const joined = room.body.participants.find((p: { id: string }) => p.id === other.id);
+    assert.ok(joined, "the second user is a participant");
+    assert.equal(joined.role, "member");
+    assert.deepEqual(errors, []);
+
+    // A guest: no account, a display name, then the room page with the guest token.
+    const guestContext = await browser.newContext();
+    const guest = await guestContext.newPage();
+    const guestErrors = watchErrors(guest, MEDIA_SERVER_ERRORS);
+    await guest.goto(inviteUrl);
+    await guest.getByRole("link", { name: "Sign in to join" }).waitFor();
+    await guest.getByLabel("Your name").fill("Mary Jackson");
+    await screenshot(guest, "09-invite-guest");
+    const token = guest.waitForResponse((r) => r.url().endsWith(`/rooms/${roomId}/guest`));
+    await guest.getByRole("button", { name: "Join as guest" }).click();
+    assert.equal((await token).status(), 200);
+    await guest.waitForURL(/\/meeting\/room\?room=/);
+    await guest.getByText("The media server cannot be reached").waitFor({ timeout: 15_000 });
+    await screenshot(guest, "10-room-guest-unreachable");
+    assert.deepEqual(guestErrors, []);
+
+    // A room without guests offers signing in only.
+    const closed = await call(app, "POST", "/api/livekit/rooms", {
+      token: host.token,
+      json: { room_name: "Members only", call_type: "video", allow_guests: false },
+    });
+    await guest.goto(`${app.base}/meeting/invite?room=${closed.body.id}`);
+    await guest.getByRole("link", { name: "Sign in to join" }).waitFor();
+    assert.equal(await guest.getByRole("button", { name: "Join as guest" }).count(), 0);
+    await context.close();
+    await guestContext.close();
+  });
+});
