@@ -129,8 +129,9 @@ export function Dashboard(props: DashboardProps) {
                             class="danger"
                             disabled={busy === `end:${room.id}`}
                             onClick={() => endMeeting(room)}
+                            aria-label={`End ${room.room_name} for all`}
                           >
-                            End<span class="sr-only">{` ${room.room_name}`}</span> for all
+                            End for all
                           </button>
                         )}
                       </div>

@@ -272,3 +272,34 @@ Deno.test("pages - without a built bundle, pages answer 503 and say how to build
     assert.equal((await call(app, "GET", "/healthz")).status, 200);
   }, { assets: null });
 });
+
+Deno.test("pages - island bundles reach only islands/, components/, protocol/ and browser packages", async () => {
+  const root = new URL("../", import.meta.url).href;
+  const entries = [...Deno.readDirSync(new URL("../islands/entries/", import.meta.url))]
+    .map((e) => `islands/entries/${e.name}`);
+  assert.ok(entries.length >= 4);
+  // Packages the islands import directly (their own dependencies come with them).
+  const allowedNpm = /^npm:\/(preact|@preact\/signals|livekit-client)@/;
+  for (const entry of entries) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", entry],
+      cwd: new URL("../", import.meta.url),
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    assert.ok(out.success, entry);
+    const graph = JSON.parse(new TextDecoder().decode(out.stdout));
+    const modules: string[] = graph.modules.map((m: { specifier: string }) => m.specifier);
+    for (const spec of modules) {
+      if (spec.startsWith(root)) {
+        assert.match(
+          spec.slice(root.length),
+          /^(islands|components|protocol)\//,
+          `${entry} imports ${spec}`,
+        );
+      } else {
+        assert.match(spec, allowedNpm, `${entry} imports ${spec}`);
+      }
+    }
+  }
+});

@@ -181,7 +181,101 @@ Deno.test("pages - a second user joins from the invite link; a guest joins by na
     await guest.goto(`${app.base}/meeting/invite?room=${closed.body.id}`);
     await guest.getByRole("link", { name: "Sign in to join" }).waitFor();
     assert.equal(await guest.getByRole("button", { name: "Join as guest" }).count(), 0);
+
+    // The host copies the link and ends the meeting from the dashboard.
+    const hostContext = await signedIn(browser, app, host);
+    await hostContext.grantPermissions(["clipboard-read", "clipboard-write"], { origin: app.base });
+    const dash = await hostContext.newPage();
+    const dashErrors = watchErrors(dash);
+    await dash.goto(`${app.base}/dashboard`);
+    const item = dash.locator(`[data-room="${roomId}"]`);
+    assert.match(await item.innerText(), /in the call: Dorothy Vaughan/);
+    await item.getByRole("button", { name: "Copy invite link for Launch window" }).click();
+    await dash.getByText("Invite link copied.").waitFor();
+    assert.equal(await dash.evaluate(() => navigator.clipboard.readText()), inviteUrl);
+    await item.getByRole("button", { name: "End Launch window for all" }).click();
+    await dash.getByText("“Launch window” has ended.").waitFor();
+    await item.getByText("Ended").waitFor();
+    const ended = await call(app, "GET", `/api/livekit/rooms/${roomId}`, { token: host.token });
+    assert.equal(ended.body.status, "ended");
+    await guest.goto(inviteUrl);
+    await guest.getByText("This meeting has ended.").waitFor();
+    assert.deepEqual(dashErrors, []);
+    await hostContext.close();
     await context.close();
     await guestContext.close();
+  });
+});
+
+Deno.test("pages - at phone width every control is labelled, reachable by Tab, and nothing overflows", async () => {
+  await withBrowser(async (browser, app) => {
+    const host = await registerUser(app, { display_name: "Margaret Hamilton" });
+    const friend = await registerUser(app, { display_name: "Annie Easley" });
+    await call(app, "POST", "/api/contacts", { token: host.token, json: { email: friend.email } });
+    const created = await call(app, "POST", "/api/livekit/rooms", {
+      token: host.token,
+      json: { room_name: "Apollo guidance", call_type: "video", participants: [friend.id] },
+    });
+    const roomId = created.body.id;
+    const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+    const member = await signedIn(browser, app, host, phone);
+    const anonymous = await browser.newContext(phone);
+    const pages: [typeof member, string, string][] = [
+      [anonymous, "/login", "11-phone-login"],
+      [member, "/dashboard", "12-phone-dashboard"],
+      [member, "/meeting/pre-join", "13-phone-prejoin"],
+      [anonymous, `/meeting/invite?room=${roomId}`, "14-phone-invite"],
+      [member, `/meeting/room?room=${roomId}`, "15-phone-room-unreachable"],
+    ];
+    for (const [context, path, shot] of pages) {
+      const page = await context.newPage();
+      await page.goto(app.base + path);
+      if (path.startsWith("/meeting/room")) {
+        await page.getByText("The media server cannot be reached").waitFor({ timeout: 15_000 });
+      } else {
+        await page.waitForLoadState("networkidle");
+      }
+      const report = await page.evaluate(() => {
+        const controls = [...document.querySelectorAll<HTMLElement>(
+          "a[href], button, input:not([type=hidden]), select, textarea, [tabindex]",
+        )].filter((el) =>
+          el.getClientRects().length > 0 && !(el as HTMLButtonElement).disabled &&
+          el.tabIndex >= 0 &&
+          // A radio group is one Tab stop (arrows move within it): its checked radio.
+          !((el as HTMLInputElement).type === "radio" && !(el as HTMLInputElement).checked)
+        );
+        const nameOf = (el: HTMLElement) => {
+          const labelled = el.getAttribute("aria-labelledby");
+          return (el.getAttribute("aria-label") ??
+            (labelled ? document.getElementById(labelled)?.textContent : null) ??
+            ((el as HTMLInputElement).labels?.[0]?.textContent) ??
+            el.textContent ?? el.getAttribute("title") ?? "").trim();
+        };
+        controls.forEach((el, i) => el.setAttribute("data-probe", String(i)));
+        return {
+          count: controls.length,
+          unnamed: controls.filter((el) => !nameOf(el)).map((el) => el.outerHTML.slice(0, 120)),
+          overflow: document.documentElement.scrollWidth - innerWidth,
+        };
+      });
+      assert.deepEqual(report.unnamed, [], `${path}: controls without a name`);
+      assert.ok(report.overflow <= 0, `${path}: ${report.overflow}px wider than the screen`);
+      // Tab through the page: every control gets the focus once.
+      const reached = new Set<string>();
+      for (let i = 0; i < report.count + 3; i++) {
+        await page.keyboard.press("Tab");
+        const probe = await page.evaluate(() => document.activeElement?.getAttribute("data-probe"));
+        if (probe) reached.add(probe);
+      }
+      assert.equal(
+        reached.size,
+        report.count,
+        `${path}: ${reached.size} of ${report.count} reached by Tab`,
+      );
+      await screenshot(page, shot);
+      await page.close();
+    }
+    await member.close();
+    await anonymous.close();
   });
 });
