@@ -50,7 +50,7 @@ const STATUS_CODES: Record<number, [string, string]> = {
 /** Browsers asking for a page get an HTML error page; everything else the JSON error. */
 function wantsHtml(c: Context): boolean {
   const path = c.req.path;
-  if (path.startsWith("/api/") || path.startsWith("/static/") || path.endsWith("z")) return false;
+  if (path.startsWith("/api/") || path.startsWith("/static/")) return false;
   return (c.req.header("Accept") ?? "").includes("text/html");
 }
 

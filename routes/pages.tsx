@@ -20,7 +20,12 @@ import { PreJoin } from "../islands/PreJoin.tsx";
 import type { ContactJson, RoomJson, RoomSummaryJson, UserJson } from "../protocol/api.ts";
 import { loginSchema, registerSchema, signIn } from "./api/auth.ts";
 import type { AppEnv, Deps } from "./context.ts";
-import { clearSessionCookie, SESSION_COOKIE, setSessionCookie } from "./middleware.ts";
+import {
+  clearSessionCookie,
+  renewSession,
+  SESSION_COOKIE,
+  setSessionCookie,
+} from "./middleware.ts";
 import { roomIdSchema } from "./schemas.ts";
 
 /** JSON the way the browser receives it (dates as strings), for island props. */
@@ -65,7 +70,7 @@ export function pageRoutes(deps: Deps) {
   }
 
   /** The signed-in user from the session cookie, or null; renews the cookie while in use. */
-  async function currentUser(c: Context): Promise<User | null> {
+  async function currentUser(c: Context<AppEnv>): Promise<User | null> {
     const token = getCookie(c, SESSION_COOKIE);
     if (!token) return null;
     const claims = sessions.verify(token);
@@ -74,8 +79,9 @@ export function pageRoutes(deps: Deps) {
       clearSessionCookie(c, config);
       return null;
     }
-    const renewed = await sessions.renewIfDue(claims);
-    if (renewed) setSessionCookie(c, config, renewed.token);
+    c.set("claims", claims);
+    c.set("authVia", "cookie");
+    await renewSession(c, config, sessions);
     return user;
   }
 
@@ -89,7 +95,12 @@ export function pageRoutes(deps: Deps) {
     if (type !== "application/x-www-form-urlencoded" && type !== "multipart/form-data") {
       throw new AppError(415, "unsupported_media_type", "Send this form as a web form.");
     }
-    const body = await c.req.parseBody();
+    let body: Record<string, unknown>;
+    try {
+      body = await c.req.parseBody();
+    } catch {
+      throw new AppError(400, "invalid_form", "The form could not be read.");
+    }
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(body)) if (typeof v === "string") out[k] = v;
     return out;
@@ -231,26 +242,23 @@ export function pageRoutes(deps: Deps) {
     );
   });
 
-  /** The room a page names in `?room=`, or a 404 page. */
-  async function roomFromQuery(c: Context) {
+  /** The meeting id a page names in `?room=`; one not of our format is a 404 page. */
+  function roomIdFromQuery(c: Context): string {
     const id = c.req.query("room") ?? "";
     if (!roomIdSchema.safeParse(id).success) {
       throw new AppError(404, "not_found", "This meeting was not found.");
     }
-    return await getRoom(sql, id);
+    return id;
   }
 
   app.get("/meeting/room", async (c) => {
     const user = await currentUser(c);
-    const id = c.req.query("room") ?? "";
-    if (!roomIdSchema.safeParse(id).success) {
-      throw new AppError(404, "not_found", "This meeting was not found.");
-    }
+    const id = roomIdFromQuery(c);
     const inviteUrl = `${config.publicUrl}/meeting/invite?room=${id}`;
     let room: RoomJson | null = null;
+    // A guest's page needs nothing from the database: its token is in the browser.
     if (user) {
-      const found = await roomFromQuery(c);
-      const view = roomView(found, user.id, config.publicUrl);
+      const view = roomView(await getRoom(sql, id), user.id, config.publicUrl);
       // Someone with the link but not yet in the room accepts the invitation first.
       if (!("participants" in view)) return c.redirect(`/meeting/invite?room=${id}`, 303);
       room = wire<RoomJson>(view);
@@ -270,7 +278,7 @@ export function pageRoutes(deps: Deps) {
   app.get("/meeting/invite", async (c) => {
     const user = await currentUser(c);
     const room = wire<RoomJson | RoomSummaryJson>(
-      roomView(await roomFromQuery(c), user?.id ?? "", config.publicUrl),
+      roomView(await getRoom(sql, roomIdFromQuery(c)), user?.id ?? "", config.publicUrl),
     );
     const props = { roomId: room.id, signedIn: !!user, allowGuests: room.allow_guests };
     const ended = room.status === "ended";

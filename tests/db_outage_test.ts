@@ -37,6 +37,15 @@ Deno.test("outage - a stopped database gives 503 JSON, then recovery without a r
       assert.equal(res.body.error.code, "unavailable");
       assert.equal(res.headers.get("Retry-After"), "5");
     }
+    // A page says so in HTML, with the same Retry-After.
+    const page = await call(app, "GET", "/dashboard", {
+      cookie: u.cookie,
+      headers: { Accept: "text/html" },
+    });
+    assert.equal(page.status, 503);
+    assert.match(page.headers.get("Content-Type") ?? "", /text\/html/);
+    assert.equal(page.headers.get("Retry-After"), "5");
+    assert.match(page.body, /role="alert"/);
     const ready = await call(app, "GET", "/readyz");
     assert.equal(ready.status, 503);
     assert.equal(ready.body.checks.database, "unavailable");
@@ -45,6 +54,8 @@ Deno.test("outage - a stopped database gives 503 JSON, then recovery without a r
     proxy.start();
     const me = await call(app, "GET", "/api/auth/me", { token: u.token });
     assert.equal(me.status, 200, JSON.stringify(me.body));
+    const back = await call(app, "GET", "/dashboard", { cookie: u.cookie });
+    assert.equal(back.status, 200);
     assert.equal((await call(app, "GET", "/readyz")).status, 200);
     const reg = await call(app, "POST", "/api/auth/register", {
       json: { email: "late@example.test", password: "password1", display_name: "L" },

@@ -1,5 +1,5 @@
-// Property-based bad input on every room, token, account and contact route: whatever
-// arrives, never a 5xx.
+// Property-based bad input on every room, token, account and contact route, and on the pages'
+// forms and meeting links: whatever arrives, never a 5xx.
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { call } from "./harness.ts";
@@ -17,6 +17,10 @@ const ROUTES: [string, (id: string) => string][] = [
   ["POST", () => "/api/auth/login"],
   ["POST", () => "/api/contacts"],
   ["DELETE", (id) => `/api/contacts/${id}`],
+  ["POST", () => "/login"],
+  ["POST", () => "/register"],
+  ["GET", (id) => `/meeting/invite?room=${id}`],
+  ["GET", (id) => `/meeting/room?room=${id}`],
 ];
 
 // Bodies shaped like the real ones, with every field replaced by arbitrary JSON now and then.
@@ -43,6 +47,15 @@ const rawBody = fc.oneof(
   body.map((b) => ({ text: JSON.stringify(b) ?? "null", type: "application/json" })),
   fc.string().map((text) => ({ text, type: "application/json" })),
   fc.string().map((text) => ({ text, type: "text/plain" })),
+  // What the sign-in and registration forms post, well formed or not.
+  fc.dictionary(fc.constantFrom("email", "password", "display_name", "x"), fc.string())
+    .map((fields) => ({
+      text: new URLSearchParams(fields).toString(),
+      type: "application/x-www-form-urlencoded",
+    })),
+  fc.string().map((text) => ({ text, type: "application/x-www-form-urlencoded" })),
+  fc.string().map((text) => ({ text, type: "multipart/form-data" })),
+  fc.string().map((text) => ({ text: `--b\r\n${text}`, type: "multipart/form-data; boundary=b" })),
 );
 const roomId = fc.oneof(
   fc.string({ minLength: 1, maxLength: 80 }).map(encodeURIComponent),
@@ -68,7 +81,12 @@ Deno.test("fuzz - arbitrary bodies and ids on every write route never get a 5xx"
             res.status < 500,
             `${method} ${path(id)} ${raw.text.slice(0, 100)} → ${res.status}`,
           );
-          if (res.status >= 400) assert.equal(typeof res.body.error?.code, "string");
+          if (res.status >= 400 && typeof res.body !== "string") {
+            assert.equal(typeof res.body.error?.code, "string");
+          } else if (res.status >= 400) {
+            // A form sent back with its problem.
+            assert.match(res.body, /role="alert"/);
+          }
         },
       ),
       { numRuns: 500 },
