@@ -279,3 +279,33 @@ Deno.test("pages - at phone width every control is labelled, reachable by Tab, a
     await anonymous.close();
   });
 });
+
+Deno.test("pages - a media server that accepts but never answers ends in the unreachable message too", async () => {
+  // A firewall that swallows packets looks like this: the connection opens, nothing comes back.
+  const blackHole = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  (async () => {
+    for await (const conn of blackHole) held.push(conn);
+  })().catch(() => {});
+  try {
+    await withBrowser(async (browser, app) => {
+      const user = await registerUser(app, { display_name: "Radia Perlman" });
+      const created = await call(app, "POST", "/api/livekit/rooms", {
+        token: user.token,
+        json: { room_name: "Spanning tree", call_type: "video" },
+      });
+      const context = await signedIn(browser, app, user);
+      const page = await context.newPage();
+      await page.goto(`${app.base}/meeting/room?room=${created.body.id}`);
+      await page.getByText("Connecting to “Spanning tree”").waitFor();
+      await page.getByText("The media server cannot be reached").waitFor({ timeout: 30_000 });
+      assert.ok(held.length > 0, "the browser did reach the silent server");
+      await context.close();
+    }, {
+      env: { LIVEKIT_URL: `ws://127.0.0.1:${(blackHole.addr as Deno.NetAddr).port}` },
+    });
+  } finally {
+    blackHole.close();
+    held.forEach((c) => c.close());
+  }
+});
