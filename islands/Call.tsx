@@ -41,7 +41,7 @@ interface ChatMessage {
 }
 
 /** Tiles per page of the grid. */
-export const PAGE_SIZE = 16;
+const PAGE_SIZE = 16;
 // Connecting to a media server that does not answer must end in a message, not a spinner.
 const CONNECT_TIMEOUT_MS = 12_000;
 const GUEST_KEY = (id: string) => `urbania.guest.${id}`;

@@ -6,7 +6,6 @@ export interface Status {
   kind: "info" | "error";
   info(message: string): void;
   error(message: string): void;
-  clear(): void;
 }
 
 export function useStatus(): Status {
@@ -18,7 +17,6 @@ export function useStatus(): Status {
     ...state,
     info: (message) => setState({ message, kind: "info" }),
     error: (message) => setState({ message, kind: "error" }),
-    clear: () => setState({ message: "", kind: "info" }),
   };
 }
 
