@@ -5,7 +5,7 @@
 // served). Compared with the budgets in DESIGN.md.
 import { launchChromium } from "../tests/browser.ts";
 import { createTestDatabase, freePort, testEnv } from "../tests/harness.ts";
-import { waitFor } from "./load.ts";
+import { serve, waitFor } from "./load.ts";
 
 const BUDGET_KB: Record<string, number> = {
   login: 10,
@@ -18,20 +18,13 @@ const BUDGET_KB: Record<string, number> = {
 const db = await createTestDatabase();
 const port = freePort();
 const base = `http://127.0.0.1:${port}`;
-const server = new Deno.Command(Deno.execPath(), {
-  args: ["run", "--allow-net", "--allow-env", "--allow-read=.", "main.ts"],
-  cwd: new URL("..", import.meta.url),
-  env: {
-    ...testEnv(db.url),
-    PORT: String(port),
-    PUBLIC_URL: base,
-    // No media server here: the room page loads all its code, then says LiveKit is unreachable.
-    LIVEKIT_URL: `ws://127.0.0.1:${freePort()}`,
-    LOG_LEVEL: "warn",
-  },
-  stdout: "null",
-  stderr: "inherit",
-}).spawn();
+const server = serve("main.ts", {
+  ...testEnv(db.url),
+  PORT: String(port),
+  PUBLIC_URL: base,
+  // No media server here: the room page loads all its code, then says LiveKit is unreachable.
+  LIVEKIT_URL: `ws://127.0.0.1:${freePort()}`,
+});
 const browser = await launchChromium();
 let overBudget = false;
 try {

@@ -4,27 +4,17 @@
 // bare server that mints the same token with no auth and no database, measured in the same run.
 // Budget: the app reaches at least 0.5 × the bare server's throughput, with p99 under 25 ms.
 import { createTestDatabase, testEnv } from "../tests/harness.ts";
-import { flag, freePort, load, type LoadResult, waitFor } from "./load.ts";
+import { flag, freePort, load, type LoadResult, serve, waitFor } from "./load.ts";
 
 const seconds = flag("seconds", 10);
 const connections = flag("connections", 32);
-
-function spawn(script: string, env: Record<string, string>) {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-env", "--allow-read=.", script],
-    cwd: new URL("..", import.meta.url),
-    env: { ...env, LOG_LEVEL: "warn" },
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
-}
 
 const db = await createTestDatabase();
 const appPort = freePort();
 const barePort = freePort();
 const env = testEnv(db.url);
-const app = spawn("main.ts", { ...env, PORT: String(appPort) });
-const bare = spawn("bench/bare_token_server.ts", { ...env, PORT: String(barePort) });
+const app = serve("main.ts", { ...env, PORT: String(appPort) });
+const bare = serve("bench/bare_token_server.ts", { ...env, PORT: String(barePort) });
 try {
   const appUrl = `http://127.0.0.1:${appPort}`;
   const bareUrl = `http://127.0.0.1:${barePort}`;

@@ -11,8 +11,16 @@ import {
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { CHAT_MAX_CHARS, type RoomJson, type TokenJson, type UserJson } from "../protocol/api.ts";
 import { api, ApiError, signInAgain } from "./api.ts";
-import { loadPrefs, mediaErrorMessage, type MediaPrefs, savePrefs } from "./prefs.ts";
-import { CopyLink, DeviceSelect, StatusLine, useStatus } from "./ui.tsx";
+import { loadPrefs, mediaErrorMessage, type MediaPrefs, updatePrefs } from "./prefs.ts";
+import {
+  CopyLink,
+  type DeviceLists,
+  DeviceSelect,
+  listDevices,
+  NO_DEVICES,
+  StatusLine,
+  useStatus,
+} from "./ui.tsx";
 
 export interface CallProps {
   roomId: string;
@@ -44,6 +52,11 @@ interface ChatMessage {
 const PAGE_SIZE = 16;
 // Connecting to a media server that does not answer must end in a message, not a spinner.
 const CONNECT_TIMEOUT_MS = 12_000;
+const DEVICE_PREF = {
+  videoinput: "camera_id",
+  audioinput: "mic_id",
+  audiooutput: "speaker_id",
+} as const;
 const GUEST_KEY = (id: string) => `urbania.guest.${id}`;
 
 /** The call: connects to LiveKit with a token from the app, and shows the grid and controls. */
@@ -57,12 +70,7 @@ export function Call({ roomId, room: roomJson, user, inviteUrl }: CallProps) {
   const [unread, setUnread] = useState(0);
   const [messages, setMessages] = useState<ChatMessage[]>([]);
   const [draft, setDraft] = useState("");
-  const [prefs, setPrefs] = useState<MediaPrefs | null>(null);
-  const [devices, setDevices] = useState<Record<MediaDeviceKind, MediaDeviceInfo[]>>({
-    videoinput: [],
-    audioinput: [],
-    audiooutput: [],
-  });
+  const [devices, setDevices] = useState<DeviceLists>(NO_DEVICES);
   const [attempt, setAttempt] = useState(0);
   const audioSink = useRef<HTMLDivElement>(null);
   const chatOpenRef = useRef(chatOpen);
@@ -87,7 +95,6 @@ export function Call({ roomId, room: roomJson, user, inviteUrl }: CallProps) {
     let cancelled = false;
     const bump = () => setVersion((v) => v + 1);
     const mediaPrefs = loadPrefs();
-    setPrefs(mediaPrefs);
 
     room
       .on(RoomEvent.ParticipantConnected, bump)
@@ -122,12 +129,7 @@ export function Call({ roomId, room: roomJson, user, inviteUrl }: CallProps) {
         try {
           const { text } = JSON.parse(new TextDecoder().decode(payload));
           if (typeof text !== "string" || !text.trim()) return;
-          setMessages((list) => [...list.slice(-199), {
-            id: Date.now() + Math.random(),
-            from: participant?.name || participant?.identity || "Someone",
-            text: text.slice(0, CHAT_MAX_CHARS),
-            mine: false,
-          }]);
+          addMessage(participant?.name || participant?.identity || "Someone", text, false);
           if (!chatOpenRef.current) setUnread((n) => n + 1);
         } catch {
           // Not one of our chat messages: ignored.
@@ -163,7 +165,7 @@ export function Call({ roomId, room: roomJson, user, inviteUrl }: CallProps) {
       if (cancelled) return;
       setPhase("connected");
       await publishMedia(room, mediaPrefs, isVideo, status.error);
-      refreshDevices(setDevices);
+      setDevices(await listDevices());
     })();
 
     return () => {
@@ -172,6 +174,17 @@ export function Call({ roomId, room: roomJson, user, inviteUrl }: CallProps) {
       room.disconnect();
     };
   }, [room]);
+
+  /** Keeps the last 200 chat messages. */
+  function addMessage(from: string, text: string, mine: boolean) {
+    const message = {
+      id: Date.now() + Math.random(),
+      from,
+      text: text.slice(0, CHAT_MAX_CHARS),
+      mine,
+    };
+    setMessages((list) => [...list.slice(-199), message]);
+  }
 
   async function leave() {
     await room.disconnect();
@@ -196,13 +209,8 @@ export function Call({ roomId, room: roomJson, user, inviteUrl }: CallProps) {
       if (source === "mic") await lp.setMicrophoneEnabled(!lp.isMicrophoneEnabled);
       if (source === "camera") await lp.setCameraEnabled(!lp.isCameraEnabled);
       if (source === "screen") await lp.setScreenShareEnabled(!lp.isScreenShareEnabled);
-      if (prefs && source !== "screen") {
-        const next = source === "mic"
-          ? { ...prefs, mic_on: lp.isMicrophoneEnabled }
-          : { ...prefs, cam_on: lp.isCameraEnabled };
-        setPrefs(next);
-        savePrefs(next);
-      }
+      if (source === "mic") updatePrefs({ mic_on: lp.isMicrophoneEnabled });
+      if (source === "camera") updatePrefs({ cam_on: lp.isCameraEnabled });
     } catch (err) {
       // Cancelling the screen picker is not an error worth a message.
       if ((err as { name?: string }).name !== "NotAllowedError" || source !== "screen") {
@@ -215,16 +223,7 @@ export function Call({ roomId, room: roomJson, user, inviteUrl }: CallProps) {
   async function switchDevice(kind: MediaDeviceKind, id: string) {
     try {
       await room.switchActiveDevice(kind, id);
-      if (prefs) {
-        const key = kind === "videoinput"
-          ? "camera_id"
-          : kind === "audioinput"
-          ? "mic_id"
-          : "speaker_id";
-        const next = { ...prefs, [key]: id };
-        setPrefs(next);
-        savePrefs(next);
-      }
+      updatePrefs({ [DEVICE_PREF[kind]]: id });
     } catch (err) {
       status.error(mediaErrorMessage(err));
     }
@@ -239,12 +238,7 @@ export function Call({ roomId, room: roomJson, user, inviteUrl }: CallProps) {
         reliable: true,
         topic: "chat",
       });
-      setMessages((list) => [...list.slice(-199), {
-        id: Date.now() + Math.random(),
-        from: "You",
-        text,
-        mine: true,
-      }]);
+      addMessage("You", text, true);
       setDraft("");
     } catch {
       status.error("The message could not be sent.");
@@ -400,7 +394,7 @@ export function Call({ roomId, room: roomJson, user, inviteUrl }: CallProps) {
           aria-expanded={settingsOpen}
           onClick={() => {
             setSettingsOpen(!settingsOpen);
-            refreshDevices(setDevices);
+            listDevices().then(setDevices);
           }}
         >
           Devices
@@ -558,15 +552,6 @@ async function publishMedia(
   } catch (err) {
     report(mediaErrorMessage(err));
   }
-}
-
-async function refreshDevices(set: (d: Record<MediaDeviceKind, MediaDeviceInfo[]>) => void) {
-  const all = await navigator.mediaDevices.enumerateDevices().catch(() => []);
-  set({
-    videoinput: all.filter((d) => d.kind === "videoinput"),
-    audioinput: all.filter((d) => d.kind === "audioinput"),
-    audiooutput: all.filter((d) => d.kind === "audiooutput"),
-  });
 }
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {

@@ -9,14 +9,20 @@ import {
   type MediaPrefs,
   savePrefs,
 } from "./prefs.ts";
-import { DeviceSelect, StatusLine, useStatus } from "./ui.tsx";
+import {
+  type DeviceLists,
+  DeviceSelect,
+  listDevices,
+  NO_DEVICES,
+  StatusLine,
+  useStatus,
+} from "./ui.tsx";
 
 export interface PreJoinProps {
   user: UserJson;
   contacts: ContactJson[];
 }
 
-type Devices = { camera: MediaDeviceInfo[]; mic: MediaDeviceInfo[]; speaker: MediaDeviceInfo[] };
 const canPickSpeaker = typeof HTMLMediaElement !== "undefined" &&
   "setSinkId" in HTMLMediaElement.prototype;
 
@@ -26,7 +32,7 @@ export function PreJoin({ user, contacts }: PreJoinProps) {
   const [prefs, setPrefs] = useState<MediaPrefs>(DEFAULT_PREFS);
   const [chosen, setChosen] = useState<Set<string>>(new Set());
   const [allowGuests, setAllowGuests] = useState(true);
-  const [devices, setDevices] = useState<Devices>({ camera: [], mic: [], speaker: [] });
+  const [devices, setDevices] = useState<DeviceLists>(NO_DEVICES);
   const [mediaError, setMediaError] = useState("");
   const [starting, setStarting] = useState(false);
   const level = useSignal(0);
@@ -61,12 +67,7 @@ export function PreJoin({ user, contacts }: PreJoinProps) {
         setMediaError("");
         if (video.current) video.current.srcObject = media;
         applyMute(media, prefs);
-        const all = await navigator.mediaDevices.enumerateDevices();
-        setDevices({
-          camera: all.filter((d) => d.kind === "videoinput"),
-          mic: all.filter((d) => d.kind === "audioinput"),
-          speaker: all.filter((d) => d.kind === "audiooutput"),
-        });
+        setDevices(await listDevices());
         // Microphone level: RMS of the waveform, about 30 times a second.
         audioContext = new AudioContext();
         const analyser = audioContext.createAnalyser();
@@ -238,21 +239,21 @@ export function PreJoin({ user, contacts }: PreJoinProps) {
         {isVideo && (
           <DeviceSelect
             label="Camera"
-            devices={devices.camera}
+            devices={devices.videoinput}
             value={prefs.camera_id}
             onChange={(id) => update({ camera_id: id })}
           />
         )}
         <DeviceSelect
           label="Microphone"
-          devices={devices.mic}
+          devices={devices.audioinput}
           value={prefs.mic_id}
           onChange={(id) => update({ mic_id: id })}
         />
         {canPickSpeaker && (
           <DeviceSelect
             label="Speaker"
-            devices={devices.speaker}
+            devices={devices.audiooutput}
             value={prefs.speaker_id}
             onChange={(id) => update({ speaker_id: id })}
           />

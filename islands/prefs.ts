@@ -39,6 +39,13 @@ export function savePrefs(prefs: MediaPrefs): void {
   }
 }
 
+/** Remembers one change to the saved choices. */
+export function updatePrefs(change: Partial<MediaPrefs>): MediaPrefs {
+  const next = { ...loadPrefs(), ...change };
+  savePrefs(next);
+  return next;
+}
+
 /** A message for a getUserMedia failure that tells the user what to do. */
 export function mediaErrorMessage(err: unknown): string {
   const name = (err as { name?: string })?.name;

@@ -85,3 +85,16 @@ export function DeviceSelect(
     </label>
   );
 }
+
+export type DeviceLists = Record<MediaDeviceKind, MediaDeviceInfo[]>;
+export const NO_DEVICES: DeviceLists = { videoinput: [], audioinput: [], audiooutput: [] };
+
+/** The browser's cameras, microphones and speakers (labelled once access is granted). */
+export async function listDevices(): Promise<DeviceLists> {
+  const all = await navigator.mediaDevices.enumerateDevices().catch(() => []);
+  return {
+    videoinput: all.filter((d) => d.kind === "videoinput"),
+    audioinput: all.filter((d) => d.kind === "audioinput"),
+    audiooutput: all.filter((d) => d.kind === "audiooutput"),
+  };
+}

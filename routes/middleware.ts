@@ -86,17 +86,23 @@ export const requireJsonBody = createMiddleware(async (c, next) => {
   await next();
 });
 
+/** One problem per field of a failed validation: the first, which is the one to fix first. */
+export function fieldProblems(
+  error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] },
+): { field: string; message: string }[] {
+  const byField = new Map<string, string>();
+  for (const issue of error.issues) {
+    const field = issue.path.map(String).join(".") || "body";
+    if (!byField.has(field)) byField.set(field, issue.message);
+  }
+  return [...byField].map(([field, message]) => ({ field, message }));
+}
+
 /** Validates a JSON body; a failure is a 400 naming each field. */
 export function jsonBody<T extends z.ZodType>(schema: T) {
   return zValidator("json", schema, (result) => {
     if (!result.success) {
-      // One problem per field: the first is the one to fix first.
-      const byField = new Map<string, string>();
-      for (const issue of result.error.issues) {
-        const field = issue.path.join(".") || "body";
-        if (!byField.has(field)) byField.set(field, issue.message);
-      }
-      const fields = [...byField].map(([field, message]) => ({ field, message }));
+      const fields = fieldProblems(result.error);
       throw new AppError(
         400,
         "invalid_request",

@@ -22,11 +22,12 @@ import { loginSchema, registerSchema, signIn } from "./api/auth.ts";
 import type { AppEnv, Deps } from "./context.ts";
 import {
   clearSessionCookie,
+  fieldProblems,
   renewSession,
   SESSION_COOKIE,
   setSessionCookie,
 } from "./middleware.ts";
-import { roomIdSchema } from "./schemas.ts";
+import { roomIdOr404 } from "./schemas.ts";
 
 /** JSON the way the browser receives it (dates as strings), for island props. */
 const wire = <T,>(value: unknown): T => JSON.parse(JSON.stringify(value));
@@ -106,92 +107,73 @@ export function pageRoutes(deps: Deps) {
     return out;
   }
 
-  /** Field problems from a zod failure: the first message for each field. */
-  function problems(error: z.ZodError): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const issue of error.issues) {
-      const field = String(issue.path[0] ?? "form");
-      out[field] ??= issue.message;
-    }
-    return out;
-  }
-
   app.get("/", async (c) => c.redirect((await currentUser(c)) ? "/dashboard" : "/login", 303));
 
-  app.get("/login", async (c) => {
-    const next = safeNext(c.req.query("next"));
-    if (await currentUser(c)) return c.redirect(next, 303);
-    return html(c, 200, "Sign in", <AuthForm mode="login" next={next} />);
-  });
+  /**
+   * A sign-in or registration page: the form, and its post, which starts a session and goes on
+   * to `next`, or shows the form again with the problem (what was typed kept, not the password).
+   */
+  function authPage<S extends z.ZodType<{ email: string }>>(
+    mode: "login" | "register",
+    title: string,
+    schema: S,
+    invalid: string,
+    act: (c: Context<AppEnv>, input: z.infer<S>) => Promise<User>,
+  ) {
+    app.get(`/${mode}`, async (c) => {
+      const next = safeNext(c.req.query("next"));
+      if (await currentUser(c)) return c.redirect(next, 303);
+      return html(c, 200, title, <AuthForm mode={mode} next={next} />);
+    });
 
-  app.post("/login", async (c) => {
-    const next = safeNext(c.req.query("next"));
-    const input = await form(c);
-    const parsed = loginSchema.safeParse(input);
-    const again = (status: number, error: string, fieldErrors?: Record<string, string>) =>
-      html(
-        c,
-        status,
-        "Sign in",
-        <AuthForm
-          mode="login"
-          next={next}
-          error={error}
-          values={{ email: input.email }}
-          fieldErrors={fieldErrors}
-        />,
-      );
-    if (!parsed.success) {
-      return again(400, "Enter your email and password.", problems(parsed.error));
-    }
-    try {
-      const user = await signIn(deps, c, parsed.data);
-      setSessionCookie(c, config, (await sessions.create(user.id)).token);
-      return c.redirect(next, 303);
-    } catch (err) {
-      if (err instanceof AppError && err.status < 500) {
-        if (err.extra.headers) {
-          for (const [k, v] of Object.entries(err.extra.headers)) c.header(k, v);
-        }
-        return again(err.status, err.message);
+    app.post(`/${mode}`, async (c) => {
+      const next = safeNext(c.req.query("next"));
+      const input = await form(c);
+      const again = (err: AppError, fieldErrors?: Record<string, string>) => {
+        for (const [k, v] of Object.entries(err.extra.headers ?? {})) c.header(k, v);
+        return html(
+          c,
+          err.status,
+          title,
+          <AuthForm
+            mode={mode}
+            next={next}
+            error={err.message}
+            values={{ email: input.email, display_name: input.display_name }}
+            fieldErrors={fieldErrors}
+          />,
+        );
+      };
+      const parsed = schema.safeParse(input);
+      if (!parsed.success) {
+        const fields = fieldProblems(parsed.error).map((p) => [p.field, p.message]);
+        return again(new AppError(400, "invalid_request", invalid), Object.fromEntries(fields));
       }
-      throw err;
-    }
-  });
+      try {
+        const user = await act(c, parsed.data);
+        setSessionCookie(c, config, (await sessions.create(user.id)).token);
+        return c.redirect(next, 303);
+      } catch (err) {
+        if (err instanceof AppError && err.status < 500) return again(err);
+        throw err;
+      }
+    });
+  }
 
-  app.get("/register", async (c) => {
-    const next = safeNext(c.req.query("next"));
-    if (await currentUser(c)) return c.redirect(next, 303);
-    return html(c, 200, "Create your account", <AuthForm mode="register" next={next} />);
-  });
-
-  app.post("/register", async (c) => {
-    const next = safeNext(c.req.query("next"));
-    const input = await form(c);
-    const parsed = registerSchema.safeParse(input);
-    const again = (status: number, error: string, fieldErrors?: Record<string, string>) =>
-      html(
-        c,
-        status,
-        "Create your account",
-        <AuthForm
-          mode="register"
-          next={next}
-          error={error}
-          values={{ email: input.email, display_name: input.display_name }}
-          fieldErrors={fieldErrors}
-        />,
-      );
-    if (!parsed.success) return again(400, "Check the highlighted fields.", problems(parsed.error));
-    try {
-      const user = await registerUser(sql, parsed.data);
-      setSessionCookie(c, config, (await sessions.create(user.id)).token);
-      return c.redirect(next, 303);
-    } catch (err) {
-      if (err instanceof AppError && err.status < 500) return again(err.status, err.message);
-      throw err;
-    }
-  });
+  authPage(
+    "login",
+    "Sign in",
+    loginSchema,
+    "Enter your email and password.",
+    (c, input) => signIn(deps, c, input),
+  );
+  authPage(
+    "register",
+    "Create your account",
+    registerSchema,
+    "Check the highlighted fields.",
+    (_c, input) => registerUser(sql, input),
+  );
 
   app.post("/logout", async (c) => {
     const token = getCookie(c, SESSION_COOKIE);
@@ -242,18 +224,9 @@ export function pageRoutes(deps: Deps) {
     );
   });
 
-  /** The meeting id a page names in `?room=`; one not of our format is a 404 page. */
-  function roomIdFromQuery(c: Context): string {
-    const id = c.req.query("room") ?? "";
-    if (!roomIdSchema.safeParse(id).success) {
-      throw new AppError(404, "not_found", "This meeting was not found.");
-    }
-    return id;
-  }
-
   app.get("/meeting/room", async (c) => {
     const user = await currentUser(c);
-    const id = roomIdFromQuery(c);
+    const id = roomIdOr404(c.req.query("room"));
     const inviteUrl = `${config.publicUrl}/meeting/invite?room=${id}`;
     let room: RoomJson | null = null;
     // A guest's page needs nothing from the database: its token is in the browser.
@@ -278,7 +251,11 @@ export function pageRoutes(deps: Deps) {
   app.get("/meeting/invite", async (c) => {
     const user = await currentUser(c);
     const room = wire<RoomJson | RoomSummaryJson>(
-      roomView(await getRoom(sql, roomIdFromQuery(c)), user?.id ?? "", config.publicUrl),
+      roomView(
+        await getRoom(sql, roomIdOr404(c.req.query("room"))),
+        user?.id ?? "",
+        config.publicUrl,
+      ),
     );
     const props = { roomId: room.id, signedIn: !!user, allowGuests: room.allow_guests };
     const ended = room.status === "ended";

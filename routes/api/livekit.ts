@@ -1,6 +1,5 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { notFound } from "../../lib/errors.ts";
 import { errorFields } from "../../lib/log.ts";
 import { enforceLimits } from "../../lib/rate_limit.ts";
 import {
@@ -23,7 +22,7 @@ import {
   requireClaims,
   requireUser,
 } from "../middleware.ts";
-import { roomIdSchema, text } from "../schemas.ts";
+import { roomIdOr404, text } from "../schemas.ts";
 
 const createSchema = z.object({
   room_name: text(1, 100),
@@ -34,12 +33,6 @@ const createSchema = z.object({
 // The seed's body also carried user_id and username: identity comes from the session only.
 const tokenSchema = z.object({ room_name: z.string().min(1).max(64) });
 const guestSchema = z.object({ display_name: text(1, 64) });
-
-/** A room id from the request; one that is not of our format cannot name a room: 404. */
-function roomId(raw: string): string {
-  if (!roomIdSchema.safeParse(raw).success) throw notFound("This meeting");
-  return raw;
-}
 
 /** /api/livekit: rooms, their lifecycle, and LiveKit tokens. */
 export function livekitRoutes(deps: Deps) {
@@ -73,32 +66,32 @@ export function livekitRoutes(deps: Deps) {
   app.get("/rooms/:id", auth, async (c) => {
     const user = c.get("user");
     return c.json(
-      roomView(await getRoom(sql, roomId(c.req.param("id"))), user.id, config.publicUrl),
+      roomView(await getRoom(sql, roomIdOr404(c.req.param("id"))), user.id, config.publicUrl),
     );
   });
 
   app.post("/rooms/:id/join", auth, async (c) => {
-    const id = roomId(c.req.param("id"));
+    const id = roomIdOr404(c.req.param("id"));
     await joinRoom(sql, id, c.get("user").id);
     return c.json({ message: "Joined the meeting.", room_name: id });
   });
 
   app.post("/rooms/:id/leave", auth, async (c) => {
-    const id = roomId(c.req.param("id"));
+    const id = roomIdOr404(c.req.param("id"));
     const ended = await leaveRoom(sql, id, c.get("user").id);
     if (ended) await closeLiveKitRoom(id);
     return c.json({ message: ended ? "Left the meeting; it has ended." : "Left the meeting." });
   });
 
   app.delete("/rooms/:id", auth, async (c) => {
-    const id = roomId(c.req.param("id"));
+    const id = roomIdOr404(c.req.param("id"));
     if (await endRoom(sql, id, c.get("user").id)) await closeLiveKitRoom(id);
     return c.body(null, 204);
   });
 
   // The session row is checked inside tokenContext's query: one round trip on the hot path.
   app.post("/token", requireClaims(config, sessions), jsonBody(tokenSchema), async (c) => {
-    const id = roomId(c.req.valid("json").room_name);
+    const id = roomIdOr404(c.req.valid("json").room_name);
     const { user, role, call_type } = await tokenContext(sql, c.get("claims"), id);
     const token = await livekit.mintToken({
       room: id,
@@ -112,7 +105,7 @@ export function livekitRoutes(deps: Deps) {
   });
 
   app.post("/rooms/:id/guest", jsonBody(guestSchema), async (c) => {
-    const id = roomId(c.req.param("id"));
+    const id = roomIdOr404(c.req.param("id"));
     await enforceLimits(sql, [{
       key: `guest:addr:${clientAddress(c, config)}`,
       max: deps.guestLimits.perAddress,
