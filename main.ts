@@ -1,8 +1,9 @@
 import { AssetsMissing, loadAssets } from "./lib/assets.ts";
 import { ConfigError, loadConfig } from "./lib/config.ts";
-import { createDb } from "./lib/db.ts";
+import { absorbLostConnections, createDb } from "./lib/db.ts";
 import { createLogger } from "./lib/log.ts";
 import { migrate } from "./lib/migrate.ts";
+import { Realtime } from "./lib/realtime.ts";
 import { createApp } from "./routes/app.ts";
 
 let config;
@@ -22,10 +23,13 @@ try {
   Deno.exit(1);
 }
 const log = createLogger(config.logLevel);
+absorbLostConnections(log);
 const sql = createDb(config.databaseUrl);
 const applied = await migrate(sql);
 if (applied.length > 0) log.info("migrations applied", { versions: applied });
-const app = createApp({ config, sql, log, assets });
+const realtime = new Realtime(sql, config, log);
+await realtime.start();
+const app = createApp({ config, sql, log, assets, realtime });
 Deno.serve({
   port: config.port,
   onListen: ({ hostname, port }) =>

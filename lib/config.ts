@@ -14,6 +14,8 @@ export interface Config {
   /** Use the last X-Forwarded-For hop as the client address (behind a reverse proxy). */
   trustProxy: boolean;
   logLevel: "debug" | "info" | "warn" | "error";
+  /** Seconds a call rings before it counts as missed (INVITE_RING_SECONDS, default 60). */
+  inviteRingSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -53,6 +55,17 @@ class EnvReader {
       this.problems.push(`${name} is not a valid URL`);
     }
     return undefined;
+  }
+
+  /** An optional whole number within bounds, or `fallback` when unset. */
+  wholeNumber(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.value(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < min || n > max) {
+      this.problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+    }
+    return n;
   }
 
   databaseUrl(): string {
@@ -98,14 +111,7 @@ export function loadConfig(env: Env): Config {
     problems.push("PUBLIC_URL must be an origin without a path, query or fragment");
   }
 
-  let port = 8000;
-  const portRaw = r.value("PORT");
-  if (portRaw !== undefined) {
-    port = Number(portRaw);
-    if (!/^\d+$/.test(portRaw) || port < 1 || port > 65535) {
-      problems.push(`PORT must be a whole number from 1 to 65535 (got "${portRaw}")`);
-    }
-  }
+  const port = r.wholeNumber("PORT", 8000, 1, 65535);
 
   const livekitUrlRaw = r.required(
     "LIVEKIT_URL",
@@ -149,8 +155,11 @@ export function loadConfig(env: Env): Config {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got "${logLevelRaw}")`);
   }
 
+  const inviteRingSeconds = r.wholeNumber("INVITE_RING_SECONDS", 60, 1, 600);
+
   r.done();
   return {
+    inviteRingSeconds,
     databaseUrl,
     sessionSecret,
     publicUrl: publicUrl!.origin,

@@ -96,6 +96,19 @@ Deno.test("config - the port must be in range", () => {
   assert.ok(problems({ ...valid, PORT: "0" }).some((p) => p.startsWith("PORT")));
 });
 
+Deno.test("config - calls ring 60 s unless INVITE_RING_SECONDS says otherwise, within 1 to 600", () => {
+  assert.equal(loadConfig(valid).inviteRingSeconds, 60);
+  assert.equal(loadConfig({ ...valid, INVITE_RING_SECONDS: "30" }).inviteRingSeconds, 30);
+  for (const bad of ["0", "601", "1.5", "soon"]) {
+    assert.ok(
+      problems({ ...valid, INVITE_RING_SECONDS: bad }).some((p) =>
+        p.startsWith("INVITE_RING_SECONDS must be a whole number from 1 to 600")
+      ),
+      bad,
+    );
+  }
+});
+
 Deno.test("config - the migration command needs only DATABASE_URL", () => {
   assert.equal(loadDatabaseUrl({ DATABASE_URL: valid.DATABASE_URL }), valid.DATABASE_URL);
   assert.throws(() => loadDatabaseUrl({}), /DATABASE_URL is missing/);

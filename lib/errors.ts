@@ -1,7 +1,7 @@
 /** The one HTTP error type: thrown anywhere, turned into `{"error": {code, message}}` in one place. */
 export class AppError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 410 | 413 | 415 | 429 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 410 | 413 | 415 | 426 | 429 | 503,
     readonly code: string,
     message: string,
     readonly extra: { headers?: Record<string, string>; fields?: FieldProblem[] } = {},
@@ -59,6 +59,25 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   // Deno's node:net reports refused connections as errors whose name carries the cause.
   const name = (err as { name?: unknown }).name;
   return name === "ConnectionRefused" || name === "ConnectionReset" || name === "TimedOut";
+}
+
+// A pooled connection that died while idle (the server restarted, or an administrator
+// ended it) fails only when next used; a fresh connection may well succeed.
+const LOST_CONNECTION_CODES = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "CONNECTION_CLOSED",
+  "CONNECTION_DESTROYED",
+  "57P01",
+  "57P02",
+]);
+
+/** True when an error means the connection in hand was lost, not that the server is away. */
+export function isLostConnection(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === "string" && LOST_CONNECTION_CODES.has(code)) return true;
+  return (err as { name?: unknown }).name === "ConnectionReset";
 }
 
 /** True for PostgreSQL's unique_violation. */

@@ -1,5 +1,7 @@
 import type { Sql, Tx } from "./db.ts";
 import { AppError, isUniqueViolation, notFound, unauthorized } from "./errors.ts";
+import { publish } from "./events.ts";
+import { cancelPending, DEFAULT_RING_SECONDS, type InviteStatus, ring } from "./ring.ts";
 import { liveSession, type SessionClaims } from "./sessions.ts";
 
 export type CallType = "audio" | "video";
@@ -10,6 +12,8 @@ export interface RoomParticipant {
   display_name: string;
   role: "host" | "member";
   in_call: boolean;
+  /** The latest call that rang this person for this room, if any did. */
+  invite: { id: string; status: InviteStatus } | null;
 }
 
 export interface Room {
@@ -39,52 +43,65 @@ export function generateRoomId(): string {
 }
 
 const roomNotFound = () => notFound("This meeting");
-const roomEnded = () => new AppError(410, "room_ended", "This meeting has ended.");
-const notParticipant = () =>
+export const roomEnded = () => new AppError(410, "room_ended", "This meeting has ended.");
+export const notParticipant = () =>
   new AppError(403, "not_participant", "Join this meeting before doing that.");
 
-/** Creates a room hosted by `creatorId` with its invited contacts; 400 names non-contacts. */
+/**
+ * Creates a room hosted by `creatorId` with its invited contacts, and rings them; 400 names
+ * non-contacts.
+ */
 export async function createRoom(
   sql: Sql,
   creatorId: string,
   input: { room_name: string; call_type: CallType; participants: string[]; allow_guests: boolean },
+  ringSeconds = DEFAULT_RING_SECONDS,
 ): Promise<string> {
   // The host is always in the room; naming oneself is not an error.
   const invited = [...new Set(input.participants)].filter((id) => id !== creatorId);
   for (let attempt = 0;; attempt++) {
     const id = generateRoomId();
     try {
-      const [row] = await sql<{ created: number; contacts: string[] }[]>`
-        with valid as (
-          select contact_id as id from contacts
-          where owner_id = ${creatorId} and contact_id = any(${invited}::uuid[])
-        ), room as (
-          insert into rooms (id, room_name, call_type, created_by, allow_guests)
-          select ${id}, ${input.room_name}, ${input.call_type}, ${creatorId}, ${input.allow_guests}
-          where (select count(*) from valid) = ${invited.length}
-          returning id
-        ), members as (
-          insert into room_participants (room_id, user_id, role)
-          select room.id, ${creatorId}::uuid, 'host' from room
-          union all
-          select room.id, valid.id, 'member' from room cross join valid
-        )
-        select (select count(*) from room)::int as created,
-          array(select id::text from valid) as contacts`;
-      if (row.created === 1) return id;
-      const strangers = invited.filter((p) => !row.contacts.includes(p));
-      throw new AppError(
-        400,
-        "not_contacts",
-        `Only your contacts can be invited; these are not: ${strangers.join(", ")}.`,
-        { fields: strangers.map((s) => ({ field: "participants", message: s })) },
-      );
+      return await sql.begin(async (tx) => {
+        const [row] = await tx<{ created: number; contacts: string[] }[]>`
+          with valid as (
+            select contact_id as id from contacts
+            where owner_id = ${creatorId} and contact_id = any(${invited}::uuid[])
+          ), room as (
+            insert into rooms (id, room_name, call_type, created_by, allow_guests)
+            select ${id}, ${input.room_name}, ${input.call_type}, ${creatorId},
+              ${input.allow_guests}
+            where (select count(*) from valid) = ${invited.length}
+            returning id
+          ), members as (
+            insert into room_participants (room_id, user_id, role)
+            select room.id, ${creatorId}::uuid, 'host' from room
+            union all
+            select room.id, valid.id, 'member' from room cross join valid
+          )
+          select (select count(*) from room)::int as created,
+            array(select id::text from valid) as contacts`;
+        if (row.created !== 1) throw notContacts(invited.filter((p) => !row.contacts.includes(p)));
+        await ring(tx, id, creatorId, invited, ringSeconds);
+        await publish(tx, { e: "room", room_id: id });
+        return id;
+      });
     } catch (err) {
       // A clash of 60-bit ids is next to impossible; try a fresh one rather than fail.
       if (isUniqueViolation(err) && attempt < 3) continue;
       throw err;
     }
   }
+}
+
+/** 400 naming the people who are not the host's contacts. */
+export function notContacts(strangers: string[]): AppError {
+  return new AppError(
+    400,
+    "not_contacts",
+    `Only your contacts can be invited; these are not: ${strangers.join(", ")}.`,
+    { fields: strangers.map((s) => ({ field: "participants", message: s })) },
+  );
 }
 
 // One round trip: the room, its host and its participants as JSON.
@@ -94,7 +111,13 @@ const ROOM_COLUMNS = (sql: Sql) =>
   json_build_object('id', h.id, 'display_name', h.display_name) as created_by,
   coalesce((
     select json_agg(json_build_object(
-      'id', u.id, 'display_name', u.display_name, 'role', p.role, 'in_call', p.in_call
+      'id', u.id, 'display_name', u.display_name, 'role', p.role, 'in_call', p.in_call,
+      'invite', (
+        select json_build_object('id', i.id, 'status',
+          case when i.status = 'pending' and i.expires_at <= now() then 'missed'
+            else i.status end)
+        from invites i where i.room_id = r.id and i.invitee_id = p.user_id
+        order by i.created_at desc limit 1)
     ) order by p.role = 'host' desc, p.added_at, u.display_name)
     from room_participants p join users u on u.id = p.user_id
     where p.room_id = r.id
@@ -122,31 +145,43 @@ export async function listRoomsForUser(sql: Sql, userId: string, limit = 100): P
 }
 
 /** Locks the room row for the rest of the transaction: joins and leaves on a room take turns. */
-async function lockRoom(tx: Tx, id: string) {
+export async function lockRoom(tx: Tx, id: string) {
   const [room] = await tx<{ status: RoomStatus; created_by: string }[]>`
     select status, created_by from rooms where id = ${id} for update`;
   if (!room) throw roomNotFound();
   return room;
 }
 
-/** Ends a locked room: nobody is in its call any more. */
+/** Ends a locked room: nobody is in its call any more, and nobody is rung for it. */
 async function markEnded(tx: Tx, id: string) {
   await tx`update rooms set status = 'ended', ended_at = now() where id = ${id}`;
   await tx`update room_participants set in_call = false, left_at = now()
     where room_id = ${id} and in_call`;
+  await cancelPending(tx, id, "ended");
+  await publish(tx, { e: "room", room_id: id });
+}
+
+/** Puts the user in the call of a room locked by `lockRoom`; it becomes active. 410 once ended. */
+export async function joinLocked(
+  tx: Tx,
+  id: string,
+  room: { status: RoomStatus; created_by: string },
+  userId: string,
+): Promise<void> {
+  if (room.status === "ended") throw roomEnded();
+  const role = room.created_by === userId ? "host" : "member";
+  await tx`
+    insert into room_participants (room_id, user_id, role, in_call, joined_at)
+    values (${id}, ${userId}, ${role}, true, now())
+    on conflict (room_id, user_id) do update set in_call = true, joined_at = now(), left_at = null`;
+  if (room.status === "waiting") await tx`update rooms set status = 'active' where id = ${id}`;
+  await publish(tx, { e: "room", room_id: id });
 }
 
 /** Makes the user a participant who is in the call; the room becomes active. 410 once ended. */
 export async function joinRoom(sql: Sql, id: string, userId: string): Promise<void> {
   await sql.begin(async (tx) => {
-    const room = await lockRoom(tx, id);
-    if (room.status === "ended") throw roomEnded();
-    const role = room.created_by === userId ? "host" : "member";
-    await tx`
-      insert into room_participants (room_id, user_id, role, in_call, joined_at)
-      values (${id}, ${userId}, ${role}, true, now())
-      on conflict (room_id, user_id) do update set in_call = true, joined_at = now(), left_at = null`;
-    if (room.status === "waiting") await tx`update rooms set status = 'active' where id = ${id}`;
+    await joinLocked(tx, id, await lockRoom(tx, id), userId);
   });
 }
 
@@ -163,6 +198,7 @@ export async function leaveRoom(sql: Sql, id: string, userId: string): Promise<b
       where room_id = ${id} and user_id = ${userId}
       returning 1`;
     if (!left) throw notParticipant();
+    await publish(tx, { e: "room", room_id: id });
     if (room.status !== "active") return false;
     const [{ anyone }] = await tx<{ anyone: boolean }[]>`
       select exists(select 1 from room_participants where room_id = ${id} and in_call) as anyone`;

@@ -3,6 +3,7 @@ import { SignJWT } from "jose";
 import { verifyHs256 } from "./jwt.ts";
 import type { Sql } from "./db.ts";
 import type { User } from "./users.ts";
+import { EVENTS_CHANNEL } from "./events.ts";
 
 /** Sessions last 30 minutes and are renewed while in use. */
 export const SESSION_SECONDS = 30 * 60;
@@ -48,6 +49,11 @@ async function sign(secret: Uint8Array, userId: string, sid: string): Promise<st
     .setIssuedAt()
     .setExpirationTime(`${SESSION_SECONDS}s`)
     .sign(secret);
+}
+
+/** How sockets and events name a session: hex of its id hash (never the secret id itself). */
+export function sessionKey(idHash: Uint8Array): string {
+  return Array.from(idHash, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** SQL condition on `sessions s`: the row these claims name exists, is theirs and is unexpired. */
@@ -109,8 +115,12 @@ export class SessionStore {
     };
   }
 
-  /** Ends exactly one session. */
+  /** Ends exactly one session; its open sockets, on every instance, are closed. */
   async revoke(idHash: Uint8Array): Promise<void> {
-    await this.sql`delete from sessions where id_hash = ${idHash}`;
+    await this.sql`
+      with gone as (delete from sessions where id_hash = ${idHash} returning 1)
+      select pg_notify(${EVENTS_CHANNEL}, ${
+      JSON.stringify({ e: "signout", session: sessionKey(idHash) })
+    }) from gone`;
   }
 }

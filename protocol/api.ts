@@ -17,11 +17,15 @@ export interface ContactJson {
   added_at: string;
 }
 
+export type InviteStatus = "pending" | "accepted" | "declined" | "missed" | "cancelled";
+
 export interface ParticipantJson {
   id: string;
   display_name: string;
   role: "host" | "member";
   in_call: boolean;
+  /** The latest call that rang this person for the room; null when none did. */
+  invite: { id: string; status: InviteStatus } | null;
 }
 
 /** A room as a member sees it. */
@@ -53,6 +57,19 @@ export interface RoomSummaryJson {
 
 export function isMemberView(room: RoomJson | RoomSummaryJson): room is RoomJson {
   return "participants" in room;
+}
+
+/** A call ringing someone (or one they missed). */
+export interface InviteJson {
+  id: string;
+  room_id: string;
+  room_name: string;
+  call_type: CallType;
+  from: { id: string; display_name: string };
+  status: InviteStatus;
+  created_at: string;
+  /** Seconds left to answer while it rings; 0 otherwise. */
+  expires_in: number;
 }
 
 export interface TokenJson {

@@ -10,17 +10,21 @@ import {
   databaseUnavailable,
   isDatabaseUnavailable,
   isDataException,
+  isLostConnection,
 } from "../lib/errors.ts";
 import { errorFields, type Logger } from "../lib/log.ts";
 import { LiveKit } from "../lib/livekit.ts";
+import type { Realtime } from "../lib/realtime.ts";
 import { SessionStore } from "../lib/sessions.ts";
 import { authRoutes } from "./api/auth.ts";
 import { contactRoutes } from "./api/contacts.ts";
+import { inviteRoutes } from "./api/invites.ts";
 import { livekitRoutes } from "./api/livekit.ts";
 import type { AppEnv, Deps, GuestLimits, LoginLimits } from "./context.ts";
 import { healthRoutes } from "./health.ts";
 import { errorPage, pageRoutes } from "./pages.tsx";
 import { staticRoutes } from "./static.ts";
+import { wsRoutes } from "./ws.ts";
 import { originGuard, requireJsonBody, securityHeaders } from "./middleware.ts";
 
 /** JSON bodies the API accepts, at most. */
@@ -37,6 +41,8 @@ export interface AppOptions {
   guestLimits?: GuestLimits;
   /** The browser bundle (`loadAssets()`); without it, pages answer 503. */
   assets?: Assets | null;
+  /** This instance's sockets and event channel, started by the caller (who also stops it). */
+  realtime: Realtime;
 }
 
 const STATUS_CODES: Record<number, [string, string]> = {
@@ -78,8 +84,11 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     guestLimits: options.guestLimits ?? DEFAULT_GUEST_LIMITS,
     livekit: new LiveKit(config),
     assets: options.assets ?? null,
+    realtime: options.realtime,
   };
   const app = new Hono<AppEnv>();
+  // Reads that met a pooled connection PostgreSQL had already closed: run again on another.
+  const lostConnection = new WeakSet<Request>();
 
   app.onError((err, c) => {
     if (err instanceof AppError) return errorJson(c, err, deps.assets);
@@ -96,6 +105,9 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
         new AppError(400, "invalid_request", "The request holds a value that cannot be stored."),
         deps.assets,
       );
+    }
+    if (isLostConnection(err) && (c.req.method === "GET" || c.req.method === "HEAD")) {
+      lostConnection.add(c.req.raw);
     }
     if (isDatabaseUnavailable(err)) {
       log.warn("database unavailable", { path: c.req.path, ...errorFields(err) });
@@ -128,6 +140,8 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   app.route("/api/auth", authRoutes(deps));
   app.route("/api/contacts", contactRoutes(deps));
   app.route("/api/livekit", livekitRoutes(deps));
+  app.route("/api/invites", inviteRoutes(deps));
+  app.route("/", wsRoutes(deps));
   app.route("/static", staticRoutes(deps));
   app.route("/", pageRoutes(deps));
 
@@ -145,8 +159,27 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     return errorJson(c, new AppError(404, ...STATUS_CODES[404]), deps.assets);
   });
 
+  // After PostgreSQL restarts, every idle pooled connection is dead and only fails when
+  // used. A read that failed that way is retried (a few times at most: the pool drops each
+  // dead connection as it fails) instead of answering 503 while the server is back.
+  const handle = app.fetch;
+  app.fetch = async (request, env, ctx) => {
+    let res = await handle(request, env, ctx);
+    for (let retry = 0; retry < MAX_READ_RETRIES && lostConnection.has(request); retry++) {
+      lostConnection.delete(request);
+      await res.body?.cancel();
+      // Let the failed socket's close event run first: postgres.js never settles a query
+      // handed to a connection between its socket's error and its close.
+      await new Promise((next) => setTimeout(next, 5));
+      res = await handle(request, env, ctx);
+    }
+    lostConnection.delete(request);
+    return res;
+  };
   return app;
 }
+
+const MAX_READ_RETRIES = 3;
 
 /** Methods that some route serves at this path (for 405 answers). */
 function methodsFor(app: Hono<AppEnv>, path: string): string[] {

@@ -3,6 +3,7 @@ import type { Config } from "../lib/config.ts";
 import type { Sql } from "../lib/db.ts";
 import type { LiveKit } from "../lib/livekit.ts";
 import type { Logger } from "../lib/log.ts";
+import type { Realtime } from "../lib/realtime.ts";
 import type { SessionClaims, SessionStore } from "../lib/sessions.ts";
 import type { User } from "../lib/users.ts";
 
@@ -30,6 +31,8 @@ export interface Deps {
   livekit: LiveKit;
   /** The browser bundle; null when it was not built (pages then answer 503). */
   assets: Assets | null;
+  /** This instance's sockets and the event channel. */
+  realtime: Realtime;
 }
 
 export interface AppEnv {

@@ -51,6 +51,9 @@ export function securityHeaders(config: Config) {
   });
 }
 
+export const foreignOrigin = () =>
+  new AppError(403, "forbidden_origin", "This request must come from the app's own pages.");
+
 /**
  * Refuses state-changing requests from another origin. A request that relies on the session
  * cookie (no Authorization header) must name our origin; one without cookie may omit it.
@@ -61,13 +64,7 @@ export function originGuard(config: Config) {
       const origin = c.req.header("Origin");
       const cookieAuth = !c.req.header("Authorization") &&
         getCookie(c, SESSION_COOKIE) !== undefined;
-      if (origin !== undefined ? origin !== config.publicUrl : cookieAuth) {
-        throw new AppError(
-          403,
-          "forbidden_origin",
-          "This request must come from the app's own pages.",
-        );
-      }
+      if (origin !== undefined ? origin !== config.publicUrl : cookieAuth) throw foreignOrigin();
     }
     await next();
   });
@@ -138,7 +135,7 @@ export function clearSessionCookie(c: Context, config: Config) {
 }
 
 /** The session's token from `Authorization: Bearer` or the cookie, and which carried it. */
-function credentials(c: Context): { token: string; via: "bearer" | "cookie" } | null {
+export function credentials(c: Context): { token: string; via: "bearer" | "cookie" } | null {
   const header = c.req.header("Authorization");
   if (header !== undefined) {
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header.trim());

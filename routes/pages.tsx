@@ -9,6 +9,7 @@ import { z } from "zod";
 import { AppError } from "../lib/errors.ts";
 import type { Assets } from "../lib/assets.ts";
 import { listContacts } from "../lib/contacts.ts";
+import { listInvites } from "../lib/invites.ts";
 import { getRoom, listRoomsForUser, roomView } from "../lib/rooms.ts";
 import { registerUser, type User } from "../lib/users.ts";
 import { AuthForm } from "../components/AuthForm.tsx";
@@ -17,7 +18,13 @@ import { RoomSummary } from "../components/RoomSummary.tsx";
 import { Dashboard } from "../islands/Dashboard.tsx";
 import { Invite } from "../islands/Invite.tsx";
 import { PreJoin } from "../islands/PreJoin.tsx";
-import type { ContactJson, RoomJson, RoomSummaryJson, UserJson } from "../protocol/api.ts";
+import type {
+  ContactJson,
+  InviteJson,
+  RoomJson,
+  RoomSummaryJson,
+  UserJson,
+} from "../protocol/api.ts";
 import { loginSchema, registerSchema, signIn } from "./api/auth.ts";
 import type { AppEnv, Deps } from "./context.ts";
 import {
@@ -61,8 +68,10 @@ export function pageRoutes(deps: Deps) {
     entry?: string;
     wide?: boolean;
   } = {}) {
+    // A signed-in user's page always has a script: the inbox that rings them, at least.
+    const entry = opts.entry ?? (opts.user ? "inbox" : undefined);
     const page = renderToString(
-      <Layout title={title} assets={assets(opts.entry)} user={opts.user} wide={opts.wide}>
+      <Layout title={title} assets={assets(entry)} user={opts.user} wide={opts.wide}>
         {body}
       </Layout>,
     );
@@ -186,14 +195,16 @@ export function pageRoutes(deps: Deps) {
   app.get("/dashboard", async (c) => {
     const user = await currentUser(c);
     if (!user) return toLogin(c);
-    const [rooms, contacts] = await Promise.all([
+    const [rooms, contacts, invites] = await Promise.all([
       listRoomsForUser(sql, user.id),
       listContacts(sql, user.id),
+      listInvites(sql, user.id),
     ]);
     const props = {
       user: wire<UserJson>(user),
       rooms: wire<RoomJson[]>(rooms.map((r) => roomView(r, user.id, config.publicUrl))),
       contacts: wire<ContactJson[]>(contacts),
+      missed: wire<InviteJson[]>(invites.filter((i) => i.status === "missed")),
     };
     return html(
       c,

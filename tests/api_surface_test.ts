@@ -8,6 +8,10 @@ const protectedRoutes: [string, string][] = [
   ["GET", "/api/contacts"],
   ["POST", "/api/contacts"],
   ["DELETE", `/api/contacts/${crypto.randomUUID()}`],
+  ["GET", "/api/invites"],
+  ["POST", `/api/invites/${crypto.randomUUID()}/accept`],
+  ["POST", `/api/invites/${crypto.randomUUID()}/decline`],
+  ["POST", `/api/invites/${crypto.randomUUID()}/cancel`],
 ];
 
 Deno.test("api - every signed-in route refuses a request without credentials", () =>

@@ -3,9 +3,10 @@
 import postgres from "postgres";
 import { type Assets, AssetsMissing, loadAssets } from "../lib/assets.ts";
 import { type Config, loadConfig } from "../lib/config.ts";
-import { createDb, type Sql } from "../lib/db.ts";
+import { absorbLostConnections, createDb, type Sql } from "../lib/db.ts";
 import { createLogger } from "../lib/log.ts";
 import { migrate } from "../lib/migrate.ts";
+import { Realtime, type RealtimeOptions } from "../lib/realtime.ts";
 import { SessionStore } from "../lib/sessions.ts";
 import { type AppOptions, createApp } from "../routes/app.ts";
 
@@ -88,12 +89,17 @@ export interface TestApp {
   db: TestDatabase;
   /** Every log line the app wrote. */
   logs: string[];
+  realtime: Realtime;
   stop(): Promise<void>;
 }
 
 /** A migrated database and the app serving it on 127.0.0.1 with a free port. */
 export async function startApp(
-  options: Partial<Omit<AppOptions, "config" | "sql" | "log">> & {
+  options: Partial<Omit<AppOptions, "config" | "sql" | "log" | "realtime">> & {
+    /** Settings of the app's socket hub (short heartbeats, small queues). */
+    realtime?: Partial<RealtimeOptions>;
+    /** Use this database (already migrated) instead of a fresh one: a second instance. */
+    shareDatabase?: TestDatabase;
     env?: Record<string, string>;
     /** Connect the app through this URL instead of straight to the test database. */
     databaseUrl?: (db: TestDatabase) => string;
@@ -101,18 +107,30 @@ export async function startApp(
     port?: number;
   } = {},
 ): Promise<TestApp> {
-  const db = await createTestDatabase();
+  const db = options.shareDatabase ?? await createTestDatabase();
   const config = loadConfig({
     ...testEnv(options.databaseUrl?.(db) ?? db.url),
     ...options.env,
   });
-  const setup = createDb(db.url, { max: 1 });
-  await migrate(setup);
-  await setup.end();
+  if (!options.shareDatabase) {
+    const setup = createDb(db.url, { max: 1 });
+    await migrate(setup);
+    await setup.end();
+  }
   const sql = createDb(config.databaseUrl);
   const logs: string[] = [];
   const log = createLogger("debug", (_level, line) => logs.push(line));
-  const app = createApp({ assets: await builtAssets(), ...options, config, sql, log });
+  const unguard = absorbLostConnections(log);
+  const realtime = new Realtime(sql, config, log, options.realtime);
+  await realtime.start();
+  const app = createApp({
+    assets: await builtAssets(),
+    ...options,
+    config,
+    sql,
+    log,
+    realtime,
+  });
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: options.port ?? 0, onListen: () => {} },
     app.fetch,
@@ -123,10 +141,13 @@ export async function startApp(
     sql,
     db,
     logs,
+    realtime,
     async stop() {
+      await realtime.stop();
       await server.shutdown();
       await sql.end({ timeout: 1 });
-      await db.drop();
+      if (!options.shareDatabase) await db.drop();
+      unguard();
     },
   };
 }

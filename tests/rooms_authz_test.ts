@@ -1,4 +1,4 @@
-// Every room and token route × every kind of caller → the status the contract gives.
+// Every room, token and invite route × every kind of caller → the status the contract gives.
 // Each cell runs on a room of its own, so no cell's change of state leaks into another.
 import assert from "node:assert/strict";
 import { call, type TestUser } from "./harness.ts";
@@ -7,10 +7,18 @@ import { createRoom, withRooms } from "./rooms_fixture.ts";
 type Caller = "anonymous" | "stranger" | "participant" | "creator";
 const CALLERS: Caller[] = ["anonymous", "stranger", "participant", "creator"];
 
+interface Cell {
+  id: string;
+  invite: string;
+  /** A contact of the host who is not in the room yet. */
+  other: string;
+}
+
 interface Route {
   method: string;
-  path: (id: string) => string;
-  body?: (id: string) => unknown;
+  /** Builds the path from the cell's room, the call ringing its participant, another contact. */
+  path: (r: Cell) => string;
+  body?: (r: Cell) => unknown;
   expect: Record<Caller, number>;
 }
 
@@ -28,35 +36,62 @@ const ROUTES: Route[] = [
   },
   {
     method: "GET",
-    path: (id) => `/api/livekit/rooms/${id}`,
+    path: ({ id }) => `/api/livekit/rooms/${id}`,
     expect: { anonymous: 401, stranger: 200, participant: 200, creator: 200 },
   },
   {
     method: "POST",
-    path: (id) => `/api/livekit/rooms/${id}/join`,
+    path: ({ id }) => `/api/livekit/rooms/${id}/join`,
     expect: { anonymous: 401, stranger: 200, participant: 200, creator: 200 },
   },
   {
     method: "POST",
-    path: (id) => `/api/livekit/rooms/${id}/leave`,
+    path: ({ id }) => `/api/livekit/rooms/${id}/leave`,
     expect: { anonymous: 401, stranger: 403, participant: 200, creator: 200 },
   },
   {
     method: "DELETE",
-    path: (id) => `/api/livekit/rooms/${id}`,
+    path: ({ id }) => `/api/livekit/rooms/${id}`,
     expect: { anonymous: 401, stranger: 403, participant: 403, creator: 204 },
   },
   {
     method: "POST",
     path: () => "/api/livekit/token",
-    body: (id) => ({ room_name: id }),
+    body: ({ id }) => ({ room_name: id }),
     expect: { anonymous: 401, stranger: 403, participant: 200, creator: 200 },
   },
   {
     method: "POST",
-    path: (id) => `/api/livekit/rooms/${id}/guest`,
+    path: ({ id }) => `/api/livekit/rooms/${id}/guest`,
     body: () => ({ display_name: "Guest" }),
     expect: { anonymous: 200, stranger: 200, participant: 200, creator: 200 },
+  },
+  {
+    method: "POST",
+    path: ({ id }) => `/api/livekit/rooms/${id}/invite`,
+    body: ({ other }) => ({ participants: [other] }),
+    expect: { anonymous: 401, stranger: 403, participant: 403, creator: 200 },
+  },
+  {
+    method: "GET",
+    path: () => "/api/invites",
+    expect: { anonymous: 401, stranger: 200, participant: 200, creator: 200 },
+  },
+  // Someone else's call is not found, whoever asks.
+  {
+    method: "POST",
+    path: ({ invite }) => `/api/invites/${invite}/accept`,
+    expect: { anonymous: 401, stranger: 404, participant: 200, creator: 404 },
+  },
+  {
+    method: "POST",
+    path: ({ invite }) => `/api/invites/${invite}/decline`,
+    expect: { anonymous: 401, stranger: 404, participant: 200, creator: 404 },
+  },
+  {
+    method: "POST",
+    path: ({ invite }) => `/api/invites/${invite}/cancel`,
+    expect: { anonymous: 401, stranger: 404, participant: 404, creator: 200 },
   },
 ];
 
@@ -72,15 +107,20 @@ Deno.test("authorization - every room and token route for every kind of caller",
     for (const route of ROUTES) {
       for (const caller of CALLERS) {
         const room = await createRoom(app, host, { participants: [friends[0].id] });
+        const [{ invite }] = await app.sql<{ invite: string }[]>`
+          select id::text as invite from invites where room_id = ${room.id}`;
+        const cell = { id: room.id, invite, other: friends[1].id };
         const user = who[caller];
-        const res = await call(app, route.method, route.path(room.id), {
+        const res = await call(app, route.method, route.path(cell), {
           token: user?.token,
-          json: route.body?.(room.id),
+          json: route.body?.(cell),
         });
         const want = route.expect[caller];
         if (res.status !== want) {
           failures.push(
-            `${route.method} ${route.path(":id")} as ${caller}: ${res.status}, want ${want}`,
+            `${route.method} ${
+              route.path({ id: ":id", invite: ":invite", other: "" })
+            } as ${caller}: ${res.status}, want ${want}`,
           );
         }
         if (res.status >= 400) assert.equal(typeof res.body.error.code, "string");

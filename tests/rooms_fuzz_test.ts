@@ -1,5 +1,5 @@
-// Property-based bad input on every room, token, account and contact route, and on the pages'
-// forms and meeting links: whatever arrives, never a 5xx.
+// Property-based bad input on every room, token, invite, account and contact route, and on the
+// pages' forms and meeting links: whatever arrives, never a 5xx.
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { call } from "./harness.ts";
@@ -13,6 +13,10 @@ const ROUTES: [string, (id: string) => string][] = [
   ["DELETE", (id) => `/api/livekit/rooms/${id}`],
   ["POST", () => "/api/livekit/token"],
   ["POST", (id) => `/api/livekit/rooms/${id}/guest`],
+  ["POST", (id) => `/api/livekit/rooms/${id}/invite`],
+  ["POST", (id) => `/api/invites/${id}/accept`],
+  ["POST", (id) => `/api/invites/${id}/decline`],
+  ["POST", (id) => `/api/invites/${id}/cancel`],
   ["POST", () => "/api/auth/register"],
   ["POST", () => "/api/auth/login"],
   ["POST", () => "/api/contacts"],
@@ -65,10 +69,11 @@ const roomId = fc.oneof(
 Deno.test("fuzz - arbitrary bodies and ids on every write route never get a 5xx", () =>
   withRooms(async ({ app, host, friends }) => {
     const real = await createRoom(app, host, { participants: [friends[0].id] });
+    const [invite] = await app.sql<{ id: string }[]>`select id::text from invites`;
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...ROUTES),
-        fc.oneof(roomId, fc.constant(real.id)),
+        fc.oneof(roomId, fc.constant(real.id), fc.constant(invite.id)),
         rawBody,
         fc.constantFrom(host, friends[0], null),
         async ([method, path], id, raw, user) => {

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import { inviteMore } from "../../lib/invites.ts";
 import { errorFields } from "../../lib/log.ts";
 import { enforceLimits } from "../../lib/rate_limit.ts";
 import {
@@ -33,6 +34,7 @@ const createSchema = z.object({
 // The seed's body also carried user_id and username: identity comes from the session only.
 const tokenSchema = z.object({ room_name: z.string().min(1).max(64) });
 const guestSchema = z.object({ display_name: text(1, 64) });
+const inviteSchema = z.object({ participants: z.array(z.uuid()).min(1).max(MAX_INVITED) });
 
 /** /api/livekit: rooms, their lifecycle, and LiveKit tokens. */
 export function livekitRoutes(deps: Deps) {
@@ -53,7 +55,7 @@ export function livekitRoutes(deps: Deps) {
 
   app.post("/rooms", auth, jsonBody(createSchema), async (c) => {
     const user = c.get("user");
-    const id = await createRoom(sql, user.id, c.req.valid("json"));
+    const id = await createRoom(sql, user.id, c.req.valid("json"), config.inviteRingSeconds);
     return c.json(roomView(await getRoom(sql, id), user.id, config.publicUrl), 201);
   });
 
@@ -68,6 +70,15 @@ export function livekitRoutes(deps: Deps) {
     return c.json(
       roomView(await getRoom(sql, roomIdOr404(c.req.param("id"))), user.id, config.publicUrl),
     );
+  });
+
+  // The host rings more contacts into the meeting.
+  app.post("/rooms/:id/invite", auth, jsonBody(inviteSchema), async (c) => {
+    const user = c.get("user");
+    const id = roomIdOr404(c.req.param("id"));
+    const { participants } = c.req.valid("json");
+    const rung = await inviteMore(sql, id, user.id, participants, config.inviteRingSeconds);
+    return c.json({ rung, room: roomView(await getRoom(sql, id), user.id, config.publicUrl) });
   });
 
   app.post("/rooms/:id/join", auth, async (c) => {

@@ -24,11 +24,27 @@ Deno.test("rooms - create with contacts: the full room, host first", () =>
     assert.deepEqual(room.created_by, { id: host.id, display_name: "Hana Host" });
     assert.equal(room.invite_url, `${ORIGIN}/meeting/invite?room=${room.id}`);
     assert.ok(!Number.isNaN(Date.parse(room.created_at)));
-    // The host first, then invitees by name.
+    // The host first, then invitees by name; each invitee's call is ringing.
+    const ringing = (id: string) => ({
+      id: room.participants.find((p: { id: string }) => p.id === id)?.invite?.id,
+      status: "pending",
+    });
     assert.deepEqual(room.participants, [
-      { id: host.id, display_name: "Hana Host", role: "host", in_call: false },
-      { id: friends[1].id, display_name: "Fiona", role: "member", in_call: false },
-      { id: friends[0].id, display_name: "Fred", role: "member", in_call: false },
+      { id: host.id, display_name: "Hana Host", role: "host", in_call: false, invite: null },
+      {
+        id: friends[1].id,
+        display_name: "Fiona",
+        role: "member",
+        in_call: false,
+        invite: ringing(friends[1].id),
+      },
+      {
+        id: friends[0].id,
+        display_name: "Fred",
+        role: "member",
+        in_call: false,
+        invite: ringing(friends[0].id),
+      },
     ]);
     assert.equal(room.in_call_count, 0);
     assert.ok(!JSON.stringify(room).includes("@"), "no emails in a room");
@@ -154,7 +170,7 @@ Deno.test("rooms - lifecycle: waiting, active on first join, ended when the last
     assert.equal(now.in_call_count, 2);
     assert.deepEqual(
       now.participants.find((p: { id: string }) => p.id === stranger.id),
-      { id: stranger.id, display_name: "Stan", role: "member", in_call: true },
+      { id: stranger.id, display_name: "Stan", role: "member", in_call: true, invite: null },
     );
 
     const hostLeaves = await call(app, "POST", `${path}/leave`, { token: host.token });

@@ -1,0 +1,40 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { acceptInvite, cancelInvite, declineInvite, listInvites } from "../../lib/invites.ts";
+import { notFound } from "../../lib/errors.ts";
+import { getRoom, roomView } from "../../lib/rooms.ts";
+import type { AppEnv, Deps } from "../context.ts";
+import { requireUser } from "../middleware.ts";
+
+const inviteId = (raw: string): string => {
+  const parsed = z.uuid().safeParse(raw);
+  if (!parsed.success) throw notFound("This call");
+  return parsed.data;
+};
+
+/** /api/invites: calls ringing the user, and their answers. */
+export function inviteRoutes(deps: Deps) {
+  const { config, sql, sessions } = deps;
+  const app = new Hono<AppEnv>();
+  const auth = requireUser(config, sessions);
+
+  app.get("/", auth, async (c) => c.json(await listInvites(sql, c.get("user").id)));
+
+  app.post("/:id/accept", auth, async (c) => {
+    const user = c.get("user");
+    const roomId = await acceptInvite(sql, inviteId(c.req.param("id")), user.id);
+    return c.json(roomView(await getRoom(sql, roomId), user.id, config.publicUrl));
+  });
+
+  app.post("/:id/decline", auth, async (c) => {
+    await declineInvite(sql, inviteId(c.req.param("id")), c.get("user").id);
+    return c.json({ message: "Call declined." });
+  });
+
+  app.post("/:id/cancel", auth, async (c) => {
+    await cancelInvite(sql, inviteId(c.req.param("id")), c.get("user").id);
+    return c.json({ message: "Call withdrawn." });
+  });
+
+  return app;
+}

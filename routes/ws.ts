@@ -1,0 +1,39 @@
+// GET /ws: the real-time channel of a signed-in user. Authenticated before the upgrade, by the
+// session cookie (then only from our own pages: the Origin must be ours) or a Bearer header.
+import { Hono } from "hono";
+import { upgradeWebSocket } from "hono/deno";
+import { AppError, unauthorized } from "../lib/errors.ts";
+import type { AppEnv, Deps } from "./context.ts";
+import { credentials, foreignOrigin } from "./middleware.ts";
+
+export function wsRoutes(deps: Deps) {
+  const { config, sessions, realtime } = deps;
+  const app = new Hono<AppEnv>();
+
+  app.get("/ws", async (c) => {
+    if ((c.req.header("Upgrade") ?? "").toLowerCase() !== "websocket") {
+      throw new AppError(426, "upgrade_required", "Connect to this address with a WebSocket.", {
+        headers: { Upgrade: "websocket" },
+      });
+    }
+    const cred = credentials(c);
+    const claims = cred ? sessions.verify(cred.token) : null;
+    if (!cred || !claims) throw unauthorized();
+    // A cookie rides along with any page's request: only our own pages may use it here.
+    if (cred.via === "cookie" && c.req.header("Origin") !== config.publicUrl) throw foreignOrigin();
+    const user = await sessions.load(claims);
+    if (!user) throw unauthorized();
+    if (realtime.full) {
+      throw new AppError(503, "busy", "Too many connections here; try again shortly.", {
+        headers: { "Retry-After": "10" },
+      });
+    }
+    return await upgradeWebSocket(c, {
+      onOpen: (_event, ws) => realtime.open(ws.raw!, user.id, claims),
+      onMessage: (event, ws) => realtime.message(ws.raw!, event.data),
+      onClose: (_event, ws) => realtime.closed(ws.raw!),
+    }, { idleTimeout: realtime.options.idleTimeoutSeconds });
+  });
+
+  return app;
+}
