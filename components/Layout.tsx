@@ -46,6 +46,8 @@ export function Layout({ title, assets, user, children, wide }: LayoutProps) {
             </nav>
           )}
         </header>
+        {/* Calls ringing a signed-in user, on every page (rendered in the browser). */}
+        {user && <Island name="Inbox" props={{}} />}
         <main id="main">{children}</main>
       </body>
     </html>

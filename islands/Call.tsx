@@ -11,6 +11,8 @@ import {
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { CHAT_MAX_CHARS, type RoomJson, type TokenJson, type UserJson } from "../protocol/api.ts";
 import { api, ApiError, signInAgain } from "./api.ts";
+import { People } from "./People.tsx";
+import { subscribe } from "./realtime.ts";
 import { loadPrefs, mediaErrorMessage, type MediaPrefs, updatePrefs } from "./prefs.ts";
 import {
   CopyLink,
@@ -60,8 +62,11 @@ const DEVICE_PREF = {
 const GUEST_KEY = (id: string) => `urbania.guest.${id}`;
 
 /** The call: connects to LiveKit with a token from the app, and shows the grid and controls. */
-export function Call({ roomId, room: roomJson, user, inviteUrl }: CallProps) {
+export function Call({ roomId, room: initialRoom, user, inviteUrl }: CallProps) {
   const [phase, setPhase] = useState<Phase>("connecting");
+  // A member's view of the meeting, kept current by the real-time channel.
+  const [roomJson, setRoomJson] = useState(initialRoom);
+  const [peopleOpen, setPeopleOpen] = useState(false);
   const [problem, setProblem] = useState("");
   const [, setVersion] = useState(0);
   const [page, setPage] = useState(0);
@@ -80,6 +85,10 @@ export function Call({ roomId, room: roomJson, user, inviteUrl }: CallProps) {
   const isVideo = (roomJson?.call_type ?? "video") === "video";
   const title = roomJson?.room_name ?? "Meeting";
 
+  const people = roomJson && user && (
+    <People room={roomJson} me={user.id} status={status} onRoom={setRoomJson} />
+  );
+
   const room = useMemo(() => {
     const p = loadPrefs();
     return new Room({
@@ -90,6 +99,26 @@ export function Call({ roomId, room: roomJson, user, inviteUrl }: CallProps) {
       audioOutput: p.speaker_id ? { deviceId: p.speaker_id } : undefined,
     });
   }, [attempt]);
+
+  const roomRef = useRef(roomJson);
+  roomRef.current = roomJson;
+  useEffect(() => {
+    if (!initialRoom || !user) return;
+    return subscribe((m) => {
+      if (m.type === "room_updated" && m.room_id === roomId) {
+        setRoomJson(m.room);
+        if (m.room.status === "ended") {
+          room.disconnect();
+          setPhase((p) => (p === "left" ? p : "ended"));
+        }
+      } else if (m.type === "invite_answered" && m.room_id === roomId && m.user_id !== user.id) {
+        const who = roomRef.current?.participants.find((p) => p.id === m.user_id)
+          ?.display_name ?? "Someone";
+        const what = { accepted: "accepted", declined: "declined", missed: "did not answer" };
+        status.info(`${who} ${what[m.status]}.`);
+      }
+    });
+  }, [room]);
 
   useEffect(() => {
     let cancelled = false;
@@ -247,14 +276,23 @@ export function Call({ roomId, room: roomJson, user, inviteUrl }: CallProps) {
 
   if (phase !== "connected" && phase !== "reconnecting") {
     return (
-      <CallState
-        phase={phase}
-        problem={problem}
-        roomId={roomId}
-        title={title}
-        member={roomJson !== null}
-        onRetry={() => setAttempt((a) => a + 1)}
-      />
+      <>
+        <CallState
+          phase={phase}
+          problem={problem}
+          roomId={roomId}
+          title={title}
+          member={roomJson !== null}
+          onRetry={() => setAttempt((a) => a + 1)}
+        />
+        {people && phase !== "ended" && (
+          <section class="card narrow" aria-labelledby="people-title">
+            <h2 id="people-title">People</h2>
+            <StatusLine status={status} />
+            {people}
+          </section>
+        )}
+      </>
     );
   }
 
@@ -340,6 +378,12 @@ export function Call({ roomId, room: roomJson, user, inviteUrl }: CallProps) {
         </aside>
       )}
 
+      {peopleOpen && people && (
+        <aside class="card people-panel" aria-label="People">
+          {people}
+        </aside>
+      )}
+
       {settingsOpen && (
         <section class="settings card" aria-label="Devices">
           {isVideo && (
@@ -409,6 +453,15 @@ export function Call({ roomId, room: roomJson, user, inviteUrl }: CallProps) {
         >
           Chat{unread > 0 && <span class="count">{` ${unread} new`}</span>}
         </button>
+        {people && (
+          <button
+            type="button"
+            aria-expanded={peopleOpen}
+            onClick={() => setPeopleOpen(!peopleOpen)}
+          >
+            People
+          </button>
+        )}
         <CopyLink url={inviteUrl} label={title} status={status} />
         <button type="button" class="danger" onClick={leave}>Leave</button>
         {isHost && <button type="button" class="danger" onClick={endForAll}>End for all</button>}

@@ -1,20 +1,23 @@
 import { useEffect, useState } from "preact/hooks";
-import type { ContactJson, RoomJson, UserJson } from "../protocol/api.ts";
+import type { ContactJson, InviteJson, RoomJson, UserJson } from "../protocol/api.ts";
 import { api, ApiError, signInAgain } from "./api.ts";
+import { People } from "./People.tsx";
+import { subscribe } from "./realtime.ts";
 import { CopyLink, StatusLine, useStatus } from "./ui.tsx";
 
 export interface DashboardProps {
   user: UserJson;
   rooms: RoomJson[];
   contacts: ContactJson[];
+  /** Calls the user did not answer in time, newest first. */
+  missed: InviteJson[];
 }
-
-const REFRESH_MS = 20_000;
 
 /** The signed-in home: my meetings and my contacts. */
 export function Dashboard(props: DashboardProps) {
   const [rooms, setRooms] = useState(props.rooms);
   const [contacts, setContacts] = useState(props.contacts);
+  const [missed, setMissed] = useState(props.missed);
   const [busy, setBusy] = useState<string | null>(null);
   const [email, setEmail] = useState("");
   const status = useStatus();
@@ -42,14 +45,40 @@ export function Dashboard(props: DashboardProps) {
     }
   }
 
+  async function refreshMissed() {
+    try {
+      const list = await api<InviteJson[]>("GET", "/api/invites");
+      setMissed(list.filter((i) => i.status === "missed"));
+    } catch {
+      // Shown again on the next change.
+    }
+  }
+
+  /** A room as the server now has it: replaced in the list, or added at the top. */
+  function upsert(room: RoomJson) {
+    setRooms((list) =>
+      list.some((r) => r.id === room.id)
+        ? list.map((r) => (r.id === room.id ? room : r))
+        : [room, ...list]
+    );
+  }
+
+  // Live: every change to my meetings arrives on the socket. After a reconnection (a sync
+  // other than the first), what may have been missed meanwhile is read again.
   useEffect(() => {
-    const timer = setInterval(refreshRooms, REFRESH_MS);
-    const onFocus = () => refreshRooms();
-    addEventListener("focus", onFocus);
-    return () => {
-      clearInterval(timer);
-      removeEventListener("focus", onFocus);
-    };
+    let first = true;
+    return subscribe((m) => {
+      if (m.type === "room_updated") upsert(m.room);
+      else if (m.type === "invite_answered" && m.user_id === props.user.id) {
+        if (m.status === "missed") refreshMissed();
+      } else if (m.type === "sync") {
+        if (!first) {
+          refreshRooms();
+          refreshMissed();
+        }
+        first = false;
+      }
+    });
   }, []);
 
   async function endMeeting(room: RoomJson) {
@@ -88,6 +117,31 @@ export function Dashboard(props: DashboardProps) {
   return (
     <div class="dashboard">
       <StatusLine status={status} />
+      {missed.length > 0 && (
+        <section class="card missed" aria-labelledby="missed-title">
+          <h2 id="missed-title">Missed calls</h2>
+          <ul class="missed-calls">
+            {missed.map((call) => {
+              const room = rooms.find((r) => r.id === call.room_id);
+              return (
+                <li key={call.id} data-invite={call.id}>
+                  <strong>{call.from.display_name}</strong>
+                  {` called you for “${call.room_name}” (${call.call_type}) · `}
+                  <time dateTime={call.created_at}>{when(call.created_at)}</time>
+                  {room && room.status !== "ended" && (
+                    <>
+                      {" · "}
+                      <a href={`/meeting/room?room=${call.room_id}`}>
+                        Join<span class="sr-only">{` ${call.room_name}`}</span>
+                      </a>
+                    </>
+                  )}
+                </li>
+              );
+            })}
+          </ul>
+        </section>
+      )}
       <section class="card" aria-labelledby="meetings-title">
         <div class="row spread">
           <h2 id="meetings-title">My meetings</h2>
@@ -98,7 +152,6 @@ export function Dashboard(props: DashboardProps) {
           : (
             <ul class="rooms">
               {rooms.map((room) => {
-                const inCall = room.participants.filter((p) => p.in_call);
                 const isHost = room.created_by.id === props.user.id;
                 const ended = room.status === "ended";
                 return (
@@ -113,10 +166,13 @@ export function Dashboard(props: DashboardProps) {
                     <p class="muted small">
                       {isHost ? "You are the host" : `Host: ${room.created_by.display_name}`}
                       {" · "}
-                      {inCall.length === 0
+                      {room.in_call_count === 0
                         ? "nobody in the call"
-                        : `in the call: ${inCall.map((p) => p.display_name).join(", ")}`}
+                        : `${room.in_call_count} in the call`}
                     </p>
+                    {!ended && (
+                      <People room={room} me={props.user.id} status={status} onRoom={upsert} />
+                    )}
                     {!ended && (
                       <div class="row">
                         <a class="button" href={`/meeting/room?room=${room.id}`}>
@@ -184,6 +240,10 @@ export function Dashboard(props: DashboardProps) {
       </section>
     </div>
   );
+}
+
+function when(iso: string): string {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
 function statusLabel(status: RoomJson["status"]): string {

@@ -189,7 +189,11 @@ Deno.test("pages - a second user joins from the invite link; a guest joins by na
     const dashErrors = watchErrors(dash);
     await dash.goto(`${app.base}/dashboard`);
     const item = dash.locator(`[data-room="${roomId}"]`);
-    assert.match(await item.innerText(), /in the call: Dorothy Vaughan/);
+    assert.match(await item.innerText(), /1 in the call/);
+    assert.equal(
+      await item.locator("[data-state=in-call]").innerText(),
+      "Dorothy Vaughan\nin the call",
+    );
     await item.getByRole("button", { name: "Copy invite link for Launch window" }).click();
     await dash.getByText("Invite link copied.").waitFor();
     assert.equal(await dash.evaluate(() => navigator.clipboard.readText()), inviteUrl);

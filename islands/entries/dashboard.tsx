@@ -1,3 +1,4 @@
+import "./inbox.tsx";
 import { Dashboard } from "../Dashboard.tsx";
 import { mount } from "../mount.ts";
 

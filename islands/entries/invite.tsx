@@ -1,3 +1,4 @@
+import "./inbox.tsx";
 import { Invite } from "../Invite.tsx";
 import { mount } from "../mount.ts";
 

@@ -1,3 +1,4 @@
+import "./inbox.tsx";
 import { PreJoin } from "../PreJoin.tsx";
 import { mount } from "../mount.ts";
 

@@ -1,3 +1,4 @@
+import "./inbox.tsx";
 import { Call } from "../Call.tsx";
 import { mount } from "../mount.ts";
 

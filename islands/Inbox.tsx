@@ -1,0 +1,155 @@
+// On every page of a signed-in user: calls ringing them (Accept / Decline), and whether the
+// real-time channel is up. Rings until answered, withdrawn or missed.
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { InviteJson } from "../protocol/api.ts";
+import { api, ApiError, signInAgain } from "./api.ts";
+import { link, reconnectNow, subscribe } from "./realtime.ts";
+
+// A call is dropped here a little after its time is up, in case the "missed" news is lost.
+const GRACE_MS = 5_000;
+
+export function Inbox() {
+  const [calls, setCalls] = useState<(InviteJson & { until: number })[]>([]);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [problem, setProblem] = useState<{ id: string; text: string } | null>(null);
+  const [, tick] = useState(0);
+
+  useEffect(() => {
+    const due = (i: InviteJson) => ({ ...i, until: Date.now() + i.expires_in * 1000 + GRACE_MS });
+    return subscribe((m) => {
+      if (m.type === "sync") setCalls(m.invites.filter((i) => i.status === "pending").map(due));
+      else if (m.type === "invite") {
+        setCalls((list) =>
+          list.some((i) => i.id === m.invite.id) ? list : [...list, due(m.invite)]
+        );
+      } else if (m.type === "invite_answered" || m.type === "invite_cancelled") {
+        setCalls((list) => list.filter((i) => i.id !== m.invite_id));
+      }
+    });
+  }, []);
+
+  // Once a second: drop calls whose time is up, and redraw the offline countdown.
+  useEffect(() => {
+    const timer = setInterval(() => {
+      setCalls((list) => {
+        const left = list.filter((i) => i.until > Date.now());
+        return left.length === list.length ? list : left;
+      });
+      tick((n) => n + 1);
+    }, 1000);
+    return () => clearInterval(timer);
+  }, []);
+
+  useRinging(calls.length > 0);
+
+  async function answer(call: InviteJson, how: "accept" | "decline") {
+    setBusy(call.id);
+    setProblem(null);
+    try {
+      await api("POST", `/api/invites/${call.id}/${how}`);
+      if (how === "accept") {
+        location.assign(`/meeting/room?room=${encodeURIComponent(call.room_id)}`);
+        return;
+      }
+      setCalls((list) => list.filter((i) => i.id !== call.id));
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return signInAgain();
+      setProblem({ id: call.id, text: err instanceof Error ? err.message : String(err) });
+      // The call is over (missed, withdrawn, ended): show why, then let it go.
+      if (err instanceof ApiError && (err.status === 409 || err.status === 410)) {
+        setTimeout(() => setCalls((list) => list.filter((i) => i.id !== call.id)), 4000);
+      }
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  const state = link.value;
+  return (
+    <div class="inbox">
+      {state.state === "offline" && (
+        <p class="banner offline" role="status">
+          {`Offline: calls cannot reach you. Reconnecting in ${
+            Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000))
+          } s.`} <button type="button" class="link" onClick={reconnectNow}>Retry now</button>
+        </p>
+      )}
+      {state.state === "signed_out" && (
+        <p class="banner offline" role="alert">
+          You were signed out, so calls cannot reach you.{" "}
+          <button type="button" class="link" onClick={signInAgain}>Sign in</button>
+        </p>
+      )}
+      {calls.map((call) => (
+        <section
+          key={call.id}
+          class="incoming card"
+          role="alertdialog"
+          aria-labelledby={`call-${call.id}`}
+          aria-describedby={`call-${call.id}-what`}
+          data-invite={call.id}
+        >
+          <h2 id={`call-${call.id}`}>{`${call.from.display_name} is calling`}</h2>
+          <p id={`call-${call.id}-what`}>
+            <strong>{call.room_name}</strong>
+            {` · ${call.call_type === "video" ? "Video call" : "Audio call"}`}
+          </p>
+          {problem?.id === call.id && <p class="status error" role="alert">{problem.text}</p>}
+          <div class="row">
+            <button
+              type="button"
+              class="primary"
+              disabled={busy === call.id}
+              onClick={() => answer(call, "accept")}
+            >
+              Accept
+            </button>
+            <button
+              type="button"
+              class="danger"
+              disabled={busy === call.id}
+              onClick={() => answer(call, "decline")}
+            >
+              Decline
+            </button>
+          </div>
+        </section>
+      ))}
+    </div>
+  );
+}
+
+/** A soft two-tone ring while a call waits, where the browser lets the page make sound. */
+function useRinging(on: boolean) {
+  const audio = useRef<AudioContext | null>(null);
+  useEffect(() => {
+    if (!on) return;
+    const title = document.title;
+    document.title = `Incoming call · ${title}`;
+    const ring = () => {
+      try {
+        audio.current ??= new AudioContext();
+        const ctx = audio.current;
+        if (ctx.state !== "running") return void ctx.resume().catch(() => {});
+        for (const [offset, freq] of [[0, 440], [0.45, 480]] as const) {
+          const osc = ctx.createOscillator();
+          const gain = ctx.createGain();
+          osc.frequency.value = freq;
+          gain.gain.setValueAtTime(0.08, ctx.currentTime + offset);
+          gain.gain.exponentialRampToValueAtTime(0.0001, ctx.currentTime + offset + 0.4);
+          osc.connect(gain).connect(ctx.destination);
+          osc.start(ctx.currentTime + offset);
+          osc.stop(ctx.currentTime + offset + 0.4);
+        }
+      } catch {
+        // No sound here: the prompt is still on screen.
+      }
+    };
+    ring();
+    const timer = setInterval(ring, 3000);
+    return () => {
+      clearInterval(timer);
+      document.title = title;
+    };
+  }, [on]);
+}

@@ -1,0 +1,159 @@
+// Who belongs to a meeting and where each person is: in the call, being rung, declined, missed.
+// The host can stop a ringing call, ring someone again, and ring more contacts.
+import { useState } from "preact/hooks";
+import type { ContactJson, ParticipantJson, RoomJson } from "../protocol/api.ts";
+import { api, ApiError, signInAgain } from "./api.ts";
+import type { Status } from "./ui.tsx";
+
+export function personState(p: ParticipantJson): [key: string, label: string] {
+  if (p.in_call) return ["in-call", "in the call"];
+  switch (p.invite?.status) {
+    case "pending":
+      return ["ringing", "ringing"];
+    case "declined":
+      return ["declined", "declined"];
+    case "missed":
+      return ["missed", "missed"];
+    default:
+      return ["away", "not in the call"];
+  }
+}
+
+export function People(
+  { room, me, status, onRoom }: {
+    room: RoomJson;
+    me: string;
+    status: Status;
+    /** The room as the server answered after a change (the socket also brings it). */
+    onRoom(room: RoomJson): void;
+  },
+) {
+  const isHost = room.created_by.id === me;
+  const open = room.status !== "ended";
+  const [busy, setBusy] = useState<string | null>(null);
+  const [contacts, setContacts] = useState<ContactJson[] | null>(null);
+  const [picked, setPicked] = useState<string[]>([]);
+
+  async function run(key: string, work: () => Promise<void>) {
+    setBusy(key);
+    try {
+      await work();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) signInAgain();
+      else status.error(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  const ringPeople = (ids: string[]) =>
+    run(`ring:${ids.join()}`, async () => {
+      const res = await api<{ rung: number; room: RoomJson }>(
+        "POST",
+        `/api/livekit/rooms/${room.id}/invite`,
+        { participants: ids },
+      );
+      onRoom(res.room);
+      setPicked([]);
+      setContacts(null);
+      status.info(res.rung === 1 ? "Calling 1 person." : `Calling ${res.rung} people.`);
+    });
+
+  const stopRinging = (p: ParticipantJson) =>
+    run(`stop:${p.id}`, async () => {
+      await api("POST", `/api/invites/${p.invite!.id}/cancel`);
+      status.info(`Stopped calling ${p.display_name}.`);
+    });
+
+  const ringing = new Set(
+    room.participants.filter((p) => p.in_call || p.invite?.status === "pending").map((p) => p.id),
+  );
+  const candidates = (contacts ?? []).filter((c) => !ringing.has(c.id));
+
+  return (
+    <div class="people-box">
+      <ul class="people" aria-label={`People in ${room.room_name}`}>
+        {room.participants.map((p) => {
+          const [key, label] = personState(p);
+          const name = p.id === me ? `${p.display_name} (you)` : p.display_name;
+          return (
+            <li key={p.id} data-person={p.id} data-state={key}>
+              <span class="name">
+                {name}
+                {p.role === "host" && <span class="role muted small">host</span>}
+              </span>
+              <span class={`state ${key}`}>{label}</span>
+              {isHost && open && p.id !== me && key === "ringing" && (
+                <button
+                  type="button"
+                  class="link"
+                  disabled={busy !== null}
+                  onClick={() => stopRinging(p)}
+                  aria-label={`Stop calling ${p.display_name}`}
+                >
+                  Stop calling
+                </button>
+              )}
+              {isHost && open && p.id !== me && key !== "ringing" && key !== "in-call" && (
+                <button
+                  type="button"
+                  class="link"
+                  disabled={busy !== null}
+                  onClick={() => ringPeople([p.id])}
+                  aria-label={`Call ${p.display_name}`}
+                >
+                  Call
+                </button>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+      {isHost && open && contacts === null && (
+        <button
+          type="button"
+          disabled={busy !== null}
+          onClick={() =>
+            run("contacts", async () =>
+              setContacts(await api<ContactJson[]>("GET", "/api/contacts")))}
+        >
+          Call more people
+        </button>
+      )}
+      {isHost && open && contacts !== null && (
+        <fieldset>
+          <legend>Call more people</legend>
+          {candidates.length === 0
+            ? <p class="muted">Every contact is already in this meeting or being called.</p>
+            : candidates.map((c) => (
+              <label key={c.id} class="choice">
+                <input
+                  type="checkbox"
+                  checked={picked.includes(c.id)}
+                  onChange={(e) =>
+                    setPicked((list) =>
+                      (e.target as HTMLInputElement).checked
+                        ? [...list, c.id]
+                        : list.filter((id) => id !== c.id)
+                    )}
+                />
+                {c.display_name}
+              </label>
+            ))}
+          <div class="row">
+            <button
+              type="button"
+              class="primary"
+              disabled={picked.length === 0 || busy !== null}
+              onClick={() =>
+                ringPeople(picked)}
+            >
+              Call
+            </button>
+            <button type="button" onClick={() => setContacts(null)}>Cancel</button>
+          </div>
+        </fieldset>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,169 @@
+// Calls ringing in a real Chromium: the incoming-call prompt on the dashboard, live invitee
+// states on the caller's pages, missed calls, and the channel going away and coming back.
+import assert from "node:assert/strict";
+import type { Page } from "playwright-core";
+import { addContacts, call, freePort, registerUser, startApp, type TestApp } from "./harness.ts";
+import { launchChromium, screenshot, signedIn, watchErrors, withBrowser } from "./browser.ts";
+import { TcpProxy } from "./tcp_proxy.ts";
+
+// The room page connects to the absent media server, which logs network errors.
+const MEDIA_SERVER_ERRORS = [
+  /ERR_CONNECTION_REFUSED|WebSocket|websocket|could not establish|livekit|signal connection|\/rtc/i,
+];
+
+async function meeting(app: TestApp, token: string, name: string, participants: string[]) {
+  const res = await call(app, "POST", "/api/livekit/rooms", {
+    token,
+    json: { room_name: name, call_type: "video", participants },
+  });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return res.body as { id: string };
+}
+
+/** The state shown for one person in one meeting's people list on the page. */
+function personState(page: Page, roomId: string | null, userId: string) {
+  const scope = roomId ? page.locator(`[data-room="${roomId}"]`) : page;
+  return scope.locator(`[data-person="${userId}"]`);
+}
+
+async function online(page: Page) {
+  // The channel is up once the page's socket got its first snapshot; nothing says "offline".
+  await page.waitForFunction(() => !document.querySelector(".banner.offline"));
+  await page.waitForTimeout(300);
+}
+
+Deno.test("realtime ui - the dashboard rings; Accept lands the invitee in the call", async () => {
+  await withBrowser(async (browser, app) => {
+    const ada = await registerUser(app, { display_name: "Ada" });
+    const bob = await registerUser(app, { display_name: "Bob" });
+    await addContacts(app, ada, [bob]);
+    const bobPage = await (await signedIn(browser, app, bob)).newPage();
+    const adaPage = await (await signedIn(browser, app, ada)).newPage();
+    const bobErrors = watchErrors(bobPage, MEDIA_SERVER_ERRORS);
+    const adaErrors = watchErrors(adaPage);
+    await bobPage.goto(`${app.base}/dashboard`);
+    await adaPage.goto(`${app.base}/dashboard`);
+    await online(bobPage);
+    await online(adaPage);
+
+    const room = await meeting(app, ada.token, "Sprint planning", [bob.id]);
+    const prompt = bobPage.getByRole("alertdialog", { name: "Ada is calling" });
+    await prompt.waitFor();
+    assert.match(await prompt.innerText(), /Sprint planning · Video call/);
+    assert.match(await bobPage.title(), /^Incoming call/);
+    await screenshot(bobPage, "16-incoming-call");
+    // The caller's dashboard lists the new meeting with Bob ringing, without a reload.
+    await personState(adaPage, room.id, bob.id).and(adaPage.locator('[data-state="ringing"]'))
+      .waitFor();
+    await screenshot(adaPage, "17-dashboard-ringing");
+
+    await prompt.getByRole("button", { name: "Accept" }).click();
+    await bobPage.waitForURL(`${app.base}/meeting/room?room=${room.id}`);
+    await bobPage.getByText("The media server cannot be reached").waitFor({ timeout: 20_000 });
+    const seen = await call(app, "GET", `/api/livekit/rooms/${room.id}`, { token: ada.token });
+    const me = seen.body.participants.find((p: { id: string }) => p.id === bob.id);
+    assert.equal(me.in_call, true);
+    assert.equal(me.invite.status, "accepted");
+    await personState(adaPage, room.id, bob.id).and(adaPage.locator('[data-state="in-call"]'))
+      .waitFor();
+    assert.deepEqual(bobErrors, []);
+    assert.deepEqual(adaErrors, []);
+  });
+});
+
+Deno.test("realtime ui - the host's call page shows declines and missed calls live; missed calls are listed", async () => {
+  await withBrowser(async (browser, app) => {
+    const ada = await registerUser(app, { display_name: "Ada" });
+    const bob = await registerUser(app, { display_name: "Bob" });
+    const cy = await registerUser(app, { display_name: "Cy" });
+    await addContacts(app, ada, [bob, cy]);
+    const bobPage = await (await signedIn(browser, app, bob)).newPage();
+    const cyPage = await (await signedIn(browser, app, cy)).newPage();
+    const adaPage = await (await signedIn(browser, app, ada)).newPage();
+    const errors = [
+      ...watchErrors(bobPage),
+      ...watchErrors(cyPage),
+      ...watchErrors(adaPage, MEDIA_SERVER_ERRORS),
+    ];
+    await bobPage.goto(`${app.base}/dashboard`);
+    await cyPage.goto(`${app.base}/dashboard`);
+    await online(bobPage);
+    await online(cyPage);
+
+    const room = await meeting(app, ada.token, "Budget", [bob.id, cy.id]);
+    // The host goes to the call; the media server is away, the people list is still there.
+    await adaPage.goto(`${app.base}/meeting/room?room=${room.id}`);
+    await personState(adaPage, null, bob.id).and(adaPage.locator('[data-state="ringing"]'))
+      .waitFor();
+    await personState(adaPage, null, cy.id).and(adaPage.locator('[data-state="ringing"]'))
+      .waitFor();
+
+    await bobPage.getByRole("alertdialog", { name: "Ada is calling" }).getByRole("button", {
+      name: "Decline",
+    }).click();
+    await personState(adaPage, null, bob.id).and(adaPage.locator('[data-state="declined"]'))
+      .waitFor();
+    await adaPage.getByText("Bob declined.").waitFor();
+    await bobPage.getByRole("alertdialog").waitFor({ state: "detached" });
+
+    // Cy never answers: after the ring time the call is missed everywhere.
+    const cyPrompt = cyPage.getByRole("alertdialog", { name: "Ada is calling" });
+    await cyPrompt.waitFor();
+    await personState(adaPage, null, cy.id).and(adaPage.locator('[data-state="missed"]'))
+      .waitFor({ timeout: 30_000 });
+    await adaPage.getByText("The media server cannot be reached").waitFor({ timeout: 20_000 });
+    await cyPrompt.waitFor({ state: "detached" });
+    await cyPage.getByRole("heading", { name: "Missed calls" }).waitFor();
+    assert.match(
+      await cyPage.locator(".missed-calls").innerText(),
+      /Ada called you for “Budget” \(video\)/,
+    );
+    await screenshot(adaPage, "18-room-people-states");
+    await screenshot(cyPage, "19-dashboard-missed");
+
+    // The host calls Cy again from the call page: it rings again.
+    await adaPage.getByRole("button", { name: "Call Cy" }).click();
+    await cyPrompt.waitFor();
+    await personState(adaPage, null, cy.id).and(adaPage.locator('[data-state="ringing"]'))
+      .waitFor();
+    // And stops calling: the prompt goes away.
+    await adaPage.getByRole("button", { name: "Stop calling Cy" }).click();
+    await cyPrompt.waitFor({ state: "detached" });
+    assert.deepEqual(errors, []);
+  }, { env: { INVITE_RING_SECONDS: "10" }, realtime: { sweepIntervalMs: 250 } });
+});
+
+Deno.test("realtime ui - offline while the server is away, back by itself, and calls ring again", async () => {
+  // The browser reaches the app through a proxy that the test can take away.
+  const appPort = freePort();
+  const proxy = new TcpProxy({ hostname: "127.0.0.1", port: appPort });
+  proxy.start();
+  const app = await startApp({
+    port: appPort,
+    env: { PUBLIC_URL: `http://127.0.0.1:${proxy.port}` },
+  });
+  const browser = await launchChromium();
+  try {
+    const ada = await registerUser(app, { display_name: "Ada" });
+    const bob = await registerUser(app, { display_name: "Bob" });
+    await addContacts(app, ada, [bob]);
+    const page = await (await signedIn(browser, app, bob)).newPage();
+    const base = `http://127.0.0.1:${proxy.port}`;
+    await page.goto(`${base}/dashboard`);
+    await online(page);
+
+    proxy.stop();
+    const banner = page.getByRole("status").filter({ hasText: "Offline: calls cannot reach you" });
+    await banner.waitFor();
+    await screenshot(page, "20-offline");
+    proxy.start();
+    // It reconnects by itself with backoff (Retry now would skip the wait).
+    await banner.waitFor({ state: "detached", timeout: 20_000 });
+    await meeting(app, ada.token, "After the break", [bob.id]);
+    await page.getByRole("alertdialog", { name: "Ada is calling" }).waitFor();
+  } finally {
+    await browser.close();
+    await app.stop();
+    proxy.stop();
+  }
+});
