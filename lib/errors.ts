@@ -30,35 +30,11 @@ export const databaseUnavailable = () =>
     headers: { "Retry-After": "5" },
   });
 
-// postgres.js connection failures and PostgreSQL's own codes for a server that is going
-// away or refusing connections: these mean "try again later", not a bug.
-const CONNECTION_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "CONNECT_TIMEOUT",
-  "CONNECTION_CLOSED",
-  "CONNECTION_ENDED",
-  "CONNECTION_DESTROYED",
-  "57P01", // admin_shutdown (pg_terminate_backend)
-  "57P02", // crash_shutdown
-  "57P03", // cannot_connect_now
-  "53300", // too_many_connections
-]);
-
-/** True when an error means PostgreSQL cannot be reached right now. */
-export function isDatabaseUnavailable(err: unknown): boolean {
-  if (typeof err !== "object" || err === null) return false;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === "string" && (CONNECTION_CODES.has(code) || code.startsWith("08"))) {
-    return true;
-  }
-  // Deno's node:net reports refused connections as errors whose name carries the cause.
-  const name = (err as { name?: unknown }).name;
-  return name === "ConnectionRefused" || name === "ConnectionReset" || name === "TimedOut";
+/** An error's `code` or `name` when it is a string (driver, PostgreSQL and Deno errors). */
+function errorTag(err: unknown, key: "code" | "name"): string | undefined {
+  if (typeof err !== "object" || err === null) return undefined;
+  const value = (err as Record<string, unknown>)[key];
+  return typeof value === "string" ? value : undefined;
 }
 
 // A pooled connection that died while idle (the server restarted, or an administrator
@@ -68,27 +44,46 @@ const LOST_CONNECTION_CODES = new Set([
   "EPIPE",
   "CONNECTION_CLOSED",
   "CONNECTION_DESTROYED",
-  "57P01",
-  "57P02",
+  "57P01", // admin_shutdown (pg_terminate_backend)
+  "57P02", // crash_shutdown
 ]);
+
+// Those, plus postgres.js's and PostgreSQL's codes for a server that is away or refusing
+// connections: all mean "try again later", not a bug.
+const CONNECTION_CODES = new Set([
+  ...LOST_CONNECTION_CODES,
+  "ECONNREFUSED",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_ENDED",
+  "57P03", // cannot_connect_now
+  "53300", // too_many_connections
+]);
+
+/** True when an error means PostgreSQL cannot be reached right now. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const code = errorTag(err, "code");
+  if (code !== undefined && (CONNECTION_CODES.has(code) || code.startsWith("08"))) return true;
+  // Deno's node:net reports refused connections as errors whose name carries the cause.
+  const name = errorTag(err, "name");
+  return name === "ConnectionRefused" || name === "ConnectionReset" || name === "TimedOut";
+}
 
 /** True when an error means the connection in hand was lost, not that the server is away. */
 export function isLostConnection(err: unknown): boolean {
-  if (typeof err !== "object" || err === null) return false;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === "string" && LOST_CONNECTION_CODES.has(code)) return true;
-  return (err as { name?: unknown }).name === "ConnectionReset";
+  const code = errorTag(err, "code");
+  return (code !== undefined && LOST_CONNECTION_CODES.has(code)) ||
+    errorTag(err, "name") === "ConnectionReset";
 }
 
 /** True for PostgreSQL's unique_violation. */
 export function isUniqueViolation(err: unknown): boolean {
-  return typeof err === "object" && err !== null && (err as { code?: unknown }).code === "23505";
+  return errorTag(err, "code") === "23505";
 }
 
 /** True for PostgreSQL's data exceptions (class 22), which bad input causes. */
 export function isDataException(err: unknown): boolean {
-  const code = typeof err === "object" && err !== null
-    ? (err as { code?: unknown }).code
-    : undefined;
-  return typeof code === "string" && code.startsWith("22");
+  return errorTag(err, "code")?.startsWith("22") ?? false;
 }
