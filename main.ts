@@ -1,6 +1,7 @@
 import { AssetsMissing, loadAssets } from "./lib/assets.ts";
 import { ConfigError, loadConfig } from "./lib/config.ts";
 import { absorbLostConnections, createDb } from "./lib/db.ts";
+import { stopOnSignals, whenDatabaseAnswers } from "./lib/lifecycle.ts";
 import { createLogger } from "./lib/log.ts";
 import { migrate } from "./lib/migrate.ts";
 import { Realtime } from "./lib/realtime.ts";
@@ -25,13 +26,14 @@ try {
 const log = createLogger(config.logLevel);
 absorbLostConnections(log);
 const sql = createDb(config.databaseUrl);
-const applied = await migrate(sql);
+const applied = await whenDatabaseAnswers(() => migrate(sql), log);
 if (applied.length > 0) log.info("migrations applied", { versions: applied });
 const realtime = new Realtime(sql, config, log);
 await realtime.start();
 const app = createApp({ config, sql, log, assets, realtime });
-Deno.serve({
+const server = Deno.serve({
   port: config.port,
   onListen: ({ hostname, port }) =>
     log.info("listening", { hostname, port, url: config.publicUrl }),
 }, app.fetch);
+stopOnSignals({ server, realtime, sql, log });

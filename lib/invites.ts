@@ -10,7 +10,7 @@ import {
   type InviteStatus,
   ring,
 } from "./ring.ts";
-import { type CallType, joinLocked, lockRoom, notContacts, roomEnded } from "./rooms.ts";
+import { type CallType, joinLocked, lockRoom, notContacts, notHost, roomEnded } from "./rooms.ts";
 
 export interface Invite {
   id: string;
@@ -160,7 +160,7 @@ export async function cancelInvite(sql: Sql, inviteId: string, userId: string): 
 
 /**
  * The host rings more contacts into a meeting that has not ended: they become participants and
- * are rung (unless already in the call or ringing). 403 for anyone but the host; 400 names
+ * are rung (unless already in the call or ringing); someone the host removed may come back. 403 for anyone but the host; 400 names
  * non-contacts. Returns how many were rung.
  */
 export async function inviteMore(
@@ -174,7 +174,7 @@ export async function inviteMore(
   return await sql.begin(async (tx) => {
     const room = await lockRoom(tx, roomId);
     if (room.created_by !== hostId) {
-      throw new AppError(403, "not_host", "Only the host can invite people into this meeting.");
+      throw notHost("invite people into this meeting");
     }
     if (room.status === "ended") throw roomEnded();
     const contacts = await tx<{ id: string }[]>`
@@ -186,7 +186,8 @@ export async function inviteMore(
     await tx`
       insert into room_participants (room_id, user_id, role)
       select ${roomId}, id, 'member' from unnest(${wanted}::uuid[]) as id
-      on conflict (room_id, user_id) do nothing`;
+      on conflict (room_id, user_id) do update set removed_at = null
+      where room_participants.removed_at is not null`;
     const rung = await ring(tx, roomId, hostId, wanted, ringSeconds);
     await publish(tx, { e: "room", room_id: roomId });
     return rung.length;

@@ -1,5 +1,12 @@
-import { AccessToken, RoomServiceClient, TrackSource } from "livekit-server-sdk";
+import {
+  AccessToken,
+  RoomServiceClient,
+  TrackSource,
+  type WebhookEvent,
+  WebhookReceiver,
+} from "livekit-server-sdk";
 import type { Config } from "./config.ts";
+import { AppError } from "./errors.ts";
 
 /** Tokens let a browser into one room for at most this long (reconnects fetch a new one). */
 export const TOKEN_TTL_SECONDS = 10 * 60;
@@ -14,19 +21,55 @@ export interface TokenRequest {
   callType: "audio" | "video";
 }
 
+/** 503 when LiveKit cannot be reached or fails; the caller's change is not made. */
+export const livekitUnavailable = () =>
+  new AppError(
+    503,
+    "livekit_unavailable",
+    "The media server cannot be reached; try again in a moment.",
+    { headers: { "Retry-After": "5" } },
+  );
+
+/** LiveKit answered that the room, participant or track does not exist. */
+export function isLiveKitNotFound(err: unknown): boolean {
+  return typeof err === "object" && err !== null &&
+    (err as { code?: unknown }).code === "not_found";
+}
+
+/** How long the readiness probe waits for LiveKit, and how long it trusts an answer. */
+const PROBE_TIMEOUT_SECONDS = 2;
+const PROBE_CACHE_MS = 2000;
+
 /** Signs LiveKit access tokens and calls LiveKit's RoomService with server credentials. */
 export class LiveKit {
   readonly url: string;
   #rooms: RoomServiceClient;
+  #probe: RoomServiceClient;
+  #webhooks: WebhookReceiver;
+  #lastProbe: { at: number; ok: Promise<boolean> } | null = null;
 
   constructor(private config: Config) {
     this.url = config.livekitUrl;
-    this.#rooms = new RoomServiceClient(
-      config.livekitApiUrl,
-      config.livekitApiKey,
-      config.livekitApiSecret,
-      { requestTimeout: 3, failover: false },
-    );
+    const client = (requestTimeout: number) =>
+      new RoomServiceClient(config.livekitApiUrl, config.livekitApiKey, config.livekitApiSecret, {
+        requestTimeout,
+        failover: false,
+      });
+    this.#rooms = client(3);
+    this.#probe = client(PROBE_TIMEOUT_SECONDS);
+    this.#webhooks = new WebhookReceiver(config.livekitApiKey, config.livekitApiSecret);
+  }
+
+  /**
+   * Checks a webhook as LiveKit signs it (a token in `Authorization` carrying the body's
+   * sha256, signed with our key) and reads it; null when it is not authentic.
+   */
+  async receiveWebhook(body: string, authorization: string | undefined) {
+    try {
+      return await this.#webhooks.receive(body, authorization);
+    } catch {
+      return null;
+    }
   }
 
   /** A join token: identity and name as given, never roomAdmin; audio calls publish the microphone only. */
@@ -52,4 +95,25 @@ export class LiveKit {
   async deleteRoom(room: string): Promise<void> {
     await this.#rooms.deleteRoom(room);
   }
+
+  /** Disconnects one participant (their token stays valid: the app must refuse new ones). */
+  async removeParticipant(room: string, identity: string): Promise<void> {
+    await this.#rooms.removeParticipant(room, identity);
+  }
+
+  /** Mutes one of a participant's published tracks (only its owner can unmute it). */
+  async muteTrack(room: string, identity: string, trackSid: string): Promise<void> {
+    await this.#rooms.mutePublishedTrack(room, identity, trackSid, true);
+  }
+
+  /** Whether LiveKit answers a RoomService call within a short time (cached briefly). */
+  reachable(): Promise<boolean> {
+    const now = Date.now();
+    if (this.#lastProbe && now - this.#lastProbe.at < PROBE_CACHE_MS) return this.#lastProbe.ok;
+    const ok = this.#probe.listRooms(["urbania-readiness-probe"]).then(() => true, () => false);
+    this.#lastProbe = { at: now, ok };
+    return ok;
+  }
 }
+
+export type { WebhookEvent };

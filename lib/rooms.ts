@@ -25,6 +25,8 @@ export interface Room {
   created_at: Date;
   allow_guests: boolean;
   participants: RoomParticipant[];
+  /** Guests (no account) LiveKit reports in the call. */
+  guests_in_call: number;
 }
 
 /** The most people a host may invite when creating a room. */
@@ -46,6 +48,10 @@ const roomNotFound = () => notFound("This meeting");
 export const roomEnded = () => new AppError(410, "room_ended", "This meeting has ended.");
 export const notParticipant = () =>
   new AppError(403, "not_participant", "Join this meeting before doing that.");
+export const removedByHost = () =>
+  new AppError(403, "removed", "The host removed you from this meeting.");
+export const notHost = (what: string) =>
+  new AppError(403, "not_host", `Only the host can ${what}.`);
 
 /**
  * Creates a room hosted by `creatorId` with its invited contacts, and rings them; 400 names
@@ -120,8 +126,10 @@ const ROOM_COLUMNS = (sql: Sql) =>
         order by i.created_at desc limit 1)
     ) order by p.role = 'host' desc, p.added_at, u.display_name)
     from room_participants p join users u on u.id = p.user_id
-    where p.room_id = r.id
-  ), '[]'::json) as participants`;
+    where p.room_id = r.id and p.removed_at is null
+  ), '[]'::json) as participants,
+  (select count(*) from room_guests g where g.room_id = r.id and g.in_call)::int
+    as guests_in_call`;
 
 /** One room with its participants, or 404. */
 export async function getRoom(sql: Sql, id: string): Promise<Room> {
@@ -153,7 +161,7 @@ export async function lockRoom(tx: Tx, id: string) {
 }
 
 /** Ends a locked room: nobody is in its call any more, and nobody is rung for it. */
-async function markEnded(tx: Tx, id: string) {
+export async function markEnded(tx: Tx, id: string) {
   await tx`update rooms set status = 'ended', ended_at = now() where id = ${id}`;
   await tx`update room_participants set in_call = false, left_at = now()
     where room_id = ${id} and in_call`;
@@ -170,10 +178,13 @@ export async function joinLocked(
 ): Promise<void> {
   if (room.status === "ended") throw roomEnded();
   const role = room.created_by === userId ? "host" : "member";
-  await tx`
+  const [joined] = await tx`
     insert into room_participants (room_id, user_id, role, in_call, joined_at)
     values (${id}, ${userId}, ${role}, true, now())
-    on conflict (room_id, user_id) do update set in_call = true, joined_at = now(), left_at = null`;
+    on conflict (room_id, user_id) do update set in_call = true, joined_at = now(), left_at = null
+    where room_participants.removed_at is null
+    returning 1`;
+  if (!joined) throw removedByHost();
   if (room.status === "waiting") await tx`update rooms set status = 'active' where id = ${id}`;
   await publish(tx, { e: "room", room_id: id });
 }
@@ -212,9 +223,7 @@ export async function leaveRoom(sql: Sql, id: string, userId: string): Promise<b
 export async function endRoom(sql: Sql, id: string, userId: string): Promise<boolean> {
   return await sql.begin(async (tx) => {
     const room = await lockRoom(tx, id);
-    if (room.created_by !== userId) {
-      throw new AppError(403, "not_host", "Only the host can end this meeting for everyone.");
-    }
+    if (room.created_by !== userId) throw notHost("end this meeting for everyone");
     if (room.status === "ended") return false;
     await markEnded(tx, id);
     return true;
@@ -238,8 +247,9 @@ export async function tokenContext(
     status: RoomStatus | null;
     call_type: CallType;
     role: "host" | "member" | null;
+    removed: boolean;
   }[]>`
-    select u.display_name, r.status, r.call_type, p.role
+    select u.display_name, r.status, r.call_type, p.role, p.removed_at is not null as removed
     from sessions s
     join users u on u.id = s.user_id
     left join rooms r on r.id = ${roomId}
@@ -249,6 +259,7 @@ export async function tokenContext(
   if (!row.status) throw roomNotFound();
   if (row.status === "ended") throw roomEnded();
   if (!row.role) throw notParticipant();
+  if (row.removed) throw removedByHost();
   return {
     user: { id: session.userId, display_name: row.display_name },
     call_type: row.call_type,
@@ -274,7 +285,7 @@ export async function roomForGuest(sql: Sql, id: string): Promise<{ call_type: C
 
 /** The room as a given viewer may see it: members get everything, link holders a summary. */
 export function roomView(room: Room, viewerId: string, publicUrl: string) {
-  const inCall = room.participants.filter((p) => p.in_call).length;
+  const inCall = room.participants.filter((p) => p.in_call).length + room.guests_in_call;
   const invite_url = `${publicUrl}/meeting/invite?room=${room.id}`;
   if (room.participants.some((p) => p.id === viewerId)) {
     return { ...room, in_call_count: inCall, invite_url };

@@ -38,6 +38,8 @@ export interface RoomJson {
   created_at: string;
   allow_guests: boolean;
   participants: ParticipantJson[];
+  /** Guests (no account) in the call; in_call_count includes them. */
+  guests_in_call: number;
   in_call_count: number;
   invite_url: string;
 }

@@ -19,7 +19,7 @@ import { SessionStore } from "../lib/sessions.ts";
 import { authRoutes } from "./api/auth.ts";
 import { contactRoutes } from "./api/contacts.ts";
 import { inviteRoutes } from "./api/invites.ts";
-import { livekitRoutes } from "./api/livekit.ts";
+import { livekitRoutes, MAX_WEBHOOK_BYTES } from "./api/livekit.ts";
 import type { AppEnv, Deps, GuestLimits, LoginLimits } from "./context.ts";
 import { healthRoutes } from "./health.ts";
 import { errorPage, pageRoutes } from "./pages.tsx";
@@ -49,7 +49,6 @@ const STATUS_CODES: Record<number, [string, string]> = {
   400: ["bad_request", "The request is malformed."],
   404: ["not_found", "Nothing is here."],
   405: ["method_not_allowed", "This method is not allowed here."],
-  413: ["payload_too_large", `The request body is over ${MAX_BODY_BYTES} bytes.`],
   415: ["unsupported_media_type", "Send the request body as application/json."],
 };
 
@@ -126,13 +125,16 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
 
   app.use(securityHeaders(config));
   app.use(originGuard(config));
-  app.use(
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new AppError(413, ...STATUS_CODES[413]);
-      },
-    }),
+  const tooLarge = (max: number) => () => {
+    throw new AppError(413, "payload_too_large", `The request body is over ${max} bytes.`);
+  };
+  const webhookLimit = bodyLimit({
+    maxSize: MAX_WEBHOOK_BYTES,
+    onError: tooLarge(MAX_WEBHOOK_BYTES),
+  });
+  const apiLimit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge(MAX_BODY_BYTES) });
+  app.use((c, next) =>
+    c.req.path === "/api/livekit/webhook" ? webhookLimit(c, next) : apiLimit(c, next)
   );
   app.use("/api/*", requireJsonBody);
 

@@ -2,17 +2,23 @@ import { Hono } from "hono";
 import { pingDb } from "../lib/db.ts";
 import type { AppEnv, Deps } from "./context.ts";
 
-/** Liveness and readiness probes. */
+/** Liveness, and readiness: the database and LiveKit both answer (503 naming what does not). */
 export function healthRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
-    const database = (await pingDb(deps.sql)) ? "ok" : "unavailable";
-    if (database === "ok") return c.json({ status: "ok", checks: { database } });
+    const [db, lk] = await Promise.all([pingDb(deps.sql), deps.livekit.reachable()]);
+    const checks = {
+      database: db ? "ok" : "unavailable",
+      livekit: lk ? "ok" : "unavailable",
+    };
+    if (db && lk) return c.json({ status: "ok", checks });
+    const down = [db ? null : "the database", lk ? null : "the media server (LiveKit)"]
+      .filter(Boolean).join(" and ");
     return c.json({
       status: "unavailable",
-      checks: { database },
-      error: { code: "unavailable", message: "The database is unavailable." },
+      checks,
+      error: { code: "unavailable", message: `Not ready: ${down} cannot be reached.` },
     }, 503);
   });
   return app;

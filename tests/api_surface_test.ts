@@ -1,6 +1,14 @@
 // The API's shared behaviour: authorization on every route, the one error shape, headers.
 import assert from "node:assert/strict";
-import { call, registerUser, withApp } from "./harness.ts";
+import {
+  call,
+  freePort,
+  registerUser,
+  TEST_LIVEKIT_KEY,
+  TEST_LIVEKIT_SECRET,
+  withApp,
+} from "./harness.ts";
+import { RoomServiceDouble } from "./livekit_double.ts";
 
 const protectedRoutes: [string, string][] = [
   ["POST", "/api/auth/logout"],
@@ -68,15 +76,48 @@ Deno.test("api - security headers on every response, errors included", () =>
     assert.equal(api.headers.get("Cache-Control"), "no-store");
   }));
 
-Deno.test("health - liveness and readiness answer", () =>
-  withApp(async (app) => {
-    const live = await call(app, "GET", "/healthz");
-    assert.equal(live.status, 200);
-    assert.deepEqual(live.body, { status: "ok" });
-    const ready = await call(app, "GET", "/readyz");
-    assert.equal(ready.status, 200);
-    assert.deepEqual(ready.body, { status: "ok", checks: { database: "ok" } });
-  }));
+Deno.test("health - liveness, and readiness with the database and LiveKit", async () => {
+  const livekit = new RoomServiceDouble(TEST_LIVEKIT_KEY, TEST_LIVEKIT_SECRET);
+  try {
+    await withApp(async (app) => {
+      const live = await call(app, "GET", "/healthz");
+      assert.equal(live.status, 200);
+      assert.deepEqual(live.body, { status: "ok" });
+      const ready = await call(app, "GET", "/readyz");
+      assert.equal(ready.status, 200);
+      assert.deepEqual(ready.body, { status: "ok", checks: { database: "ok", livekit: "ok" } });
+      const probe = livekit.calls.find((c) => c.method === "ListRooms");
+      assert.ok(probe, "a RoomService call, with server credentials (checked by the double)");
+    }, { env: { LIVEKIT_API_URL: livekit.url } });
+  } finally {
+    await livekit.close();
+  }
+});
+
+Deno.test("health - not ready while LiveKit is closed or does not answer", async () => {
+  // Accepts connections and never answers: the probe gives up after its short timeout.
+  const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of silent) held.push(conn);
+  })();
+  try {
+    for (const url of [`http://127.0.0.1:${freePort()}`, `http://127.0.0.1:${silent.addr.port}`]) {
+      await withApp(async (app) => {
+        const ready = await call(app, "GET", "/readyz");
+        assert.equal(ready.status, 503, url);
+        assert.deepEqual(ready.body.checks, { database: "ok", livekit: "unavailable" });
+        assert.equal(ready.body.error.code, "unavailable");
+        assert.match(ready.body.error.message, /media server/);
+        assert.equal((await call(app, "GET", "/healthz")).status, 200);
+      }, { env: { LIVEKIT_API_URL: url } });
+    }
+  } finally {
+    silent.close();
+    for (const c of held) c.close();
+    await accepting.catch(() => {});
+  }
+});
 
 Deno.test("api - an unexpected failure is a 500 that carries no internal text", () =>
   withApp(async (app) => {

@@ -1,7 +1,15 @@
 // PostgreSQL going away: the app answers 503 JSON while it is gone and recovers by itself.
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { ADMIN_URL, call, registerUser, startApp } from "./harness.ts";
+import {
+  ADMIN_URL,
+  call,
+  registerUser,
+  startApp,
+  TEST_LIVEKIT_KEY,
+  TEST_LIVEKIT_SECRET,
+} from "./harness.ts";
+import { RoomServiceDouble } from "./livekit_double.ts";
 import { TcpProxy } from "./tcp_proxy.ts";
 
 Deno.test("outage - a stopped database gives 503 JSON, then recovery without a restart", async () => {
@@ -10,12 +18,15 @@ Deno.test("outage - a stopped database gives 503 JSON, then recovery without a r
     port: Number(new URL(ADMIN_URL).port || 5432),
   });
   proxy.start();
+  // LiveKit answers throughout, so readiness is about the database alone.
+  const livekit = new RoomServiceDouble(TEST_LIVEKIT_KEY, TEST_LIVEKIT_SECRET);
   const app = await startApp({
     databaseUrl: (db) => {
       const url = new URL(db.url);
       url.host = `127.0.0.1:${proxy.port}`;
       return url.href;
     },
+    env: { LIVEKIT_API_URL: livekit.url },
   });
   try {
     const u = await registerUser(app);
@@ -65,6 +76,7 @@ Deno.test("outage - a stopped database gives 503 JSON, then recovery without a r
   } finally {
     proxy.stop();
     await app.stop();
+    await livekit.close();
   }
 });
 

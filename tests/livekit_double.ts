@@ -1,8 +1,10 @@
 /**
  * RoomServiceDouble: a test double of LiveKit's RoomService (no LiveKit server can run in
  * the test environment). Like the real server it refuses any call whose bearer token does not
- * verify against the API key and secret, or lacks the grant the method needs; it records each
- * accepted call so tests can see what the app asked for.
+ * verify against the API key and secret, or lacks the grant the method needs, and answers
+ * `not_found` when a participant or track to act on is not connected (tests say who is, with
+ * `connect`); it records each accepted call so tests can see what the app asked for. `away`
+ * makes it answer 503, as a LiveKit that is restarting does.
  */
 import { TokenVerifier } from "livekit-server-sdk";
 import type { ClaimGrants } from "livekit-server-sdk";
@@ -27,6 +29,10 @@ const REQUIRED: Record<string, (g: ClaimGrants, body: Record<string, unknown>) =
 export class RoomServiceDouble {
   readonly calls: RecordedCall[] = [];
   readonly refused: { method: string; reason: string }[] = [];
+  /** Answer every call with 503 while true. */
+  away = false;
+  // room → identity → track sids, for the methods that act on a connected participant.
+  #connected = new Map<string, Map<string, Set<string>>>();
   #server: Deno.HttpServer<Deno.NetAddr>;
   #verifier: TokenVerifier;
 
@@ -36,6 +42,12 @@ export class RoomServiceDouble {
       { hostname: "127.0.0.1", port: 0, onListen: () => {} },
       (req) => this.#handle(req),
     );
+  }
+
+  /** Someone is connected to LiveKit's room, publishing these tracks. */
+  connect(room: string, identity: string, trackSids: string[] = []) {
+    if (!this.#connected.has(room)) this.#connected.set(room, new Map());
+    this.#connected.get(room)!.set(identity, new Set(trackSids));
   }
 
   get url(): string {
@@ -49,6 +61,7 @@ export class RoomServiceDouble {
       this.refused.push({ method: match?.[1] ?? req.url, reason });
       return Response.json({ code, msg: reason }, { status });
     };
+    if (this.away) return refuse(503, "unavailable", "the server is restarting");
     if (req.method !== "POST" || !match) return refuse(404, "bad_route", "no such method");
     const method = match[1];
     const auth = req.headers.get("Authorization") ?? "";
@@ -68,8 +81,17 @@ export class RoomServiceDouble {
     const allowed = REQUIRED[method];
     if (!allowed) return refuse(404, "bad_route", `unknown method ${method}`);
     if (!allowed(grants, body)) return refuse(403, "permission_denied", "missing grant");
+    if (method === "RemoveParticipant" || method === "MutePublishedTrack") {
+      const people = this.#connected.get(String(body.room));
+      const tracks = people?.get(String(body.identity));
+      if (!tracks) return refuse(404, "not_found", "participant not found");
+      if (method === "MutePublishedTrack" && !tracks.has(String(body.trackSid))) {
+        return refuse(404, "not_found", "track not found");
+      }
+      if (method === "RemoveParticipant") people!.delete(String(body.identity));
+    }
     this.calls.push({ method, body, grants });
-    return Response.json({});
+    return Response.json(method === "ListRooms" ? { rooms: [] } : {});
   }
 
   async close(): Promise<void> {

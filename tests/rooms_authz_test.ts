@@ -10,6 +10,8 @@ const CALLERS: Caller[] = ["anonymous", "stranger", "participant", "creator"];
 interface Cell {
   id: string;
   invite: string;
+  /** The invited participant (connected to LiveKit's room, publishing TR_cell). */
+  member: string;
   /** A contact of the host who is not in the room yet. */
   other: string;
 }
@@ -77,6 +79,17 @@ const ROUTES: Route[] = [
     path: () => "/api/invites",
     expect: { anonymous: 401, stranger: 200, participant: 200, creator: 200 },
   },
+  {
+    method: "DELETE",
+    path: ({ id, member }) => `/api/livekit/rooms/${id}/participants/${member}`,
+    expect: { anonymous: 401, stranger: 403, participant: 403, creator: 204 },
+  },
+  {
+    method: "POST",
+    path: ({ id, member }) => `/api/livekit/rooms/${id}/participants/${member}/mute`,
+    body: () => ({ track_sid: "TR_cell" }),
+    expect: { anonymous: 401, stranger: 403, participant: 403, creator: 200 },
+  },
   // Someone else's call is not found, whoever asks.
   {
     method: "POST",
@@ -96,7 +109,7 @@ const ROUTES: Route[] = [
 ];
 
 Deno.test("authorization - every room and token route for every kind of caller", () =>
-  withRooms(async ({ app, host, friends, stranger }) => {
+  withRooms(async ({ app, host, friends, stranger, livekit }) => {
     const who: Record<Caller, TestUser | null> = {
       anonymous: null,
       stranger,
@@ -109,7 +122,8 @@ Deno.test("authorization - every room and token route for every kind of caller",
         const room = await createRoom(app, host, { participants: [friends[0].id] });
         const [{ invite }] = await app.sql<{ invite: string }[]>`
           select id::text as invite from invites where room_id = ${room.id}`;
-        const cell = { id: room.id, invite, other: friends[1].id };
+        livekit.connect(room.id, friends[0].id, ["TR_cell"]);
+        const cell = { id: room.id, invite, member: friends[0].id, other: friends[1].id };
         const user = who[caller];
         const res = await call(app, route.method, route.path(cell), {
           token: user?.token,
@@ -119,7 +133,7 @@ Deno.test("authorization - every room and token route for every kind of caller",
         if (res.status !== want) {
           failures.push(
             `${route.method} ${
-              route.path({ id: ":id", invite: ":invite", other: "" })
+              route.path({ id: ":id", invite: ":invite", member: ":member", other: "" })
             } as ${caller}: ${res.status}, want ${want}`,
           );
         }

@@ -1,7 +1,11 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import { AppError, notFound } from "../../lib/errors.ts";
+import { muteTrack, removeParticipant } from "../../lib/host_controls.ts";
 import { inviteMore } from "../../lib/invites.ts";
+import { isLiveKitNotFound } from "../../lib/livekit.ts";
 import { errorFields } from "../../lib/log.ts";
+import { applyWebhook, GUEST_IDENTITY } from "../../lib/presence.ts";
 import { enforceLimits } from "../../lib/rate_limit.ts";
 import {
   createRoom,
@@ -35,6 +39,19 @@ const createSchema = z.object({
 const tokenSchema = z.object({ room_name: z.string().min(1).max(64) });
 const guestSchema = z.object({ display_name: text(1, 64) });
 const inviteSchema = z.object({ participants: z.array(z.uuid()).min(1).max(MAX_INVITED) });
+const muteSchema = z.object({
+  track_sid: z.string().regex(/^TR_[A-Za-z0-9]{1,40}$/, "Not a track id"),
+});
+
+/** LiveKit webhook bodies are small; this bounds one generously. */
+export const MAX_WEBHOOK_BYTES = 64 * 1024;
+
+/** A participant identity as the app mints them (user id or guest id); anything else: 404. */
+function identityOr404(raw: string | undefined): string {
+  const user = z.uuid().safeParse(raw).success;
+  if (raw === undefined || !(user || GUEST_IDENTITY.test(raw))) throw notFound("This participant");
+  return raw;
+}
 
 /** /api/livekit: rooms, their lifecycle, and LiveKit tokens. */
 export function livekitRoutes(deps: Deps) {
@@ -48,7 +65,7 @@ export function livekitRoutes(deps: Deps) {
       await livekit.deleteRoom(id);
     } catch (err) {
       // Nobody ever connected: LiveKit has no such room, which is what we want.
-      if ((err as { code?: unknown }).code === "not_found") return;
+      if (isLiveKitNotFound(err)) return;
       log.warn("livekit room not deleted", { room: id, ...errorFields(err) });
     }
   }
@@ -92,6 +109,49 @@ export function livekitRoutes(deps: Deps) {
     const ended = await leaveRoom(sql, id, c.get("user").id);
     if (ended) await closeLiveKitRoom(id);
     return c.json({ message: ended ? "Left the meeting; it has ended." : "Left the meeting." });
+  });
+
+  // Host controls: LiveKit is told with server credentials; the host's token has no roomAdmin.
+  app.delete("/rooms/:id/participants/:identity", auth, async (c) => {
+    const id = roomIdOr404(c.req.param("id"));
+    const identity = identityOr404(c.req.param("identity"));
+    await removeParticipant(sql, livekit, id, c.get("user").id, identity);
+    return c.body(null, 204);
+  });
+
+  app.post("/rooms/:id/participants/:identity/mute", auth, jsonBody(muteSchema), async (c) => {
+    const id = roomIdOr404(c.req.param("id"));
+    const identity = identityOr404(c.req.param("identity"));
+    const { track_sid } = c.req.valid("json");
+    await muteTrack(sql, livekit, id, c.get("user").id, identity, track_sid);
+    return c.json({ muted: true, track_sid });
+  });
+
+  // LiveKit's events, signed with our API secret: presence stays true when a tab dies.
+  app.post("/webhook", async (c) => {
+    const body = await c.req.text();
+    const event = await livekit.receiveWebhook(body, c.req.header("Authorization"));
+    if (!event) {
+      throw new AppError(401, "invalid_signature", "The webhook signature does not verify.");
+    }
+    if (!event.id || !event.event) {
+      throw new AppError(400, "invalid_event", "The webhook event has no id or kind.");
+    }
+    const outcome = await applyWebhook(sql, event);
+    if (outcome.result === "evict" || outcome.result === "close") {
+      // Someone holding a token the app no longer stands behind: a removed person, or a
+      // meeting that ended. LiveKit is told to drop them; a failure only leaves them there.
+      try {
+        if (outcome.result === "evict") {
+          await livekit.removeParticipant(outcome.room, outcome.identity);
+        } else await livekit.deleteRoom(outcome.room);
+      } catch (err) {
+        if (!isLiveKitNotFound(err)) {
+          log.warn("livekit eviction failed", { room: outcome.room, ...errorFields(err) });
+        }
+      }
+    }
+    return c.json({ result: outcome.result });
   });
 
   app.delete("/rooms/:id", auth, async (c) => {

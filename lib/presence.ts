@@ -1,0 +1,133 @@
+// Who is really in a call, as LiveKit reports it through webhooks. The join and leave routes
+// record what a browser says it is doing; these events correct it when a tab dies, a network
+// drops or a meeting empties. Each event is applied once (LiveKit may deliver one twice), under
+// the room's row lock, and publishes a room update in the same transaction.
+import type { WebhookEvent } from "livekit-server-sdk";
+import type { Sql, Tx } from "./db.ts";
+import { publish } from "./events.ts";
+import { markEnded, ROOM_ID_PATTERN, type RoomStatus } from "./rooms.ts";
+
+const USER_IDENTITY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const GUEST_IDENTITY = /^guest-[0-9a-f]{16}$/;
+
+/** What happened to an event, and what LiveKit must still be told. */
+export type PresenceOutcome =
+  | { result: "duplicate" | "ignored" | "applied" }
+  /** Someone connected who may not be there (room ended, removed, not a participant). */
+  | { result: "evict"; room: string; identity: string }
+  /** A connection to a meeting that has ended: LiveKit's room must go. */
+  | { result: "close"; room: string };
+
+/** Applies one verified webhook event. */
+export async function applyWebhook(sql: Sql, event: WebhookEvent): Promise<PresenceOutcome> {
+  const roomId = event.room?.name ?? "";
+  const participant = event.participant;
+  const happenedAt = new Date(Number(event.createdAt || 0n) * 1000 || Date.now());
+  return await sql.begin(async (tx) => {
+    const [fresh] = await tx`
+      insert into livekit_events (id, event, room_id, participant_sid, happened_at)
+      values (${event.id}, ${event.event}, ${roomId || null}, ${participant?.sid || null},
+        ${happenedAt})
+      on conflict (id) do nothing
+      returning 1`;
+    // Deliveries are kept a day: far longer than LiveKit retries one.
+    await tx`delete from livekit_events where received_at < now() - interval '1 day'`;
+    if (!fresh) return { result: "duplicate" };
+    if (!ROOM_ID_PATTERN.test(roomId)) return { result: "ignored" };
+    const [room] = await tx<{ status: RoomStatus; allow_guests: boolean }[]>`
+      select status, allow_guests from rooms where id = ${roomId} for update`;
+    if (!room) return { result: "ignored" };
+
+    switch (event.event) {
+      case "participant_joined":
+        if (!participant) return { result: "ignored" };
+        return await joined(tx, roomId, room, participant);
+      case "participant_left":
+      case "participant_connection_aborted":
+        if (!participant) return { result: "ignored" };
+        return await left(tx, roomId, participant.sid);
+      case "room_finished":
+        return await finished(tx, roomId, room.status, happenedAt);
+      default:
+        return { result: "ignored" };
+    }
+  });
+}
+
+async function joined(
+  tx: Tx,
+  roomId: string,
+  room: { status: RoomStatus; allow_guests: boolean },
+  p: { sid: string; identity: string; name: string },
+): Promise<PresenceOutcome> {
+  if (room.status === "ended") return { result: "close", room: roomId };
+  // This connection's departure may have arrived first: it is over already.
+  const [gone] = await tx`
+    select 1 from livekit_events
+    where participant_sid = ${p.sid}
+      and event in ('participant_left', 'participant_connection_aborted')`;
+  if (gone) return { result: "ignored" };
+  let present;
+  if (USER_IDENTITY.test(p.identity)) {
+    [present] = await tx`
+      update room_participants set in_call = true, livekit_sid = ${p.sid},
+        joined_at = coalesce(case when in_call then joined_at end, now()), left_at = null
+      where room_id = ${roomId} and user_id = ${p.identity} and removed_at is null
+      returning 1`;
+  } else if (GUEST_IDENTITY.test(p.identity) && room.allow_guests) {
+    [present] = await tx`
+      insert into room_guests (room_id, identity, display_name, livekit_sid)
+      values (${roomId}, ${p.identity}, ${p.name.slice(0, 64)}, ${p.sid})
+      on conflict (room_id, identity) do update set in_call = true,
+        livekit_sid = excluded.livekit_sid, display_name = excluded.display_name, left_at = null
+      returning 1`;
+  }
+  // Removed by the host, or holding a token the app no longer stands behind.
+  if (!present) return { result: "evict", room: roomId, identity: p.identity };
+  if (room.status === "waiting") await tx`update rooms set status = 'active' where id = ${roomId}`;
+  await publish(tx, { e: "room", room_id: roomId });
+  return { result: "applied" };
+}
+
+/** Only the connection that last joined takes its person out (not one replaced by a reconnect). */
+async function left(tx: Tx, roomId: string, sid: string): Promise<PresenceOutcome> {
+  const rows = await tx`
+    with u as (
+      update room_participants set in_call = false, left_at = now()
+      where room_id = ${roomId} and livekit_sid = ${sid} and in_call
+      returning 1
+    ), g as (
+      update room_guests set in_call = false, left_at = now()
+      where room_id = ${roomId} and livekit_sid = ${sid} and in_call
+      returning 1
+    )
+    select 1 from u union all select 1 from g`;
+  if (rows.length === 0) return { result: "ignored" };
+  await publish(tx, { e: "room", room_id: roomId });
+  return { result: "applied" };
+}
+
+/**
+ * LiveKit closed the room: nobody is connected. People whose join came later are on their way
+ * (they will open a new LiveKit room); everyone else is out, and a meeting nobody is in ends.
+ */
+async function finished(
+  tx: Tx,
+  roomId: string,
+  status: RoomStatus,
+  at: Date,
+): Promise<PresenceOutcome> {
+  if (status === "ended") return { result: "ignored" };
+  await tx`update room_guests set in_call = false, left_at = now()
+    where room_id = ${roomId} and in_call`;
+  // LiveKit stamps events to the second: a join within that second counts as before it.
+  await tx`update room_participants set in_call = false, left_at = now()
+    where room_id = ${roomId} and in_call
+      and (joined_at is null or joined_at < ${at}::timestamptz + interval '1 second')`;
+  const [{ anyone }] = await tx<{ anyone: boolean }[]>`
+    select exists(select 1 from room_participants where room_id = ${roomId} and in_call)
+      as anyone`;
+  if (!anyone && status === "active") await markEnded(tx, roomId);
+  else await publish(tx, { e: "room", room_id: roomId });
+  return { result: "applied" };
+}

@@ -1,0 +1,93 @@
+// The server process as it runs in production (main.ts): it waits for a database that is not
+// up yet and migrates when it comes, and on SIGTERM it stops accepting, closes sockets as going
+// away, closes its pool and exits 0.
+import assert from "node:assert/strict";
+import { ADMIN_URL, createTestDatabase, freePort, registerUser, testEnv } from "./harness.ts";
+import { TcpProxy } from "./tcp_proxy.ts";
+import { TestSocket } from "./ws_client.ts";
+
+/** The server's log lines as they arrive, with a way to wait for one. */
+class Output {
+  lines: string[] = [];
+  #wake: (() => void) | null = null;
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    (async () => {
+      let rest = "";
+      const decoder = new TextDecoder();
+      for await (const bytes of stream) {
+        const parts = (rest + decoder.decode(bytes, { stream: true })).split("\n");
+        rest = parts.pop() ?? "";
+        this.lines.push(...parts);
+        this.#wake?.();
+      }
+    })();
+  }
+
+  async waitFor(pattern: RegExp, ms = 20_000): Promise<string> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const line = this.lines.find((l) => pattern.test(l));
+      if (line) return line;
+      if (Date.now() > end) {
+        throw new Error(`no line matching ${pattern}:\n${this.lines.join("\n")}`);
+      }
+      await new Promise<void>((wake) => {
+        this.#wake = wake;
+        setTimeout(wake, 100);
+      });
+    }
+  }
+}
+
+Deno.test("lifecycle - waits for the database, migrates, and shuts down gracefully on SIGTERM", async () => {
+  const db = await createTestDatabase();
+  const proxy = new TcpProxy({
+    hostname: "127.0.0.1",
+    port: Number(new URL(ADMIN_URL).port || 5432),
+  });
+  proxy.start();
+  proxy.stop(); // the port is kept; nothing answers on it yet
+  const port = freePort();
+  const url = new URL(db.url);
+  url.host = `127.0.0.1:${proxy.port}`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-env", "--allow-read=.", "main.ts"],
+    env: { ...testEnv(url.href), PORT: String(port), LOG_LEVEL: "info", NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = new Output(child.stdout);
+  const err = new Output(child.stderr);
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await err.waitFor(/database not answering yet/);
+    proxy.start();
+    await out.waitFor(/"msg":"listening"/);
+    assert.ok(out.lines.some((l) => /migrations applied/.test(l)), "migrated on start");
+    assert.equal((await fetch(`${base}/healthz`).then((r) => r.json())).status, "ok");
+
+    const app = { base, config: { publicUrl: "http://localhost:8000" } };
+    const user = await registerUser(app);
+    const socket = await TestSocket.open(app, { token: user.token });
+    await socket.next("sync");
+
+    child.kill("SIGTERM");
+    const closed = await socket.closed;
+    assert.equal(closed.code, 1001, "going away");
+    const status = await child.status;
+    assert.equal(status.code, 0);
+    await out.waitFor(/"msg":"stopped"/);
+    await assert.rejects(fetch(`${base}/healthz`), "no longer accepting");
+    assert.ok(!err.lines.some((l) => /"level":"error"/.test(l)), err.lines.join("\n"));
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already exited
+    }
+    await child.status;
+    proxy.stop();
+    await db.drop();
+  }
+});
