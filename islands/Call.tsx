@@ -232,6 +232,32 @@ export function Call({ roomId, room: initialRoom, user, inviteUrl }: CallProps) 
     }
   }
 
+  // Host controls go through the app (the host's token has no admin rights in LiveKit).
+  const hostControls = isHost
+    ? {
+      async mute(p: Participant) {
+        const mic = p.getTrackPublication(Track.Source.Microphone);
+        if (!mic?.trackSid) return;
+        try {
+          await api("POST", `${participantPath(roomId, p.identity)}/mute`, {
+            track_sid: mic.trackSid,
+          });
+          status.info(`${label(p)} is muted. Only they can unmute.`);
+        } catch (err) {
+          status.error(err instanceof Error ? err.message : String(err));
+        }
+      },
+      async remove(p: Participant) {
+        try {
+          await api("DELETE", participantPath(roomId, p.identity));
+          status.info(`${label(p)} was removed from the meeting.`);
+        } catch (err) {
+          status.error(err instanceof Error ? err.message : String(err));
+        }
+      },
+    }
+    : undefined;
+
   async function toggle(source: "mic" | "camera" | "screen") {
     const lp = room.localParticipant;
     try {
@@ -335,7 +361,7 @@ export function Call({ roomId, room: initialRoom, user, inviteUrl }: CallProps) 
           data-count={shown.length}
           aria-label="Participants"
         >
-          {shown.map((p) => <Tile key={p.identity} participant={p} />)}
+          {shown.map((p) => <Tile key={p.identity} participant={p} host={hostControls} />)}
         </ul>
         {pages > 1 && (
           <nav class="row pager" aria-label="Participant pages">
@@ -517,10 +543,20 @@ function CallState(
   );
 }
 
-function Tile({ participant: p }: { participant: Participant }) {
+interface HostControls {
+  mute(p: Participant): Promise<void>;
+  remove(p: Participant): Promise<void>;
+}
+
+const participantPath = (room: string, identity: string) =>
+  `/api/livekit/rooms/${room}/participants/${encodeURIComponent(identity)}`;
+
+function Tile({ participant: p, host }: { participant: Participant; host?: HostControls }) {
   const camera = p.getTrackPublication(Track.Source.Camera);
   const hasVideo = !!camera?.track && !camera.isMuted;
   const quality = p.connectionQuality;
+  const [confirming, setConfirming] = useState(false);
+  const controls = host && !p.isLocal;
   return (
     <li
       class={`tile ${p.isSpeaking ? "speaking" : ""}`}
@@ -541,6 +577,27 @@ function Tile({ participant: p }: { participant: Participant }) {
           aria-label={`Connection ${quality}`}
         />
       </div>
+      {controls && (
+        <div class="tile-actions row">
+          {p.isMicrophoneEnabled && (
+            <button type="button" onClick={() => host.mute(p)}>{`Mute ${label(p)}`}</button>
+          )}
+          {confirming
+            ? (
+              <>
+                <button type="button" class="danger" onClick={() => host.remove(p)}>
+                  {`Yes, remove ${label(p)}`}
+                </button>
+                <button type="button" onClick={() => setConfirming(false)}>Keep</button>
+              </>
+            )
+            : (
+              <button type="button" onClick={() => setConfirming(true)}>
+                {`Remove ${label(p)}`}
+              </button>
+            )}
+        </div>
+      )}
     </li>
   );
 }
