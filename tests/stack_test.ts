@@ -1,0 +1,359 @@
+// Static checks of the compose stack (no Docker engine runs here): the compose file is valid,
+// every file it mounts exists and parses once filled in, and ports and secrets agree between
+// compose.yaml, livekit/livekit.yaml and livekit/turnserver.conf. Debian's docker-compose
+// validates the file too when it is installed (.ci/run installs it).
+import assert from "node:assert/strict";
+import { parse } from "yaml";
+import { loadConfig } from "../lib/config.ts";
+import {
+  placeholders,
+  renderTemplate,
+  STACK_TEMPLATES,
+  STACK_VALUES,
+  StackConfigError,
+} from "../scripts/render_stack_config.ts";
+
+const ROOT = new URL("../", import.meta.url);
+const read = (path: string) => Deno.readTextFile(new URL(path, ROOT));
+
+// deno-lint-ignore no-explicit-any
+type Yaml = any;
+
+/** .env.example as name → value, and which names have a comment just above them. */
+async function envExample() {
+  const lines = (await read(".env.example")).split("\n");
+  const values: Record<string, string> = {};
+  const documented = new Set<string>();
+  lines.forEach((line, i) => {
+    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (!m) return;
+    values[m[1]] = m[2];
+    // A comment above it, directly or above the group of variables it belongs to.
+    for (let j = i - 1; j >= 0; j--) {
+      if (lines[j].startsWith("#")) {
+        documented.add(m[1]);
+        break;
+      }
+      if (!/^[A-Z][A-Z0-9_]*=/.test(lines[j])) break;
+    }
+  });
+  return { values, documented };
+}
+
+/** An .env as scripts/new_env.sh writes it, with the tls profile's names filled in. */
+async function filledEnv(): Promise<Record<string, string>> {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = await new Deno.Command("sh", {
+      args: [new URL("scripts/new_env.sh", ROOT).pathname, `${dir}/.env`],
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const values: Record<string, string> = {};
+    for (const line of (await Deno.readTextFile(`${dir}/.env`)).split("\n")) {
+      const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+      if (m) values[m[1]] = m[2];
+    }
+    return { ...values, APP_DOMAIN: "meet.example.com", LIVEKIT_DOMAIN: "livekit.example.com" };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Compose's interpolation: ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}. */
+function interpolate(value: string, env: Record<string, string>): string {
+  return value.replace(
+    /\$\$|\$\{([A-Z][A-Z0-9_]*)(?:(:?[-?])([^}]*))?\}/g,
+    (whole, name, op, arg) => {
+      if (whole === "$$") return "$";
+      const v = env[name];
+      const unset = op?.startsWith(":") ? !v : v === undefined;
+      if (op?.endsWith("?") && unset) throw new Error(`compose: ${arg}`);
+      if (op?.endsWith("-") && unset) return arg;
+      return v ?? "";
+    },
+  );
+}
+
+function interpolateAll(node: Yaml, env: Record<string, string>): Yaml {
+  if (typeof node === "string") return interpolate(node, env);
+  if (Array.isArray(node)) return node.map((n) => interpolateAll(n, env));
+  if (node && typeof node === "object") {
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, interpolateAll(v, env)]));
+  }
+  return node;
+}
+
+/** key=value lines of a coturn configuration (flags without a value map to true). */
+function parseConf(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) continue;
+    const m = /^([a-z0-9_-]+)(?:=(.+))?$/.exec(line);
+    assert.ok(m, `turnserver.conf: cannot read "${line}"`);
+    out.set(m[1], [...(out.get(m[1]) ?? []), m[2] ?? "true"]);
+  }
+  return out;
+}
+
+/** Published container ports of a service as "port/proto" (ranges expanded to their ends). */
+function published(service: Yaml): Set<string> {
+  const out = new Set<string>();
+  for (const entry of service.ports ?? []) {
+    const [spec, proto = "tcp"] = String(entry).split("/");
+    const parts = spec.split(":");
+    const host = parts[parts.length - 2];
+    const container = parts[parts.length - 1];
+    assert.equal(host, container, `published on the same port: ${entry}`);
+    out.add(`${container}/${proto}`);
+  }
+  return out;
+}
+
+Deno.test("stack - compose.yaml has the services, volumes and profiles the deployment needs", async () => {
+  const compose = parse(await read("compose.yaml"));
+  const s = compose.services;
+  assert.deepEqual(
+    Object.keys(s).sort(),
+    ["app", "caddy", "config", "coturn", "livekit", "postgres", "tests"],
+  );
+  assert.match(s.livekit.image, /^livekit\/livekit-server:v\d+\.\d+\.\d+$/, "LiveKit pinned");
+  for (const [name, svc] of Object.entries<Yaml>(s)) {
+    if (svc.image) assert.doesNotMatch(svc.image, /:latest$|^[^:]+$/, `${name} image pinned`);
+  }
+  assert.ok(s.postgres.healthcheck, "PostgreSQL has a healthcheck");
+  assert.ok(
+    s.postgres.volumes.some((v: string) => v.endsWith(":/var/lib/postgresql/data")),
+    "PostgreSQL keeps its data in a volume",
+  );
+  assert.equal(s.app.depends_on.postgres.condition, "service_healthy");
+  assert.equal(s.livekit.depends_on.config.condition, "service_completed_successfully");
+  assert.equal(s.coturn.depends_on.config.condition, "service_completed_successfully");
+  assert.deepEqual(s.caddy.profiles, ["tls"]);
+  assert.deepEqual(s.tests.profiles, ["test"]);
+  // Named volumes used by services are all declared.
+  for (const svc of Object.values<Yaml>(s)) {
+    for (const v of svc.volumes ?? []) {
+      const source = String(v).split(":")[0];
+      if (!source.startsWith(".")) assert.ok(source in compose.volumes, `volume ${source}`);
+    }
+  }
+});
+
+Deno.test("stack - every file compose mounts or builds from exists and parses", async () => {
+  const compose = parse(await read("compose.yaml"));
+  const env = await filledEnv();
+  const mounts: string[] = [];
+  for (const svc of Object.values<Yaml>(compose.services)) {
+    for (const v of svc.volumes ?? []) {
+      const source = String(v).split(":")[0];
+      if (source.startsWith(".")) mounts.push(source);
+    }
+  }
+  assert.deepEqual([...new Set(mounts)].sort(), ["./livekit", "./livekit/Caddyfile"]);
+  for (const name of STACK_TEMPLATES) {
+    const text = renderTemplate(await read(`livekit/${name}`), env);
+    if (name.endsWith(".yaml")) assert.equal(typeof parse(text), "object", name);
+    else parseConf(text);
+  }
+  const caddy = await read("livekit/Caddyfile");
+  const names = [...caddy.matchAll(/\{\$([A-Z][A-Z0-9_]*)\}/g)].map((m) => m[1]);
+  const caddyEnv = Object.keys(compose.services.caddy.environment);
+  for (const n of names) assert.ok(caddyEnv.includes(n), `Caddyfile's ${n} is passed to caddy`);
+  assert.equal(
+    (caddy.match(/\{/g) ?? []).length,
+    (caddy.match(/\}/g) ?? []).length,
+    "Caddyfile braces balance",
+  );
+
+  const dockerfile = await read("Dockerfile");
+  const ci = await read(".ci/run");
+  const denoVersion = /DENO_VERSION=(\S+)/.exec(ci)![1];
+  assert.match(
+    dockerfile,
+    new RegExp(`^FROM denoland/deno:${denoVersion.replaceAll(".", "\\.")} `, "m"),
+  );
+  assert.match(dockerfile, /deno task build/);
+  const cmd = /^CMD (.+)$/m.exec(dockerfile)![1];
+  assert.deepEqual(JSON.parse(cmd).slice(0, 2), ["deno", "run"]);
+  assert.ok(!/-A\b|--allow-all|--allow-write|--allow-run/.test(cmd), "least permissions");
+  assert.ok(dockerfile.includes("AS test"), "a test stage for the tests service");
+});
+
+Deno.test("stack - ports and secrets agree between compose, livekit.yaml and turnserver.conf", async () => {
+  const env = await filledEnv();
+  const compose = interpolateAll(parse(await read("compose.yaml")), env);
+  const s = compose.services;
+  const lk = parse(renderTemplate(await read("livekit/livekit.yaml"), env));
+  const turn = parseConf(renderTemplate(await read("livekit/turnserver.conf"), env));
+  const one = (k: string) => {
+    const v = turn.get(k);
+    assert.ok(v && v.length === 1, `turnserver.conf sets ${k} once`);
+    return v[0];
+  };
+
+  // LiveKit: signalling, ICE/TCP and the UDP range are published as configured.
+  const lkPorts = published(s.livekit);
+  assert.ok(lkPorts.has(`${lk.port}/tcp`));
+  assert.ok(lkPorts.has(`${lk.rtc.tcp_port}/tcp`));
+  assert.ok(
+    lkPorts.has(`${lk.rtc.port_range_start}-${lk.rtc.port_range_end}/udp`),
+    `UDP ${lk.rtc.port_range_start}-${lk.rtc.port_range_end} published`,
+  );
+  assert.equal(lk.rtc.node_ip, env.PUBLIC_IP);
+
+  // The key pair: LiveKit's keys, its webhook signing key, the app's settings.
+  assert.deepEqual(lk.keys, { [env.LIVEKIT_API_KEY]: env.LIVEKIT_API_SECRET });
+  assert.equal(lk.webhook.api_key, env.LIVEKIT_API_KEY);
+  assert.equal(s.app.environment.LIVEKIT_API_KEY, env.LIVEKIT_API_KEY);
+  assert.equal(s.app.environment.LIVEKIT_API_SECRET, env.LIVEKIT_API_SECRET);
+  assert.equal(s.tests.environment.LIVEKIT_API_SECRET, env.LIVEKIT_API_SECRET);
+
+  // Webhooks reach the app's route on its compose name and port.
+  const hook = new URL(lk.webhook.urls[0]);
+  assert.ok(hook.hostname in s, `webhook host ${hook.hostname} is a service`);
+  assert.equal(hook.port, s[hook.hostname].environment.PORT);
+  assert.equal(hook.pathname, "/api/livekit/webhook");
+  assert.equal(new URL(s.app.environment.LIVEKIT_API_URL).port, String(lk.port));
+
+  // TURN: LiveKit hands out coturn's ports with coturn's secret; coturn's ports are published.
+  const turnPorts = published(s.coturn);
+  for (const t of lk.rtc.turn_servers) {
+    assert.equal(t.secret, env.TURN_SECRET);
+    assert.equal(t.host, env.TURN_DOMAIN);
+    const port = t.protocol === "tls" ? one("tls-listening-port") : one("listening-port");
+    assert.equal(String(t.port), port, `${t.protocol} port`);
+    assert.ok(turnPorts.has(`${t.port}/${t.protocol === "udp" ? "udp" : "tcp"}`));
+  }
+  assert.deepEqual(
+    new Set(lk.rtc.turn_servers.map((t: { protocol: string }) => t.protocol)),
+    new Set(["udp", "tcp", "tls"]),
+  );
+  assert.equal(one("static-auth-secret"), env.TURN_SECRET);
+  assert.ok(turn.has("use-auth-secret"));
+  assert.equal(one("external-ip"), env.PUBLIC_IP);
+  assert.ok(turnPorts.has(`${one("min-port")}-${one("max-port")}/udp`), "relay range published");
+  assert.match(one("cert"), new RegExp(`/${env.TURN_DOMAIN}\\.crt$`));
+
+  // The app's environment in the stack is a valid configuration.
+  const config = loadConfig(s.app.environment);
+  assert.equal(config.port, 8000);
+  assert.ok(published(s.app).has("8000/tcp"));
+  // The test service reaches the stack's PostgreSQL with the stack's password.
+  assert.equal(
+    new URL(s.tests.environment.TEST_DATABASE_ADMIN_URL).password,
+    env.POSTGRES_PASSWORD,
+  );
+});
+
+Deno.test("stack - every setting is documented in .env.example and secrets are generated", async () => {
+  const { values, documented } = await envExample();
+  const used = new Set<string>();
+  const compose = await read("compose.yaml");
+  for (const m of compose.matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)) used.add(m[1]);
+  for (const name of STACK_TEMPLATES) {
+    for (const p of placeholders(await read(`livekit/${name}`))) used.add(p);
+  }
+  for (const m of (await read("livekit/Caddyfile")).matchAll(/\{\$([A-Z][A-Z0-9_]*)\}/g)) {
+    used.add(m[1]);
+  }
+  for (const name of used) {
+    assert.ok(name in values, `${name} is in .env.example`);
+    assert.ok(documented.has(name), `${name} has a comment`);
+  }
+  for (const name of Object.keys(values)) assert.ok(documented.has(name), `${name} documented`);
+  // Secrets ship empty, with how to generate them; new_env.sh fills them.
+  const secrets = ["SESSION_SECRET", "LIVEKIT_API_SECRET", "POSTGRES_PASSWORD", "TURN_SECRET"];
+  for (const name of secrets) assert.equal(values[name], "", `${name} ships empty`);
+  const env = await filledEnv();
+  for (const name of secrets) assert.match(env[name], /^[0-9a-f]{48,64}$/, name);
+  assert.equal(new Set(secrets.map((n) => env[n])).size, secrets.length, "all different");
+  // ...and never overwrites an existing .env.
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/.env`, "KEEP=me\n");
+    const again = await new Deno.Command("sh", {
+      args: [new URL("scripts/new_env.sh", ROOT).pathname, `${dir}/.env`],
+      stderr: "piped",
+    }).output();
+    assert.notEqual(again.code, 0);
+    assert.equal(await Deno.readTextFile(`${dir}/.env`), "KEEP=me\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("stack - the config renderer refuses missing, unknown and unsafe values", () => {
+  const good = {
+    LIVEKIT_API_KEY: "urbania",
+    LIVEKIT_API_SECRET: "a".repeat(64),
+    TURN_SECRET: "b".repeat(64),
+    TURN_DOMAIN: "turn.example.com",
+    PUBLIC_IP: "203.0.113.7",
+  };
+  const template = "keys:\n  ${LIVEKIT_API_KEY}: ${LIVEKIT_API_SECRET}\n";
+  assert.equal(renderTemplate(template, good), `keys:\n  urbania: ${"a".repeat(64)}\n`);
+  const cases: [Record<string, string>, string, RegExp][] = [
+    [{ ...good, LIVEKIT_API_SECRET: "" }, template, /LIVEKIT_API_SECRET is missing/],
+    [{ ...good, LIVEKIT_API_SECRET: "short" }, template, /LIVEKIT_API_SECRET is not valid/],
+    [{ ...good, LIVEKIT_API_KEY: "k: x\nevil: 1" }, template, /LIVEKIT_API_KEY is not valid/],
+    [good, "${SOMETHING_ELSE}", /SOMETHING_ELSE is not a setting/],
+    [{ ...good, PUBLIC_IP: "999.1.1.1" }, "${PUBLIC_IP}", /PUBLIC_IP is not valid/],
+    [{ ...good, TURN_DOMAIN: "a b" }, "${TURN_DOMAIN}", /TURN_DOMAIN is not valid/],
+  ];
+  for (const [env, text, message] of cases) {
+    assert.throws(() => renderTemplate(text, env), (err: Error) => {
+      assert.ok(err instanceof StackConfigError);
+      assert.match(err.message, message);
+      return true;
+    });
+  }
+  for (const name of Object.keys(STACK_VALUES)) assert.ok(STACK_VALUES[name].hint);
+});
+
+const dockerCompose = await new Deno.Command("docker-compose", { args: ["version"] }).output()
+  .then((o) => o.success, () => false);
+
+Deno.test({
+  name: "stack - docker-compose validates the file for every profile",
+  ignore: !dockerCompose,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const env = await filledEnv();
+      await Deno.writeTextFile(
+        `${dir}/.env`,
+        Object.entries(env).map(([k, v]) => `${k}=${v}`).join("\n") + "\n",
+      );
+      for (const profile of [[], ["--profile", "tls"], ["--profile", "test"]]) {
+        const out = await new Deno.Command("docker-compose", {
+          args: [
+            "-f",
+            new URL("compose.yaml", ROOT).pathname,
+            "--env-file",
+            `${dir}/.env`,
+            ...profile,
+            "config",
+            "-q",
+          ],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      }
+      // Without the secrets, compose refuses to start and says which one is missing.
+      await Deno.writeTextFile(`${dir}/.env`, "");
+      const bare = await new Deno.Command("docker-compose", {
+        args: ["-f", new URL("compose.yaml", ROOT).pathname, "--env-file", `${dir}/.env`, "config"],
+        stdout: "piped",
+        stderr: "piped",
+        env: { PATH: Deno.env.get("PATH") ?? "" },
+        clearEnv: true,
+      }).output();
+      assert.notEqual(bare.code, 0);
+      assert.match(new TextDecoder().decode(bare.stderr), /set [A-Z_]+ in \.env/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
