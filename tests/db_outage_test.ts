@@ -4,6 +4,7 @@ import postgres from "postgres";
 import {
   ADMIN_URL,
   call,
+  DATABASE_ADDRESS,
   registerUser,
   startApp,
   TEST_LIVEKIT_KEY,
@@ -13,10 +14,7 @@ import { RoomServiceDouble } from "./livekit_double.ts";
 import { TcpProxy } from "./tcp_proxy.ts";
 
 Deno.test("outage - a stopped database gives 503 JSON, then recovery without a restart", async () => {
-  const proxy = new TcpProxy({
-    hostname: "127.0.0.1",
-    port: Number(new URL(ADMIN_URL).port || 5432),
-  });
+  const proxy = new TcpProxy(DATABASE_ADDRESS);
   proxy.start();
   // LiveKit answers throughout, so readiness is about the database alone.
   const livekit = new RoomServiceDouble(TEST_LIVEKIT_KEY, TEST_LIVEKIT_SECRET);

@@ -13,6 +13,12 @@ import { type AppOptions, createApp } from "../routes/app.ts";
 export const ADMIN_URL = Deno.env.get("TEST_DATABASE_ADMIN_URL") ??
   "postgres://postgres@127.0.0.1:5432/postgres";
 
+/** Where PostgreSQL listens, for tests that put a proxy in front of it. */
+export const DATABASE_ADDRESS = {
+  hostname: new URL(ADMIN_URL).hostname,
+  port: Number(new URL(ADMIN_URL).port || 5432),
+};
+
 /** The origin the test app believes it is served from. */
 export const ORIGIN = "http://localhost:8000";
 

@@ -2,7 +2,13 @@
 // up yet and migrates when it comes, and on SIGTERM it stops accepting, closes sockets as going
 // away, closes its pool and exits 0.
 import assert from "node:assert/strict";
-import { ADMIN_URL, createTestDatabase, freePort, registerUser, testEnv } from "./harness.ts";
+import {
+  createTestDatabase,
+  DATABASE_ADDRESS,
+  freePort,
+  registerUser,
+  testEnv,
+} from "./harness.ts";
 import { TcpProxy } from "./tcp_proxy.ts";
 import { TestSocket } from "./ws_client.ts";
 
@@ -42,10 +48,7 @@ class Output {
 
 Deno.test("lifecycle - waits for the database, migrates, and shuts down gracefully on SIGTERM", async () => {
   const db = await createTestDatabase();
-  const proxy = new TcpProxy({
-    hostname: "127.0.0.1",
-    port: Number(new URL(ADMIN_URL).port || 5432),
-  });
+  const proxy = new TcpProxy(DATABASE_ADDRESS);
   proxy.start();
   proxy.stop(); // the port is kept; nothing answers on it yet
   const port = freePort();

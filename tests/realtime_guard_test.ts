@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 import { publish } from "../lib/events.ts";
 import {
   addContacts,
-  ADMIN_URL,
   call,
   createUsersQuickly,
+  DATABASE_ADDRESS,
   registerUser,
   startApp,
   type TestApp,
@@ -179,10 +179,7 @@ Deno.test("ws - signing out closes that session's sockets, not the others", () =
   }));
 
 Deno.test("ws - after the database comes back, sockets are resynced and calls ring again", async () => {
-  const proxy = new TcpProxy({
-    hostname: "127.0.0.1",
-    port: Number(new URL(ADMIN_URL).port || 5432),
-  });
+  const proxy = new TcpProxy(DATABASE_ADDRESS);
   proxy.start();
   const app: TestApp = await startApp({
     databaseUrl: (db) => {
