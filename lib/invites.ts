@@ -160,8 +160,8 @@ export async function cancelInvite(sql: Sql, inviteId: string, userId: string): 
 
 /**
  * The host rings more contacts into a meeting that has not ended: they become participants and
- * are rung (unless already in the call or ringing); someone the host removed may come back. 403 for anyone but the host; 400 names
- * non-contacts. Returns how many were rung.
+ * are rung (unless already in the call or ringing); someone the host removed may come back.
+ * 403 for anyone but the host; 400 names non-contacts. Returns how many were rung.
  */
 export async function inviteMore(
   sql: Sql,

@@ -140,14 +140,14 @@ export async function getRoom(sql: Sql, id: string): Promise<Room> {
   return room;
 }
 
-/** Rooms the user created or was invited to (or joined), newest first. */
+/** Rooms the user created or was invited to (or joined), newest first; not those removed from. */
 export async function listRoomsForUser(sql: Sql, userId: string, limit = 100): Promise<Room[]> {
   return await sql<Room[]>`
     select ${ROOM_COLUMNS(sql)}
     from room_participants me
     join rooms r on r.id = me.room_id
     join users h on h.id = r.created_by
-    where me.user_id = ${userId}
+    where me.user_id = ${userId} and me.removed_at is null
     order by r.created_at desc, r.id
     limit ${limit}`;
 }

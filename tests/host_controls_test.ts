@@ -40,6 +40,8 @@ Deno.test("host controls - the host removes a member: disconnected, no token, no
     });
     assert.equal(join.status, 403);
     assert.equal(join.body.error.code, "removed");
+    const list = await call(app, "GET", "/api/livekit/rooms", { token: fred.token });
+    assert.deepEqual(list.body, [], "the meeting is gone from Fred's list");
 
     // Invited again by the host, Fred may come back.
     const again = await call(app, "POST", `/api/livekit/rooms/${room.id}/invite`, {
