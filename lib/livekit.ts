@@ -13,6 +13,15 @@ export const TOKEN_TTL_SECONDS = 10 * 60;
 
 export type ParticipantRole = "host" | "member" | "guest";
 
+/** LiveKit identities the app mints: a user's id, or `guest-` and 64 random bits in hex. */
+export const USER_IDENTITY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const GUEST_IDENTITY = /^guest-[0-9a-f]{16}$/;
+
+/** A fresh identity for a guest (no account). */
+export function newGuestIdentity(): string {
+  return `guest-${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+}
+
 export interface TokenRequest {
   room: string;
   identity: string;

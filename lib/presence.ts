@@ -5,10 +5,8 @@
 import type { WebhookEvent } from "livekit-server-sdk";
 import type { Sql, Tx } from "./db.ts";
 import { publish } from "./events.ts";
+import { GUEST_IDENTITY, USER_IDENTITY } from "./livekit.ts";
 import { markEnded, ROOM_ID_PATTERN, type RoomStatus } from "./rooms.ts";
-
-const USER_IDENTITY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-export const GUEST_IDENTITY = /^guest-[0-9a-f]{16}$/;
 
 /** What happened to an event, and what LiveKit must still be told. */
 export type PresenceOutcome =

@@ -3,9 +3,14 @@ import { z } from "zod";
 import { AppError, notFound } from "../../lib/errors.ts";
 import { muteTrack, removeParticipant } from "../../lib/host_controls.ts";
 import { inviteMore } from "../../lib/invites.ts";
-import { isLiveKitNotFound } from "../../lib/livekit.ts";
+import {
+  GUEST_IDENTITY,
+  isLiveKitNotFound,
+  newGuestIdentity,
+  USER_IDENTITY,
+} from "../../lib/livekit.ts";
 import { errorFields } from "../../lib/log.ts";
-import { applyWebhook, GUEST_IDENTITY } from "../../lib/presence.ts";
+import { applyWebhook } from "../../lib/presence.ts";
 import { enforceLimits } from "../../lib/rate_limit.ts";
 import {
   createRoom,
@@ -48,8 +53,9 @@ export const MAX_WEBHOOK_BYTES = 64 * 1024;
 
 /** A participant identity as the app mints them (user id or guest id); anything else: 404. */
 function identityOr404(raw: string | undefined): string {
-  const user = z.uuid().safeParse(raw).success;
-  if (raw === undefined || !(user || GUEST_IDENTITY.test(raw))) throw notFound("This participant");
+  if (raw === undefined || !(USER_IDENTITY.test(raw) || GUEST_IDENTITY.test(raw))) {
+    throw notFound("This participant");
+  }
   return raw;
 }
 
@@ -185,7 +191,7 @@ export function livekitRoutes(deps: Deps) {
     const room = await roomForGuest(sql, id);
     const token = await livekit.mintToken({
       room: id,
-      identity: `guest-${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`,
+      identity: newGuestIdentity(),
       name: c.req.valid("json").display_name,
       role: "guest",
       callType: room.call_type,
