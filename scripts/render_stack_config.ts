@@ -34,6 +34,10 @@ export const STACK_VALUES: Record<string, { hint: string; valid: (v: string) => 
     hint: "the IP address browsers reach this machine at (127.0.0.1 on a laptop)",
     valid: (v) => IPV4.test(v) || (v.includes(":") && IPV6.test(v)),
   },
+  LIVEKIT_WEBHOOK_URL: {
+    hint: "where LiveKit posts its events, http(s)://host:port/api/livekit/webhook",
+    valid: (v) => /^https?:\/\/[A-Za-z0-9.:[\]-]+\/api\/livekit\/webhook$/.test(v),
+  },
 };
 
 export class StackConfigError extends Error {

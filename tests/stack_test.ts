@@ -53,7 +53,14 @@ async function filledEnv(): Promise<Record<string, string>> {
       const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
       if (m) values[m[1]] = m[2];
     }
-    return { ...values, APP_DOMAIN: "meet.example.com", LIVEKIT_DOMAIN: "livekit.example.com" };
+    // The config service sets where LiveKit posts its webhooks (the app inside the stack).
+    const config = parse(await read("compose.yaml")).services.config.environment;
+    return {
+      ...values,
+      APP_DOMAIN: "meet.example.com",
+      LIVEKIT_DOMAIN: "livekit.example.com",
+      LIVEKIT_WEBHOOK_URL: config.LIVEKIT_WEBHOOK_URL,
+    };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -300,6 +307,11 @@ Deno.test("stack - the config renderer refuses missing, unknown and unsafe value
     [good, "${SOMETHING_ELSE}", /SOMETHING_ELSE is not a setting/],
     [{ ...good, PUBLIC_IP: "999.1.1.1" }, "${PUBLIC_IP}", /PUBLIC_IP is not valid/],
     [{ ...good, TURN_DOMAIN: "a b" }, "${TURN_DOMAIN}", /TURN_DOMAIN is not valid/],
+    [
+      { ...good, LIVEKIT_WEBHOOK_URL: 'http://app:8000/x"\nevil: 1' },
+      "${LIVEKIT_WEBHOOK_URL}",
+      /LIVEKIT_WEBHOOK_URL is not valid/,
+    ],
   ];
   for (const [env, text, message] of cases) {
     assert.throws(() => renderTemplate(text, env), (err: Error) => {

@@ -1,0 +1,372 @@
+// The media fixture: the real LiveKit and coturn as processes on loopback, configured with the
+// compose stack's own files (livekit/livekit.yaml and livekit/turnserver.conf, rendered by
+// scripts/render_stack_config.ts) and the values a laptop would use. The few settings a test
+// must change are in TEST_OVERRIDES, each with its reason. `bash scripts/install_media.sh`
+// installs both servers; without them the call tests report themselves skipped, except in CI
+// (CI=true), where they run and fail saying what is missing.
+import { parse, stringify } from "yaml";
+import { renderTemplate } from "../scripts/render_stack_config.ts";
+import { freePort, TEST_LIVEKIT_KEY, TEST_LIVEKIT_SECRET } from "./harness.ts";
+
+const ROOT = new URL("../", import.meta.url);
+
+/** The LiveKit version compose.yaml pins: the one pin, which install_media.sh builds too. */
+export const LIVEKIT_VERSION = (() => {
+  const compose = Deno.readTextFileSync(new URL("compose.yaml", ROOT));
+  const m = /^\s*image: livekit\/livekit-server:(v[0-9.]+)\s*$/m.exec(compose);
+  if (!m) throw new Error("compose.yaml names no livekit/livekit-server image");
+  return m[1];
+})();
+
+const TOOLS = Deno.env.get("URBANIA_TOOLS") ??
+  `${Deno.env.get("HOME") ?? "/root"}/.local/share/urbania`;
+/** Where install_media.sh puts LiveKit; LIVEKIT_SERVER names another binary. */
+export const LIVEKIT_BIN = Deno.env.get("LIVEKIT_SERVER") ??
+  `${TOOLS}/livekit-${LIVEKIT_VERSION}/server`;
+export const TURNSERVER_BIN = Deno.env.get("TURNSERVER") ?? "turnserver";
+const IN_CI = Deno.env.get("CI") === "true";
+
+function runs(bin: string, args: string[]): string | null {
+  try {
+    const out = new Deno.Command(bin, { args, stdout: "piped", stderr: "piped" }).outputSync();
+    return new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  } catch {
+    return null;
+  }
+}
+
+/** What is missing to run calls here; empty when both servers are installed. */
+export const MEDIA_MISSING: string[] = (() => {
+  const missing: string[] = [];
+  const lk = runs(LIVEKIT_BIN, ["--version"]);
+  if (lk === null) missing.push(`LiveKit ${LIVEKIT_VERSION} (${LIVEKIT_BIN})`);
+  else if (!lk.includes(LIVEKIT_VERSION.slice(1))) {
+    missing.push(`LiveKit ${LIVEKIT_VERSION} (${LIVEKIT_BIN} is ${lk.trim()})`);
+  }
+  if (runs(TURNSERVER_BIN, ["-h"]) === null) missing.push("coturn (turnserver)");
+  return missing;
+})();
+
+/**
+ * Whether call tests are skipped: only outside CI, with one line saying why and how to
+ * install. In CI they run, and the fixture fails with the same message.
+ */
+export const SKIP_CALLS = MEDIA_MISSING.length > 0 && !IN_CI;
+let toldSkipped = false;
+export function reportSkipped(what: string) {
+  if (!SKIP_CALLS || toldSkipped) return;
+  toldSkipped = true;
+  console.log(
+    `${what}: skipped — not installed: ${MEDIA_MISSING.join(", ")}; ` +
+      "run `bash scripts/install_media.sh` once",
+  );
+}
+
+/**
+ * Everything the tests change in the stack's configuration, and why. The rest is exactly what
+ * compose runs.
+ */
+export const TEST_OVERRIDES = {
+  livekit: {
+    // Ports: free ones on this machine, so that test files can run side by side.
+    "port": "free TCP port (signalling and RoomService)",
+    "rtc.tcp_port": "free TCP port (ICE over TCP)",
+    "rtc.port_range_start/end": "a UDP range of 100 picked at random in 20000–29999",
+    // Traffic stays on loopback: LiveKit gathers and offers 127.0.0.1 only.
+    "rtc.interfaces.includes": ["lo"],
+    "rtc.enable_loopback_candidate": true,
+    "rtc.turn_servers[].port": "coturn's test ports",
+  },
+  coturn: {
+    "listening-port / tls-listening-port / min-port / max-port": "free ports",
+    // Listen and relay on loopback only.
+    "listening-ip": "127.0.0.1",
+    "relay-ip": "127.0.0.1",
+    // The relay's peer is the test's LiveKit, on loopback; coturn refuses loopback peers
+    // unless told (in production LiveKit is reached on PUBLIC_IP, never loopback).
+    "allow-loopback-peers": true,
+    // The tls profile's certificate does not exist here: a self-signed one stands in.
+    "cert / pkey": "a self-signed certificate made for the run",
+    // Running unprivileged (a developer's machine) cannot switch to nobody.
+    "proc-user / proc-group": "dropped unless running as root",
+    // RFC 5780's alternate port would be listening-port + 1, which may be taken.
+    "no-rfc5780": true,
+  },
+  // The values a laptop's .env would hold; the webhook reaches the test app.
+  env: {
+    PUBLIC_IP: "127.0.0.1",
+    TURN_DOMAIN: "127.0.0.1",
+  },
+} as const;
+
+/** Lines kept of each server's output, for a failure's message. */
+const LOG_LINES = 400;
+
+class ServerProcess {
+  #child: Deno.ChildProcess | null = null;
+  lines: string[] = [];
+  #exited: Promise<Deno.CommandStatus> | null = null;
+  #alive = false;
+
+  constructor(readonly name: string, readonly bin: string, readonly args: string[]) {}
+
+  start() {
+    this.#child = new Deno.Command(this.bin, {
+      args: this.args,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    for (const stream of [this.#child.stdout, this.#child.stderr]) this.#drain(stream);
+    this.#alive = true;
+    this.#exited = this.#child.status.finally(() => this.#alive = false);
+  }
+
+  async #drain(stream: ReadableStream<Uint8Array>) {
+    const decoder = new TextDecoder();
+    let rest = "";
+    try {
+      for await (const chunk of stream) {
+        const parts = (rest + decoder.decode(chunk, { stream: true })).split("\n");
+        rest = parts.pop() ?? "";
+        this.lines.push(...parts);
+        if (this.lines.length > LOG_LINES * 2) this.lines.splice(0, this.lines.length - LOG_LINES);
+      }
+    } catch {
+      // The process went away.
+    }
+  }
+
+  get running(): boolean {
+    return this.#alive;
+  }
+
+  async exited(): Promise<Deno.CommandStatus | null> {
+    return this.#exited ? await this.#exited : null;
+  }
+
+  tail(n = 40): string {
+    return this.lines.slice(-n).join("\n");
+  }
+
+  async stop(signal: Deno.Signal = "SIGTERM") {
+    const child = this.#child;
+    if (!child) return;
+    this.#child = null;
+    try {
+      child.kill(signal);
+    } catch {
+      // Already gone.
+    }
+    const timer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }, 3000);
+    await child.status;
+    clearTimeout(timer);
+  }
+}
+
+/** Sets `value` at a dotted path of a parsed YAML document. */
+function setPath(doc: Record<string, unknown>, path: string, value: unknown) {
+  const keys = path.split(".");
+  let node = doc;
+  for (const k of keys.slice(0, -1)) {
+    node[k] ??= {};
+    node = node[k] as Record<string, unknown>;
+  }
+  node[keys.at(-1)!] = value;
+}
+
+/** A conf file's `key=value` / `flag` lines with `changes` applied (null removes a key). */
+export function overrideConf(text: string, changes: Record<string, string | true | null>) {
+  const keyOf = (line: string) => line.trim().split("=")[0];
+  const kept = text.split("\n").filter((line) => !(keyOf(line) in changes));
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === true) kept.push(k);
+    else if (v !== null) kept.push(`${k}=${v}`);
+  }
+  return kept.join("\n") + "\n";
+}
+
+/** A UDP range of `size` ports, at random in 20000–29999, started at a multiple of `size`. */
+function udpRange(size = 100): [number, number] {
+  const slot = Math.floor(Math.random() * (10_000 / size));
+  return [20_000 + slot * size, 20_000 + slot * size + size - 1];
+}
+
+async function selfSignedCertificate(dir: string): Promise<{ cert: string; key: string }> {
+  const cert = `${dir}/turn.crt`, key = `${dir}/turn.key`;
+  const out = await new Deno.Command("openssl", {
+    args: [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`openssl: ${new TextDecoder().decode(out.stderr)}`);
+  return { cert, key };
+}
+
+export interface MediaStack {
+  /** ws://127.0.0.1:port, as browsers and the app reach LiveKit. */
+  livekitUrl: string;
+  apiKey: string;
+  apiSecret: string;
+  turn: { port: number; tlsPort: number; secret: string; relayPorts: [number, number] };
+  /** The rendered files, as the servers read them. */
+  files: { livekit: string; coturn: string };
+  livekit: ServerProcess;
+  coturn: ServerProcess;
+  /** The app settings that point at this LiveKit. */
+  appEnv: Record<string, string>;
+  /** LiveKit killed (as a crash or a lost host would); `startLiveKit` brings it back. */
+  killLiveKit(): Promise<void>;
+  startLiveKit(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const TEST_TURN_SECRET = "test-turn-secret-0123456789-abcdefghijklmnopq";
+
+async function waitUntil(what: string, ok: () => Promise<boolean>, proc: ServerProcess) {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (await ok().catch(() => false)) return;
+    if (!proc.running) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not start:\n${proc.tail()}`);
+}
+
+/** Lines a server wrote that say its configuration was not taken as written. */
+export function configComplaints(proc: { lines: string[] }): string[] {
+  return proc.lines.filter((l) =>
+    /Bad configuration|unknown option|Unknown option|could not parse config|field .* not found/i
+      .test(l)
+  );
+}
+
+/**
+ * Starts coturn and LiveKit with the stack's configuration; LiveKit posts its webhooks to
+ * `webhookUrl`. Fails (rather than skipping) when a server is missing or refuses its config.
+ */
+export async function startMediaStack(
+  options: { webhookUrl: string; livekitYaml?: (doc: Record<string, unknown>) => void },
+): Promise<MediaStack> {
+  if (MEDIA_MISSING.length > 0) {
+    throw new Error(
+      `The media servers are not installed: ${MEDIA_MISSING.join(", ")}. ` +
+        "Run `bash scripts/install_media.sh` (LiveKit is built with Go 1.26).",
+    );
+  }
+  const dir = await Deno.makeTempDir({ prefix: "urbania-media-" });
+  const env = {
+    ...TEST_OVERRIDES.env,
+    LIVEKIT_API_KEY: TEST_LIVEKIT_KEY,
+    LIVEKIT_API_SECRET: TEST_LIVEKIT_SECRET,
+    TURN_SECRET: TEST_TURN_SECRET,
+    LIVEKIT_WEBHOOK_URL: options.webhookUrl,
+  };
+  const templates = (name: string) => Deno.readTextFile(new URL(`livekit/${name}`, ROOT));
+
+  // coturn
+  const turnPort = freePort(), tlsPort = freePort();
+  const relay = udpRange(50);
+  const { cert, key } = await selfSignedCertificate(dir);
+  const root = Deno.uid() === 0;
+  const coturnConf = overrideConf(renderTemplate(await templates("turnserver.conf"), env), {
+    "listening-port": String(turnPort),
+    "tls-listening-port": String(tlsPort),
+    "min-port": String(relay[0]),
+    "max-port": String(relay[1]),
+    "listening-ip": TEST_OVERRIDES.coturn["listening-ip"],
+    "relay-ip": TEST_OVERRIDES.coturn["relay-ip"],
+    "allow-loopback-peers": true,
+    "no-rfc5780": true,
+    "cert": cert,
+    "pkey": key,
+    ...(root ? {} : { "proc-user": null, "proc-group": null }),
+  });
+  const coturnFile = `${dir}/turnserver.conf`;
+  await Deno.writeTextFile(coturnFile, coturnConf);
+  if (root) await Deno.chmod(dir, 0o755);
+  const coturn = new ServerProcess("coturn", TURNSERVER_BIN, ["-c", coturnFile]);
+  coturn.start();
+  await waitUntil("coturn", async () => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: turnPort });
+    conn.close();
+    return true;
+  }, coturn);
+
+  // LiveKit
+  const port = freePort(), tcpPort = freePort();
+  const [udpStart, udpEnd] = udpRange();
+  const doc = parse(renderTemplate(await templates("livekit.yaml"), env));
+  setPath(doc, "port", port);
+  setPath(doc, "rtc.tcp_port", tcpPort);
+  setPath(doc, "rtc.port_range_start", udpStart);
+  setPath(doc, "rtc.port_range_end", udpEnd);
+  setPath(doc, "rtc.interfaces.includes", TEST_OVERRIDES.livekit["rtc.interfaces.includes"]);
+  setPath(doc, "rtc.enable_loopback_candidate", true);
+  for (const t of doc.rtc.turn_servers as { protocol: string; port: number }[]) {
+    t.port = t.protocol === "tls" ? tlsPort : turnPort;
+  }
+  options.livekitYaml?.(doc);
+  const livekitFile = `${dir}/livekit.yaml`;
+  await Deno.writeTextFile(livekitFile, stringify(doc));
+  const livekit = new ServerProcess("livekit", LIVEKIT_BIN, ["--config", livekitFile]);
+  const httpUrl = `http://127.0.0.1:${port}`;
+  const startLiveKit = async () => {
+    livekit.start();
+    await waitUntil("LiveKit", async () => {
+      const res = await fetch(httpUrl, { signal: AbortSignal.timeout(1000) });
+      await res.body?.cancel();
+      return res.ok;
+    }, livekit);
+  };
+  try {
+    await startLiveKit();
+  } catch (err) {
+    await coturn.stop();
+    throw err;
+  }
+
+  return {
+    livekitUrl: `ws://127.0.0.1:${port}`,
+    apiKey: TEST_LIVEKIT_KEY,
+    apiSecret: TEST_LIVEKIT_SECRET,
+    turn: { port: turnPort, tlsPort, secret: TEST_TURN_SECRET, relayPorts: relay },
+    files: { livekit: livekitFile, coturn: coturnFile },
+    livekit,
+    coturn,
+    appEnv: {
+      LIVEKIT_URL: `ws://127.0.0.1:${port}`,
+      LIVEKIT_API_KEY: TEST_LIVEKIT_KEY,
+      LIVEKIT_API_SECRET: TEST_LIVEKIT_SECRET,
+    },
+    killLiveKit: () => livekit.stop("SIGKILL"),
+    startLiveKit,
+    async stop() {
+      await livekit.stop();
+      await coturn.stop();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
