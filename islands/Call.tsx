@@ -6,12 +6,19 @@ import {
   Room,
   RoomEvent,
   Track,
-  type TrackPublication,
 } from "livekit-client";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { CHAT_MAX_CHARS, type RoomJson, type TokenJson, type UserJson } from "../protocol/api.ts";
+import {
+  type CallType,
+  CHAT_MAX_CHARS,
+  type RoomJson,
+  type TokenJson,
+  type UserJson,
+} from "../protocol/api.ts";
 import { api, ApiError, signInAgain } from "./api.ts";
 import { People } from "./People.tsx";
+import { CallState, type Phase } from "./call/CallState.tsx";
+import { type HostControls, label, Tile, TrackVideo } from "./call/Tile.tsx";
 import { subscribe } from "./realtime.ts";
 import { loadPrefs, mediaErrorMessage, type MediaPrefs, updatePrefs } from "./prefs.ts";
 import {
@@ -28,20 +35,11 @@ export interface CallProps {
   roomId: string;
   /** The room as a member sees it; null for a guest. */
   room: RoomJson | null;
+  /** What everyone may know of the meeting (a guest has only this). */
+  summary: { room_name: string; call_type: CallType };
   user: UserJson | null;
   inviteUrl: string;
 }
-
-type Phase =
-  | "connecting"
-  | "connected"
-  | "reconnecting"
-  | "unreachable"
-  | "ended"
-  | "removed"
-  | "left"
-  | "disconnected"
-  | "unavailable";
 
 interface ChatMessage {
   id: number;
@@ -52,23 +50,27 @@ interface ChatMessage {
 
 /** Tiles per page of the grid. */
 const PAGE_SIZE = 16;
-// Connecting to a media server that does not answer must end in a message, not a spinner.
-const CONNECT_TIMEOUT_MS = 12_000;
+// Connecting to a media server that does not answer must end in a message, not a spinner; but
+// only after livekit-client's own attempts (signalling, then up to 20 s for the media
+// connection, which a relayed path over TCP or TLS may need) have had their time.
+const CONNECT_OPTIONS = { maxRetries: 1, websocketTimeout: 8_000, peerConnectionTimeout: 20_000 };
+const CONNECT_TIMEOUT_MS = 40_000;
 const DEVICE_PREF = {
   videoinput: "camera_id",
   audioinput: "mic_id",
   audiooutput: "speaker_id",
 } as const;
-const GUEST_KEY = (id: string) => `urbania.guest.${id}`;
 
 /** The call: connects to LiveKit with a token from the app, and shows the grid and controls. */
-export function Call({ roomId, room: initialRoom, user, inviteUrl }: CallProps) {
+export function Call({ roomId, room: initialRoom, summary, user, inviteUrl }: CallProps) {
   const [phase, setPhase] = useState<Phase>("connecting");
   // A member's view of the meeting, kept current by the real-time channel.
   const [roomJson, setRoomJson] = useState(initialRoom);
   const [peopleOpen, setPeopleOpen] = useState(false);
   const [problem, setProblem] = useState("");
-  const [, setVersion] = useState(0);
+  // Bumped on every LiveKit event: participants are mutable objects, and @preact/signals (on
+  // the page) skips re-rendering a component whose props are shallow-equal, so tiles take it.
+  const [version, setVersion] = useState(0);
   const [page, setPage] = useState(0);
   const [chatOpen, setChatOpen] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
@@ -77,13 +79,22 @@ export function Call({ roomId, room: initialRoom, user, inviteUrl }: CallProps) 
   const [draft, setDraft] = useState("");
   const [devices, setDevices] = useState<DeviceLists>(NO_DEVICES);
   const [attempt, setAttempt] = useState(0);
-  const audioSink = useRef<HTMLDivElement>(null);
+  // Remote audio plays from elements in a container that exists from the start: people already
+  // in the room are subscribed during connect, before the call's view is drawn.
+  const audioSink = useMemo(() => {
+    const sink = document.createElement("div");
+    sink.hidden = true;
+    sink.className = "audio-sink";
+    document.body.append(sink);
+    return sink;
+  }, []);
+  useEffect(() => () => audioSink.remove(), []);
   const chatOpenRef = useRef(chatOpen);
   chatOpenRef.current = chatOpen;
   const status = useStatus();
   const isHost = !!user && roomJson?.created_by.id === user.id;
-  const isVideo = (roomJson?.call_type ?? "video") === "video";
-  const title = roomJson?.room_name ?? "Meeting";
+  const isVideo = (roomJson ?? summary).call_type === "video";
+  const title = (roomJson ?? summary).room_name;
 
   const people = roomJson && user && (
     <People room={roomJson} me={user.id} status={status} onRoom={setRoomJson} />
@@ -131,7 +142,7 @@ export function Call({ roomId, room: initialRoom, user, inviteUrl }: CallProps) 
       .on(RoomEvent.TrackPublished, bump)
       .on(RoomEvent.TrackUnpublished, bump)
       .on(RoomEvent.TrackSubscribed, (track: RemoteTrack) => {
-        if (track.kind === Track.Kind.Audio) audioSink.current?.append(track.attach());
+        if (track.kind === Track.Kind.Audio) audioSink.append(track.attach());
         bump();
       })
       .on(RoomEvent.TrackUnsubscribed, (track: RemoteTrack) => {
@@ -158,7 +169,8 @@ export function Call({ roomId, room: initialRoom, user, inviteUrl }: CallProps) 
         try {
           const { text } = JSON.parse(new TextDecoder().decode(payload));
           if (typeof text !== "string" || !text.trim()) return;
-          addMessage(participant?.name || participant?.identity || "Someone", text, false);
+          // The sender is who LiveKit says sent it, never a name in the payload.
+          addMessage(participant ? label(participant) : "Someone", text, false);
           if (!chatOpenRef.current) setUnread((n) => n + 1);
         } catch {
           // Not one of our chat messages: ignored.
@@ -168,7 +180,7 @@ export function Call({ roomId, room: initialRoom, user, inviteUrl }: CallProps) 
     (async () => {
       setPhase("connecting");
       setProblem("");
-      const token = await fetchToken(roomId, roomJson !== null);
+      const token = await fetchToken(roomId, initialRoom !== null);
       if (cancelled || !token) return;
       if ("phase" in token) {
         setPhase(token.phase);
@@ -177,7 +189,7 @@ export function Call({ roomId, room: initialRoom, user, inviteUrl }: CallProps) 
       }
       try {
         await withTimeout(
-          room.connect(token.url, token.token, { maxRetries: 1, websocketTimeout: 8_000 }),
+          room.connect(token.url, token.token, CONNECT_OPTIONS),
           CONNECT_TIMEOUT_MS,
         );
       } catch (err) {
@@ -215,11 +227,12 @@ export function Call({ roomId, room: initialRoom, user, inviteUrl }: CallProps) 
     setMessages((list) => [...list.slice(-199), message]);
   }
 
+  /** Leaves from any state: connected, connecting, reconnecting or unreachable. */
   async function leave() {
     await room.disconnect();
     setPhase("left");
-    if (roomJson) await api("POST", `/api/livekit/rooms/${roomId}/leave`).catch(() => {});
-    else sessionStorage.removeItem(GUEST_KEY(roomId));
+    // A member's page says so at once; a guest's departure is LiveKit's to report.
+    if (initialRoom) await api("POST", `/api/livekit/rooms/${roomId}/leave`).catch(() => {});
   }
 
   async function endForAll() {
@@ -263,13 +276,16 @@ export function Call({ roomId, room: initialRoom, user, inviteUrl }: CallProps) 
     try {
       if (source === "mic") await lp.setMicrophoneEnabled(!lp.isMicrophoneEnabled);
       if (source === "camera") await lp.setCameraEnabled(!lp.isCameraEnabled);
-      if (source === "screen") await lp.setScreenShareEnabled(!lp.isScreenShareEnabled);
+      // The shared tab's or screen's sound too, where the browser offers it.
+      if (source === "screen") {
+        await lp.setScreenShareEnabled(!lp.isScreenShareEnabled, { audio: true });
+      }
       if (source === "mic") updatePrefs({ mic_on: lp.isMicrophoneEnabled });
       if (source === "camera") updatePrefs({ cam_on: lp.isCameraEnabled });
     } catch (err) {
       // Cancelling the screen picker is not an error worth a message.
       if ((err as { name?: string }).name !== "NotAllowedError" || source !== "screen") {
-        status.error(mediaErrorMessage(err));
+        status.error(mediaErrorMessage(err, source === "screen" ? undefined : source));
       }
     }
     setVersion((v) => v + 1);
@@ -280,7 +296,11 @@ export function Call({ roomId, room: initialRoom, user, inviteUrl }: CallProps) 
       await room.switchActiveDevice(kind, id);
       updatePrefs({ [DEVICE_PREF[kind]]: id });
     } catch (err) {
-      status.error(mediaErrorMessage(err));
+      status.error(
+        kind === "audiooutput"
+          ? "Sound cannot be sent to that speaker. Pick another one, or use the system's setting."
+          : mediaErrorMessage(err, kind === "videoinput" ? "camera" : "mic"),
+      );
     }
   }
 
@@ -308,8 +328,9 @@ export function Call({ roomId, room: initialRoom, user, inviteUrl }: CallProps) 
           problem={problem}
           roomId={roomId}
           title={title}
-          member={roomJson !== null}
+          member={initialRoom !== null}
           onRetry={() => setAttempt((a) => a + 1)}
+          onLeave={leave}
         />
         {people && phase !== "ended" && (
           <section class="card narrow" aria-labelledby="people-title">
@@ -323,9 +344,11 @@ export function Call({ roomId, room: initialRoom, user, inviteUrl }: CallProps) 
   }
 
   const participants: Participant[] = [room.localParticipant, ...room.remoteParticipants.values()];
-  const screen = participants
+  // Everyone else's shares, large; one's own is not mirrored back at them.
+  const shares = participants
+    .filter((p) => !p.isLocal)
     .map((p) => ({ p, pub: p.getTrackPublication(Track.Source.ScreenShare) }))
-    .find(({ pub }) => pub?.track && !pub.isMuted);
+    .filter(({ pub }) => pub?.track && !pub.isMuted);
   const pages = Math.max(1, Math.ceil(participants.length / PAGE_SIZE));
   const current = Math.min(page, pages - 1);
   const shown = participants.slice(current * PAGE_SIZE, (current + 1) * PAGE_SIZE);
@@ -350,18 +373,27 @@ export function Call({ roomId, room: initialRoom, user, inviteUrl }: CallProps) 
       )}
       <StatusLine status={status} />
       <div class="stage">
-        {screen && (
-          <figure class="screen">
-            <TrackVideo pub={screen.pub!} />
-            <figcaption>{`${label(screen.p)} is sharing their screen`}</figcaption>
-          </figure>
+        {lp.isScreenShareEnabled && (
+          <p class="banner sharing" role="status">You are sharing your screen.</p>
+        )}
+        {shares.length > 0 && (
+          <div class="shares" data-count={shares.length}>
+            {shares.map(({ p, pub }) => (
+              <figure class="screen" key={pub!.trackSid} data-identity={p.identity}>
+                <TrackVideo pub={pub!} />
+                <figcaption>{`${label(p)} is sharing their screen`}</figcaption>
+              </figure>
+            ))}
+          </div>
         )}
         <ul
-          class={`grid ${screen ? "strip" : ""}`}
+          class={`grid ${shares.length > 0 ? "strip" : ""}`}
           data-count={shown.length}
           aria-label="Participants"
         >
-          {shown.map((p) => <Tile key={p.identity} participant={p} host={hostControls} />)}
+          {shown.map((p) => (
+            <Tile key={p.identity} participant={p} host={hostControls} version={version} />
+          ))}
         </ul>
         {pages > 1 && (
           <nav class="row pager" aria-label="Participant pages">
@@ -492,176 +524,56 @@ export function Call({ roomId, room: initialRoom, user, inviteUrl }: CallProps) 
         <button type="button" class="danger" onClick={leave}>Leave</button>
         {isHost && <button type="button" class="danger" onClick={endForAll}>End for all</button>}
       </div>
-      <div ref={audioSink} hidden />
     </div>
   );
-}
-
-/** What the page says when there is no call on screen. */
-function CallState(
-  { phase, problem, roomId, title, member, onRetry }: {
-    phase: Phase;
-    problem: string;
-    roomId: string;
-    title: string;
-    member: boolean;
-    onRetry(): void;
-  },
-) {
-  const home = member ? <a class="button" href="/dashboard">Back to the dashboard</a> : null;
-  const invite = `/meeting/invite?room=${encodeURIComponent(roomId)}`;
-  const text: Record<Phase, string> = {
-    connecting: `Connecting to “${title}”…`,
-    connected: "",
-    reconnecting: "",
-    unreachable:
-      "The media server cannot be reached. The meeting is still open: check your connection and try again, or ask the administrator whether LiveKit is running.",
-    ended: "This meeting has ended.",
-    removed: "The host removed you from this meeting.",
-    left: "You left the meeting.",
-    disconnected: "You were disconnected from the meeting.",
-    unavailable: problem || "This meeting cannot be joined.",
-  };
-  const canRetry = phase === "unreachable" || phase === "disconnected" || phase === "left";
-  return (
-    <section class="card narrow call-state" data-phase={phase}>
-      <h1 class="call-title">{title}</h1>
-      <p role={phase === "connecting" ? "status" : "alert"} class="big-text">
-        {phase === "connecting" && <span class="spinner" aria-hidden="true" />}
-        {text[phase]}
-      </p>
-      <div class="row">
-        {canRetry && (
-          <button type="button" class="primary" onClick={onRetry}>
-            {phase === "left" ? "Rejoin" : "Try again"}
-          </button>
-        )}
-        {phase === "unavailable" && <a class="button" href={invite}>Open the invitation</a>}
-        {home}
-      </div>
-    </section>
-  );
-}
-
-interface HostControls {
-  mute(p: Participant): Promise<void>;
-  remove(p: Participant): Promise<void>;
 }
 
 const participantPath = (room: string, identity: string) =>
   `/api/livekit/rooms/${room}/participants/${encodeURIComponent(identity)}`;
 
-function Tile({ participant: p, host }: { participant: Participant; host?: HostControls }) {
-  const camera = p.getTrackPublication(Track.Source.Camera);
-  const hasVideo = !!camera?.track && !camera.isMuted;
-  const quality = p.connectionQuality;
-  const [confirming, setConfirming] = useState(false);
-  const controls = host && !p.isLocal;
-  return (
-    <li
-      class={`tile ${p.isSpeaking ? "speaking" : ""}`}
-      data-identity={p.identity}
-      aria-label={`${label(p)}${p.isMicrophoneEnabled ? "" : ", muted"}${
-        p.isSpeaking ? ", speaking" : ""
-      }`}
-    >
-      {hasVideo
-        ? <TrackVideo pub={camera!} mirror={p.isLocal} />
-        : <div class="avatar" aria-hidden="true">{initials(label(p))}</div>}
-      <div class="tile-bar">
-        <span class="name">{label(p)}</span>
-        {!p.isMicrophoneEnabled && <span class="badge">muted</span>}
-        <span
-          class={`quality q-${quality}`}
-          title={`Connection: ${quality}`}
-          aria-label={`Connection ${quality}`}
-        />
-      </div>
-      {controls && (
-        <div class="tile-actions row">
-          {p.isMicrophoneEnabled && (
-            <button type="button" onClick={() => host.mute(p)}>{`Mute ${label(p)}`}</button>
-          )}
-          {confirming
-            ? (
-              <>
-                <button type="button" class="danger" onClick={() => host.remove(p)}>
-                  {`Yes, remove ${label(p)}`}
-                </button>
-                <button type="button" onClick={() => setConfirming(false)}>Keep</button>
-              </>
-            )
-            : (
-              <button type="button" onClick={() => setConfirming(true)}>
-                {`Remove ${label(p)}`}
-              </button>
-            )}
-        </div>
-      )}
-    </li>
-  );
-}
+type TokenOutcome = TokenJson | { phase: Phase; message: string } | null;
 
-function TrackVideo({ pub, mirror }: { pub: TrackPublication; mirror?: boolean }) {
-  const ref = useRef<HTMLVideoElement>(null);
-  const track = pub.track;
-  useEffect(() => {
-    const el = ref.current;
-    if (!track || !el) return;
-    track.attach(el);
-    return () => {
-      track.detach(el);
-    };
-  }, [track]);
-  return <video ref={ref} autoplay playsInline muted class={mirror ? "mirror" : undefined} />;
-}
-
-function label(p: Participant): string {
-  const name = p.name || p.identity;
-  return p.isLocal ? `${name} (you)` : name;
-}
-
-function initials(name: string): string {
-  return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0]!.toUpperCase()).join("");
-}
-
-async function fetchToken(
-  roomId: string,
-  member: boolean,
-): Promise<TokenJson | { phase: Phase; message: string } | null> {
-  if (!member) {
-    const saved = sessionStorage.getItem(GUEST_KEY(roomId));
-    if (saved) return JSON.parse(saved) as TokenJson;
-    location.replace(`/meeting/invite?room=${encodeURIComponent(roomId)}`);
-    return null;
-  }
+/**
+ * A fresh token for every connect: a member says they are joining (an intent; presence comes
+ * from LiveKit) and asks for one; a guest trades the pass their browser holds.
+ */
+async function fetchToken(roomId: string, member: boolean): Promise<TokenOutcome> {
   try {
+    if (!member) return await api<TokenJson>("POST", `/api/livekit/rooms/${roomId}/guest/token`);
     await api("POST", `/api/livekit/rooms/${roomId}/join`);
     return await api<TokenJson>("POST", "/api/livekit/token", { room_name: roomId });
   } catch (err) {
     if (err instanceof ApiError) {
       if (err.status === 401) {
-        signInAgain();
+        if (member) signInAgain();
+        else location.replace(`/meeting/invite?room=${encodeURIComponent(roomId)}`);
         return null;
       }
       if (err.status === 410) return { phase: "ended", message: err.message };
+      if (err.code === "removed") return { phase: "removed", message: err.message };
     }
     return { phase: "unavailable", message: (err as Error).message };
   }
 }
 
+/** Microphone and camera each on their own: one failing leaves the other on. */
 async function publishMedia(
   room: Room,
   prefs: MediaPrefs,
   video: boolean,
   report: (message: string) => void,
 ) {
-  try {
-    if (prefs.mic_on) await room.localParticipant.setMicrophoneEnabled(true);
-    if (video && prefs.cam_on) await room.localParticipant.setCameraEnabled(true);
-  } catch (err) {
-    report(mediaErrorMessage(err));
+  const lp = room.localParticipant;
+  const problems: string[] = [];
+  if (prefs.mic_on) {
+    await lp.setMicrophoneEnabled(true).catch((err) =>
+      problems.push(mediaErrorMessage(err, "mic"))
+    );
   }
+  if (video && prefs.cam_on) {
+    await lp.setCameraEnabled(true).catch((err) => problems.push(mediaErrorMessage(err, "camera")));
+  }
+  if (problems.length > 0) report(problems.join(" "));
 }
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {

@@ -34,11 +34,12 @@ export function Invite({ roomId, signedIn, allowGuests }: InviteProps) {
   const join = () => attempt(() => api("POST", `/api/livekit/rooms/${roomId}/join`));
   const joinAsGuest = (event: Event) => {
     event.preventDefault();
+    // The answer sets this browser's guest pass (an HttpOnly cookie); the room page trades it
+    // for a token on every connect.
     return attempt(async () => {
-      const token = await api<TokenJson>("POST", `/api/livekit/rooms/${roomId}/guest`, {
+      await api<TokenJson>("POST", `/api/livekit/rooms/${roomId}/guest`, {
         display_name: name.trim(),
       });
-      sessionStorage.setItem(`urbania.guest.${roomId}`, JSON.stringify(token));
     });
   };
 

@@ -46,17 +46,28 @@ export function updatePrefs(change: Partial<MediaPrefs>): MediaPrefs {
   return next;
 }
 
-/** A message for a getUserMedia failure that tells the user what to do. */
-export function mediaErrorMessage(err: unknown): string {
+/**
+ * A message for a getUserMedia failure that tells the user what to do, naming the device when
+ * only one was asked for.
+ */
+export function mediaErrorMessage(err: unknown, device?: "mic" | "camera"): string {
   const name = (err as { name?: string })?.name;
+  const what = device === "mic"
+    ? "microphone"
+    : device === "camera"
+    ? "camera"
+    : "camera or microphone";
+  const The = what[0].toUpperCase() + what.slice(1);
   if (name === "NotAllowedError" || name === "SecurityError") {
-    return "Camera or microphone access was denied. Allow it in your browser's site settings to be seen and heard; you can still join.";
+    return `${The} access was denied. Allow it in your browser's site settings to be ${
+      device === "mic" ? "heard" : device === "camera" ? "seen" : "seen and heard"
+    }; you can still join.`;
   }
   if (name === "NotFoundError" || name === "OverconstrainedError") {
-    return "No camera or microphone was found. Connect one, or join without it.";
+    return `No ${what} was found. Connect one, or join without it.`;
   }
   if (name === "NotReadableError") {
-    return "The camera or microphone is in use by another program.";
+    return `The ${what} is in use by another program.`;
   }
-  return "Camera and microphone could not be started.";
+  return `The ${what} could not be started.`;
 }

@@ -12,8 +12,8 @@ const participantNotFound = () => notFound("This participant");
 
 /**
  * Takes someone out of the call: LiveKit disconnects them, and a member cannot join again or get
- * a token until the host invites them again (a guest is disconnected; the guest limit applies
- * to a new guest join). Their ringing call, if any, stops.
+ * a token until the host invites them again; a guest's pass stops working, and that browser
+ * cannot join as a guest again. Their ringing call, if any, stops.
  */
 export async function removeParticipant(
   sql: Sql,
@@ -40,9 +40,11 @@ export async function removeParticipant(
       returning (select id::text from invites
         where room_id = ${roomId} and invitee_id::text = ${identity} and status = 'pending')
         as invite`;
+    // A removed guest stays out: their pass and any token they saved are refused from now on.
     const [guest] = member ? [] : await tx`
-      update room_guests set in_call = false, left_at = now()
-      where room_id = ${roomId} and identity = ${identity} and in_call
+      update room_guests set removed_at = now(), in_call = false,
+        left_at = case when in_call then now() else left_at end
+      where room_id = ${roomId} and identity = ${identity} and removed_at is null
       returning 1`;
     if (member?.invite) await cancelPending(tx, roomId, "withdrawn", member.invite);
     try {

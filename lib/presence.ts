@@ -73,11 +73,12 @@ async function joined(
       where room_id = ${roomId} and user_id = ${p.identity} and removed_at is null
       returning 1`;
   } else if (GUEST_IDENTITY.test(p.identity) && room.allow_guests) {
+    // A guest exists from their join through the link (lib/guests.ts); one the host removed
+    // is not let back in with a token saved from before.
     [present] = await tx`
-      insert into room_guests (room_id, identity, display_name, livekit_sid)
-      values (${roomId}, ${p.identity}, ${p.name.slice(0, 64)}, ${p.sid})
-      on conflict (room_id, identity) do update set in_call = true,
-        livekit_sid = excluded.livekit_sid, display_name = excluded.display_name, left_at = null
+      update room_guests set in_call = true, livekit_sid = ${p.sid},
+        joined_at = case when in_call then joined_at else now() end, left_at = null
+      where room_id = ${roomId} and identity = ${p.identity} and removed_at is null
       returning 1`;
   }
   // Removed by the host, or holding a token the app no longer stands behind.

@@ -44,7 +44,7 @@ export function generateRoomId(): string {
   return `${s.slice(0, 4)}-${s.slice(4, 8)}-${s.slice(8, 12)}`;
 }
 
-const roomNotFound = () => notFound("This meeting");
+export const roomNotFound = () => notFound("This meeting");
 export const roomEnded = () => new AppError(410, "room_ended", "This meeting has ended.");
 export const notParticipant = () =>
   new AppError(403, "not_participant", "Join this meeting before doing that.");
@@ -169,7 +169,11 @@ export async function markEnded(tx: Tx, id: string) {
   await publish(tx, { e: "room", room_id: id });
 }
 
-/** Puts the user in the call of a room locked by `lockRoom`; it becomes active. 410 once ended. */
+/**
+ * Makes the user a participant of a room locked by `lockRoom` (410 once ended, 403 when the
+ * host removed them). This is an intent to join, not presence: the user is "in the call" only
+ * once LiveKit reports their connection (webhooks, lib/presence.ts).
+ */
 export async function joinLocked(
   tx: Tx,
   id: string,
@@ -179,17 +183,16 @@ export async function joinLocked(
   if (room.status === "ended") throw roomEnded();
   const role = room.created_by === userId ? "host" : "member";
   const [joined] = await tx`
-    insert into room_participants (room_id, user_id, role, in_call, joined_at)
-    values (${id}, ${userId}, ${role}, true, now())
-    on conflict (room_id, user_id) do update set in_call = true, joined_at = now(), left_at = null
+    insert into room_participants (room_id, user_id, role, in_call)
+    values (${id}, ${userId}, ${role}, false)
+    on conflict (room_id, user_id) do update set removed_at = null
     where room_participants.removed_at is null
     returning 1`;
   if (!joined) throw removedByHost();
-  if (room.status === "waiting") await tx`update rooms set status = 'active' where id = ${id}`;
   await publish(tx, { e: "room", room_id: id });
 }
 
-/** Makes the user a participant who is in the call; the room becomes active. 410 once ended. */
+/** Makes the user a participant (see `joinLocked`). 410 once ended. */
 export async function joinRoom(sql: Sql, id: string, userId: string): Promise<void> {
   await sql.begin(async (tx) => {
     await joinLocked(tx, id, await lockRoom(tx, id), userId);
@@ -197,25 +200,23 @@ export async function joinRoom(sql: Sql, id: string, userId: string): Promise<vo
 }
 
 /**
- * Takes a participant out of the call. Returns true when that left nobody in an active call,
- * which ends the room. 403 for someone who is not a participant.
+ * Takes a participant out of the call at once (their page has disconnected). The meeting does
+ * not end here: when nobody is left, LiveKit closes its room after its departure timeout and
+ * the `room_finished` webhook ends it, so someone who rejoins within that time finds it open.
+ * 403 for someone who is not a participant.
  */
-export async function leaveRoom(sql: Sql, id: string, userId: string): Promise<boolean> {
-  return await sql.begin(async (tx) => {
-    const room = await lockRoom(tx, id);
-    const [left] = await tx`
-      update room_participants set in_call = false,
-        left_at = case when in_call then now() else left_at end
-      where room_id = ${id} and user_id = ${userId}
-      returning 1`;
+export async function leaveRoom(sql: Sql, id: string, userId: string): Promise<void> {
+  await sql.begin(async (tx) => {
+    await lockRoom(tx, id);
+    const [left] = await tx<{ was: boolean }[]>`
+      update room_participants p set in_call = false,
+        left_at = case when p.in_call then now() else p.left_at end
+      from room_participants old
+      where p.room_id = ${id} and p.user_id = ${userId}
+        and old.room_id = p.room_id and old.user_id = p.user_id
+      returning old.in_call as was`;
     if (!left) throw notParticipant();
-    await publish(tx, { e: "room", room_id: id });
-    if (room.status !== "active") return false;
-    const [{ anyone }] = await tx<{ anyone: boolean }[]>`
-      select exists(select 1 from room_participants where room_id = ${id} and in_call) as anyone`;
-    if (anyone) return false;
-    await markEnded(tx, id);
-    return true;
+    if (left.was) await publish(tx, { e: "room", room_id: id });
   });
 }
 
@@ -267,19 +268,16 @@ export async function tokenContext(
   };
 }
 
+export const guestsNotAllowed = () =>
+  new AppError(403, "guests_not_allowed", "The host does not allow guests in this meeting.");
+
 /** What a guest token needs: the room open to guests (404, 410, 403 otherwise). */
 export async function roomForGuest(sql: Sql, id: string): Promise<{ call_type: CallType }> {
   const [row] = await sql<{ status: RoomStatus; call_type: CallType; allow_guests: boolean }[]>`
     select status, call_type, allow_guests from rooms where id = ${id}`;
   if (!row) throw roomNotFound();
   if (row.status === "ended") throw roomEnded();
-  if (!row.allow_guests) {
-    throw new AppError(
-      403,
-      "guests_not_allowed",
-      "The host does not allow guests in this meeting.",
-    );
-  }
+  if (!row.allow_guests) throw guestsNotAllowed();
   return { call_type: row.call_type };
 }
 

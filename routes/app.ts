@@ -39,6 +39,8 @@ export interface AppOptions {
   log: Logger;
   loginLimits?: LoginLimits;
   guestLimits?: GuestLimits;
+  /** LiveKit token lifetime, shorter than the 10 minutes (tests only). */
+  tokenTtlSeconds?: number;
   /** The browser bundle (`loadAssets()`); without it, pages answer 503. */
   assets?: Assets | null;
   /** This instance's sockets and event channel, started by the caller (who also stops it). */
@@ -81,7 +83,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     sessions: new SessionStore(sql, config.sessionSecret),
     loginLimits: options.loginLimits ?? DEFAULT_LOGIN_LIMITS,
     guestLimits: options.guestLimits ?? DEFAULT_GUEST_LIMITS,
-    livekit: new LiveKit(config),
+    livekit: new LiveKit(config, { tokenTtlSeconds: options.tokenTtlSeconds }),
     assets: options.assets ?? null,
     realtime: options.realtime,
   };

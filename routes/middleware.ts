@@ -7,6 +7,7 @@ import type { z } from "zod";
 import type { Config } from "../lib/config.ts";
 import { AppError, unauthorized } from "../lib/errors.ts";
 import { SESSION_SECONDS, type SessionStore } from "../lib/sessions.ts";
+import { GUEST_COOKIE_PREFIX } from "../lib/guests.ts";
 import type { AppEnv } from "./context.ts";
 
 export const SESSION_COOKIE = "urbania_session";
@@ -62,8 +63,11 @@ export function originGuard(config: Config) {
   return createMiddleware(async (c, next) => {
     if (UNSAFE.has(c.req.method)) {
       const origin = c.req.header("Origin");
+      // The session cookie, or a guest's pass for a meeting (urbania_guest_<room>).
       const cookieAuth = !c.req.header("Authorization") &&
-        getCookie(c, SESSION_COOKIE) !== undefined;
+        Object.keys(getCookie(c)).some((n) =>
+          n === SESSION_COOKIE || n.startsWith(GUEST_COOKIE_PREFIX)
+        );
       if (origin !== undefined ? origin !== config.publicUrl : cookieAuth) throw foreignOrigin();
     }
     await next();

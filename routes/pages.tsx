@@ -11,6 +11,7 @@ import type { Assets } from "../lib/assets.ts";
 import { listContacts } from "../lib/contacts.ts";
 import { listInvites } from "../lib/invites.ts";
 import { getRoom, listRoomsForUser, roomView } from "../lib/rooms.ts";
+import { guestCookieName, parseGuestPass } from "../lib/guests.ts";
 import { registerUser, type User } from "../lib/users.ts";
 import { AuthForm } from "../components/AuthForm.tsx";
 import { Island, Layout, type PageAssets } from "../components/Layout.tsx";
@@ -239,19 +240,29 @@ export function pageRoutes(deps: Deps) {
     const user = await currentUser(c);
     const id = roomIdOr404(c.req.query("room"));
     const inviteUrl = `${config.publicUrl}/meeting/invite?room=${id}`;
+    const found = await getRoom(sql, id);
     let room: RoomJson | null = null;
-    // A guest's page needs nothing from the database: its token is in the browser.
     if (user) {
-      const view = roomView(await getRoom(sql, id), user.id, config.publicUrl);
+      const view = roomView(found, user.id, config.publicUrl);
       // Someone with the link but not yet in the room accepts the invitation first.
       if (!("participants" in view)) return c.redirect(`/meeting/invite?room=${id}`, 303);
       room = wire<RoomJson>(view);
+    } else if (!parseGuestPass(getCookie(c, guestCookieName(id)))) {
+      // Not signed in and not a guest of this meeting yet: the invitation lets them in.
+      return c.redirect(`/meeting/invite?room=${id}`, 303);
     }
-    const props = { roomId: id, room, user: user ? wire<UserJson>(user) : null, inviteUrl };
+    const summary = { room_name: found.room_name, call_type: found.call_type };
+    const props = {
+      roomId: id,
+      room,
+      summary,
+      user: user ? wire<UserJson>(user) : null,
+      inviteUrl,
+    };
     return html(
       c,
       200,
-      room?.room_name ?? "Meeting",
+      found.room_name,
       <Island name="Call" props={props}>
         {/* Rendered in the browser only: the call needs livekit-client and the devices. */}
       </Island>,

@@ -11,6 +11,7 @@ import {
   withApp,
 } from "../tests/harness.ts";
 import { createRoom, withRooms } from "../tests/rooms_fixture.ts";
+import { connects } from "../tests/livekit_webhook.ts";
 import { safeNext } from "./pages.tsx";
 
 const HTML = { Accept: "text/html" };
@@ -159,6 +160,8 @@ Deno.test("pages - the invitation shows link holders a count, members the names"
     });
     await call(app, "POST", `/api/livekit/rooms/${room.id}/join`, { token: host.token });
     await call(app, "POST", `/api/livekit/rooms/${room.id}/join`, { token: friends[0].token });
+    await connects(app, room.id, host.id);
+    await connects(app, room.id, friends[0].id);
 
     const anonymous = await call(app, "GET", `/meeting/invite?room=${room.id}`);
     assert.equal(anonymous.status, 200);

@@ -10,7 +10,7 @@ const SCREENSHOTS = new URL("./screenshots/", import.meta.url);
 export async function startPageApp(
   options: Parameters<typeof startApp>[0] = {},
 ): Promise<TestApp> {
-  const port = freePort();
+  const port = options.port ?? freePort();
   // LiveKit is not running here: this port answers nothing, as an unreachable server would.
   const livekitPort = freePort();
   return await startApp({
@@ -25,7 +25,7 @@ export async function startPageApp(
 }
 
 /** Chromium as the tests run it; playwright gives each launch a fresh, empty profile. */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -39,6 +39,9 @@ export async function launchChromium(): Promise<Browser> {
       "--disable-sync",
       "--use-fake-ui-for-media-stream",
       "--use-fake-device-for-media-stream",
+      // Calls run on loopback (tests/media.ts): let WebRTC use it.
+      "--allow-loopback-in-peer-connection",
+      ...extraArgs,
     ],
   });
 }

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { TokenVerifier } from "livekit-server-sdk";
 import { call, TEST_LIVEKIT_KEY, TEST_LIVEKIT_SECRET } from "./harness.ts";
+import { connects, deliver, guestJoins } from "./livekit_webhook.ts";
 import { createRoom, withRooms } from "./rooms_fixture.ts";
 
 const remove = (room: string, identity: string) =>
@@ -16,6 +17,7 @@ Deno.test("host controls - the host removes a member: disconnected, no token, no
     const room = await createRoom(app, host, { participants: [fred.id, fiona.id] });
     for (const u of [host, fred]) {
       await call(app, "POST", `/api/livekit/rooms/${room.id}/join`, { token: u.token });
+      await connects(app, room.id, u.id);
     }
     livekit.connect(room.id, fred.id);
 
@@ -69,11 +71,30 @@ Deno.test("host controls - removing someone still ringing stops the call; removi
       JSON.stringify(invites.body),
     );
     // A guest LiveKit has in the call.
-    livekit.connect(room.id, "guest-00112233445566ff");
-    const guest = await call(app, "DELETE", remove(room.id, "guest-00112233445566ff"), {
+    const visitor = await guestJoins(app, room.id);
+    livekit.connect(room.id, visitor.identity);
+    const guest = await call(app, "DELETE", remove(room.id, visitor.identity), {
       token: host.token,
     });
     assert.equal(guest.status, 204);
+    // The removal lasts: the guest's pass gets no token, the same browser cannot join as a
+    // guest again, and a token saved from before is turned away when it connects.
+    const pass = { cookie: visitor.cookie };
+    const refused = await call(app, "POST", `/api/livekit/rooms/${room.id}/guest/token`, pass);
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.error.code, "removed");
+    const again = await call(app, "POST", `/api/livekit/rooms/${room.id}/guest`, {
+      ...pass,
+      json: { display_name: "Visitor again" },
+    });
+    assert.equal(again.status, 403);
+    assert.equal(again.body.error.code, "removed");
+    const saved = await deliver(app, {
+      event: "participant_joined",
+      room: room.id,
+      participant: { sid: "PA_saved", identity: visitor.identity },
+    });
+    assert.deepEqual(saved.body, { result: "evict" });
     // Nobody by that identity, here or in LiveKit.
     const nobody = await call(app, "DELETE", remove(room.id, "guest-aaaaaaaaaaaaaaaa"), {
       token: host.token,

@@ -4,7 +4,7 @@
  * base64 SHA-256 of that body (LiveKit's server sends the bare token, without "Bearer").
  */
 import { AccessToken, WebhookEvent } from "livekit-server-sdk";
-import { TEST_LIVEKIT_KEY, TEST_LIVEKIT_SECRET } from "./harness.ts";
+import { call, TEST_LIVEKIT_KEY, TEST_LIVEKIT_SECRET } from "./harness.ts";
 
 export interface WebhookFields {
   event: string;
@@ -49,4 +49,40 @@ export async function signedWebhook(
     body,
     headers: { "Content-Type": "application/webhook+json", Authorization: await at.toJwt() },
   };
+}
+
+/** Posts a signed delivery to the app's webhook route. */
+export async function deliver(app: { base: string }, fields: WebhookFields) {
+  const d = await signedWebhook(fields);
+  const res = await call(app, "POST", "/api/livekit/webhook", { body: d.body, headers: d.headers });
+  return { ...res, delivery: d };
+}
+
+/**
+ * LiveKit reports that `identity` connected to `room` (presence comes only from LiveKit);
+ * returns the connection's sid, for its departure.
+ */
+export async function connects(app: { base: string }, room: string, identity: string) {
+  const sid = `PA_${crypto.randomUUID().slice(0, 12)}`;
+  const res = await deliver(app, {
+    event: "participant_joined",
+    room,
+    participant: { sid, identity },
+  });
+  if (res.status !== 200) throw new Error(`participant_joined: ${res.status}`);
+  return sid;
+}
+
+/** A guest joins through the meeting's link: their pass cookie and LiveKit identity. */
+export async function guestJoins(app: { base: string }, room: string, name = "Visitor") {
+  const res = await call(app, "POST", `/api/livekit/rooms/${room}/guest`, {
+    json: { display_name: name },
+  });
+  if (res.status !== 200) throw new Error(`guest join: ${res.status} ${JSON.stringify(res.body)}`);
+  const pass = res.headers.getSetCookie().find((c) => c.startsWith(`urbania_guest_${room}=`));
+  if (!pass) throw new Error("no guest pass was set");
+  const claims = JSON.parse(
+    atob(res.body.token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")),
+  );
+  return { identity: claims.sub as string, cookie: pass.split(";")[0], token: res.body.token };
 }

@@ -2,6 +2,7 @@
 // database. LiveKit is not running here: the room page must say so instead of hanging.
 import assert from "node:assert/strict";
 import { call, registerUser } from "./harness.ts";
+import { connects } from "./livekit_webhook.ts";
 import { screenshot, signedIn, watchErrors, withBrowser } from "./browser.ts";
 
 // Connecting to the absent media server logs network errors; nothing else may.
@@ -155,6 +156,7 @@ Deno.test("pages - a second user joins from the invite link; a guest joins by na
     const joined = room.body.participants.find((p: { id: string }) => p.id === other.id);
     assert.ok(joined, "the second user is a participant");
     assert.equal(joined.role, "member");
+    assert.equal(joined.in_call, false, "not in the call: their media never connected");
     assert.deepEqual(errors, []);
 
     // A guest: no account, a display name, then the room page with the guest token.
@@ -182,7 +184,9 @@ Deno.test("pages - a second user joins from the invite link; a guest joins by na
     await guest.getByRole("link", { name: "Sign in to join" }).waitFor();
     assert.equal(await guest.getByRole("button", { name: "Join as guest" }).count(), 0);
 
-    // The host copies the link and ends the meeting from the dashboard.
+    // The host copies the link and ends the meeting from the dashboard (where Dorothy shows in
+    // the call once LiveKit reports her).
+    await connects(app, roomId, other.id);
     const hostContext = await signedIn(browser, app, host);
     await hostContext.grantPermissions(["clipboard-read", "clipboard-write"], { origin: app.base });
     const dash = await hostContext.newPage();

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { addContacts, call, freePort, registerUser, startApp, type TestApp } from "./harness.ts";
+import { connects } from "./livekit_webhook.ts";
 import { launchChromium, screenshot, signedIn, watchErrors, withBrowser } from "./browser.ts";
 import { TcpProxy } from "./tcp_proxy.ts";
 
@@ -62,8 +63,13 @@ Deno.test("realtime ui - the dashboard rings; Accept lands the invitee in the ca
     await bobPage.getByText("The media server cannot be reached").waitFor({ timeout: 20_000 });
     const seen = await call(app, "GET", `/api/livekit/rooms/${room.id}`, { token: ada.token });
     const me = seen.body.participants.find((p: { id: string }) => p.id === bob.id);
-    assert.equal(me.in_call, true);
+    // Bob's media never connected: he is never shown in the call.
+    assert.equal(me.in_call, false);
     assert.equal(me.invite.status, "accepted");
+    await personState(adaPage, room.id, bob.id).and(adaPage.locator('[data-state="away"]'))
+      .waitFor();
+    // Once LiveKit reports him, Ada's dashboard shows him in the call without a reload.
+    await connects(app, room.id, bob.id);
     await personState(adaPage, room.id, bob.id).and(adaPage.locator('[data-state="in-call"]'))
       .waitFor();
     assert.deepEqual(bobErrors, []);

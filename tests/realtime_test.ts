@@ -11,6 +11,7 @@ import {
   type TestUser,
   withApp,
 } from "./harness.ts";
+import { connects } from "./livekit_webhook.ts";
 import { TestSocket } from "./ws_client.ts";
 
 async function people(app: TestApp) {
@@ -107,13 +108,15 @@ Deno.test("realtime - accepting joins the call; every tab of the invitee stops r
     });
     assert.equal(accepted.status, 200);
     assert.equal(accepted.body.id, room.id);
-    assert.equal(accepted.body.status, "active");
+    // Accepting makes Bob a participant; he is in the call once LiveKit reports him.
+    assert.equal(accepted.body.status, "waiting");
     const me = accepted.body.participants.find((p: { id: string }) => p.id === bob.id);
-    assert.equal(me.in_call, true);
+    assert.equal(me.in_call, false);
     assert.deepEqual(me.invite, { id: invite.id, status: "accepted" });
     for (const s of [adaTab, ...bobTabs]) {
       assert.equal((await s.next("invite_answered")).status, "accepted");
     }
+    await connects(app, room.id, bob.id);
     await adaTab.next("room_updated", (m) => m.room.in_call_count === 1);
     // A second tab accepting too is harmless; declining after accepting is not possible.
     const again = await call(app, "POST", `/api/invites/${invite.id}/accept`, { token: bob.token });
@@ -302,6 +305,8 @@ Deno.test("realtime - two instances on one database: a call made on one rings on
     });
     assert.equal(res.status, 200);
     assert.equal((await adaTab.next("invite_answered")).status, "accepted");
+    // LiveKit reports Bob's connection to the second instance; Ada hears of it on the first.
+    await connects(second, room.id, bob.id);
     await adaTab.next("room_updated", (m) => m.room.in_call_count === 1);
     await adaTab.close();
     await bobTab.close();

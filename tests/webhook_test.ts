@@ -3,14 +3,9 @@
 // deliveries change nothing.
 import assert from "node:assert/strict";
 import { call, type TestApp, type TestUser } from "./harness.ts";
-import { signedWebhook, type WebhookFields } from "./livekit_webhook.ts";
+import { connects, deliver, guestJoins, signedWebhook } from "./livekit_webhook.ts";
 import { createRoom, withRooms } from "./rooms_fixture.ts";
 import { TestSocket } from "./ws_client.ts";
-
-async function deliver(app: TestApp, fields: WebhookFields) {
-  const d = await signedWebhook(fields);
-  return { ...(await send(app, d)), delivery: d };
-}
 
 function send(app: TestApp, d: { body: string; headers: Record<string, string> }) {
   return call(app, "POST", "/api/livekit/webhook", { body: d.body, headers: d.headers });
@@ -96,13 +91,17 @@ Deno.test("webhook - a reconnect is not undone by the old connection's late depa
     assert.equal(inCall(await roomAs(app, host, room.id), fiona.id), false);
   }));
 
-Deno.test("webhook - guests count while LiveKit has them in the call", () =>
+Deno.test("webhook - guests count while LiveKit has them in the call; only guests of the link", () =>
   withRooms(async ({ app, host, stranger }) => {
     const room = await createRoom(app, host);
     await call(app, "POST", `/api/livekit/rooms/${room.id}/join`, { token: host.token });
-    const guest = { sid: "PA_g1", identity: "guest-0123456789abcdef", name: "Visitor" };
-    await deliver(app, { event: "participant_joined", room: room.id, participant: guest });
+    await connects(app, room.id, host.id);
+    const { identity } = await guestJoins(app, room.id);
     let view = await roomAs(app, host, room.id);
+    assert.equal(view.guests_in_call, 0, "not in the call before LiveKit says so");
+    const guest = { sid: "PA_g1", identity, name: "Visitor" };
+    await deliver(app, { event: "participant_joined", room: room.id, participant: guest });
+    view = await roomAs(app, host, room.id);
     assert.equal(view.in_call_count, 2);
     assert.equal(view.guests_in_call, 1);
     const summary = await roomAs(app, stranger, room.id);
@@ -112,14 +111,25 @@ Deno.test("webhook - guests count while LiveKit has them in the call", () =>
     view = await roomAs(app, host, room.id);
     assert.equal(view.in_call_count, 1);
     assert.equal(view.guests_in_call, 0);
+
+    // A guest identity the app never admitted (a token minted elsewhere) is not counted: evicted.
+    const unknown = { sid: "PA_g2", identity: "guest-ffffffffffffffff", name: "Nobody" };
+    const res = await deliver(app, {
+      event: "participant_joined",
+      room: room.id,
+      participant: unknown,
+    });
+    assert.deepEqual(res.body, { result: "evict" });
+    assert.equal((await roomAs(app, host, room.id)).guests_in_call, 0);
   }));
 
 Deno.test("webhook - room_finished ends a meeting nobody is in, and stops its calls", () =>
   withRooms(async ({ app, host, friends }) => {
     const [fred, fiona] = friends;
     const room = await createRoom(app, host, { participants: [fred.id, fiona.id] });
-    // The host joined, then the tab died before LiveKit ever reported a connection.
+    // LiveKit had the host in the call, then closed its room (the host's departure was lost).
     await call(app, "POST", `/api/livekit/rooms/${room.id}/join`, { token: host.token });
+    await connects(app, room.id, host.id);
     const fionaTab = await TestSocket.open(app, { token: fiona.token });
     try {
       await fionaTab.next("sync");
@@ -142,6 +152,7 @@ Deno.test("webhook - room_finished keeps people whose join came after it", () =>
   withRooms(async ({ app, host }) => {
     const room = await createRoom(app, host);
     await call(app, "POST", `/api/livekit/rooms/${room.id}/join`, { token: host.token });
+    await connects(app, room.id, host.id);
     // LiveKit's room closed a minute ago (the event was delayed); the host has joined since.
     const res = await deliver(app, {
       event: "room_finished",

@@ -1,14 +1,19 @@
 import { Hono } from "hono";
+import { getCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
 import { AppError, notFound } from "../../lib/errors.ts";
 import { muteTrack, removeParticipant } from "../../lib/host_controls.ts";
 import { inviteMore } from "../../lib/invites.ts";
 import {
-  GUEST_IDENTITY,
-  isLiveKitNotFound,
-  newGuestIdentity,
-  USER_IDENTITY,
-} from "../../lib/livekit.ts";
+  formatGuestPass,
+  type Guest,
+  GUEST_PASS_SECONDS,
+  guestCookieName,
+  guestForPass,
+  joinAsGuest,
+  parseGuestPass,
+} from "../../lib/guests.ts";
+import { GUEST_IDENTITY, isLiveKitNotFound, USER_IDENTITY } from "../../lib/livekit.ts";
 import { errorFields } from "../../lib/log.ts";
 import { applyWebhook } from "../../lib/presence.ts";
 import { enforceLimits } from "../../lib/rate_limit.ts";
@@ -20,7 +25,6 @@ import {
   leaveRoom,
   listRoomsForUser,
   MAX_INVITED,
-  roomForGuest,
   roomView,
   tokenContext,
 } from "../../lib/rooms.ts";
@@ -112,9 +116,8 @@ export function livekitRoutes(deps: Deps) {
 
   app.post("/rooms/:id/leave", auth, async (c) => {
     const id = roomIdOr404(c.req.param("id"));
-    const ended = await leaveRoom(sql, id, c.get("user").id);
-    if (ended) await closeLiveKitRoom(id);
-    return c.json({ message: ended ? "Left the meeting; it has ended." : "Left the meeting." });
+    await leaveRoom(sql, id, c.get("user").id);
+    return c.json({ message: "Left the meeting." });
   });
 
   // Host controls: LiveKit is told with server credentials; the host's token has no roomAdmin.
@@ -181,6 +184,8 @@ export function livekitRoutes(deps: Deps) {
     return c.json({ token, url: livekit.url, room_name: id });
   });
 
+  // A guest joins through the link: the browser gets a pass for this room (HttpOnly cookie)
+  // and a token; later connects trade the pass for a fresh token.
   app.post("/rooms/:id/guest", jsonBody(guestSchema), async (c) => {
     const id = roomIdOr404(c.req.param("id"));
     await enforceLimits(sql, [{
@@ -188,16 +193,34 @@ export function livekitRoutes(deps: Deps) {
       max: deps.guestLimits.perAddress,
       windowSeconds: deps.guestLimits.windowSeconds,
     }], "guest joins");
-    const room = await roomForGuest(sql, id);
-    const token = await livekit.mintToken({
-      room: id,
-      identity: newGuestIdentity(),
-      name: c.req.valid("json").display_name,
-      role: "guest",
-      callType: room.call_type,
+    const held = parseGuestPass(getCookie(c, guestCookieName(id)));
+    const { guest, pass } = await joinAsGuest(sql, id, c.req.valid("json").display_name, held);
+    setCookie(c, guestCookieName(id), formatGuestPass(pass), {
+      httpOnly: true,
+      sameSite: "Lax",
+      secure: config.secureCookies,
+      path: "/",
+      maxAge: GUEST_PASS_SECONDS,
     });
-    return c.json({ token, url: livekit.url, room_name: id });
+    return c.json(await guestToken(id, guest));
   });
+
+  app.post("/rooms/:id/guest/token", async (c) => {
+    const id = roomIdOr404(c.req.param("id"));
+    const pass = parseGuestPass(getCookie(c, guestCookieName(id)));
+    return c.json(await guestToken(id, await guestForPass(sql, id, pass)));
+  });
+
+  async function guestToken(room: string, guest: Guest) {
+    const token = await livekit.mintToken({
+      room,
+      identity: guest.identity,
+      name: guest.display_name,
+      role: "guest",
+      callType: guest.call_type,
+    });
+    return { token, url: livekit.url, room_name: room };
+  }
 
   return app;
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { ROOM_ID_PATTERN } from "../../lib/rooms.ts";
 import { call, ORIGIN } from "../../tests/harness.ts";
 import { createRoom, withRooms } from "../../tests/rooms_fixture.ts";
+import { connects, deliver } from "../../tests/livekit_webhook.ts";
 
 Deno.test("rooms - create with contacts: the full room, host first", () =>
   withRooms(async ({ app, host, friends }) => {
@@ -119,6 +120,7 @@ Deno.test("rooms - a holder of the link sees a summary without anyone's details"
   withRooms(async ({ app, host, friends, stranger }) => {
     const room = await createRoom(app, host, { participants: [friends[0].id] });
     await call(app, "POST", `/api/livekit/rooms/${room.id}/join`, { token: friends[0].token });
+    await connects(app, room.id, friends[0].id);
     const res = await call(app, "GET", `/api/livekit/rooms/${room.id}`, { token: stranger.token });
     assert.equal(res.status, 200);
     assert.deepEqual(Object.keys(res.body).sort(), [
@@ -146,11 +148,13 @@ Deno.test("rooms - a holder of the link sees a summary without anyone's details"
     assert.equal(missing.status, 404);
   }));
 
-Deno.test("rooms - lifecycle: waiting, active on first join, ended when the last one leaves", () =>
+Deno.test("rooms - lifecycle: joining is an intent; LiveKit's reports make it active and end it", () =>
   withRooms(async ({ app, livekit, host, friends, stranger }) => {
     const room = await createRoom(app, host, { participants: [friends[0].id] });
     const path = `/api/livekit/rooms/${room.id}`;
     const status = async () => (await call(app, "GET", path, { token: host.token })).body;
+    const me = (r: { participants: { id: string; in_call: boolean }[] }, id: string) =>
+      r.participants.find((p) => p.id === id)!;
 
     // An invitee leaving a room nobody has joined does not end it.
     assert.equal(
@@ -159,31 +163,48 @@ Deno.test("rooms - lifecycle: waiting, active on first join, ended when the last
     );
     assert.equal((await status()).status, "waiting");
 
+    // Joining says "I am coming": nobody is in the call until LiveKit reports a connection.
     const joined = await call(app, "POST", `${path}/join`, { token: host.token });
     assert.equal(joined.status, 200);
     assert.deepEqual(joined.body, { message: "Joined the meeting.", room_name: room.id });
-    assert.equal((await status()).status, "active");
-
-    // Someone with the link joins and becomes a participant.
-    assert.equal((await call(app, "POST", `${path}/join`, { token: stranger.token })).status, 200);
     let now = await status();
-    assert.equal(now.in_call_count, 2);
+    assert.equal(now.status, "waiting");
+    assert.equal(now.in_call_count, 0);
+    assert.equal(me(now, host.id).in_call, false);
+
+    await connects(app, room.id, host.id);
+    now = await status();
+    assert.equal(now.status, "active");
+    assert.equal(me(now, host.id).in_call, true);
+
+    // Someone with the link joins and becomes a participant; in the call once connected.
+    assert.equal((await call(app, "POST", `${path}/join`, { token: stranger.token })).status, 200);
     assert.deepEqual(
-      now.participants.find((p: { id: string }) => p.id === stranger.id),
-      { id: stranger.id, display_name: "Stan", role: "member", in_call: true, invite: null },
+      me(await status(), stranger.id),
+      { id: stranger.id, display_name: "Stan", role: "member", in_call: false, invite: null },
     );
+    await connects(app, room.id, stranger.id);
+    now = await status();
+    assert.equal(now.in_call_count, 2);
+    assert.equal(me(now, stranger.id).in_call, true);
 
-    const hostLeaves = await call(app, "POST", `${path}/leave`, { token: host.token });
-    assert.equal(hostLeaves.status, 200);
-    assert.equal((await status()).status, "active", "still someone in the call");
-    assert.equal(livekit.calls.length, 0);
-
+    // Leaving takes one out at once; the last one out does not end the meeting by itself, so
+    // "Rejoin" right after works.
+    assert.equal((await call(app, "POST", `${path}/leave`, { token: host.token })).status, 200);
+    assert.equal(me(await status(), host.id).in_call, false);
     const lastLeaves = await call(app, "POST", `${path}/leave`, { token: stranger.token });
     assert.equal(lastLeaves.status, 200);
     now = await status();
-    assert.equal(now.status, "ended");
+    assert.equal(now.status, "active");
     assert.equal(now.in_call_count, 0);
-    assert.deepEqual(livekit.calls.map((c) => [c.method, c.body.room]), [["DeleteRoom", room.id]]);
+    const rejoin = await call(app, "POST", `${path}/join`, { token: stranger.token });
+    assert.equal(rejoin.status, 200);
+    assert.equal(livekit.calls.length, 0, "LiveKit's room is LiveKit's to close");
+
+    // LiveKit closes its emptied room after its departure timeout: the meeting ends.
+    const finished = await deliver(app, { event: "room_finished", room: room.id });
+    assert.equal(finished.status, 200);
+    assert.equal((await status()).status, "ended");
 
     const late = await call(app, "POST", `${path}/join`, { token: friends[0].token });
     assert.equal(late.status, 410);

@@ -1,0 +1,109 @@
+// One person's tile in the call grid, and the helpers that name people. Who is a guest comes
+// from the token's metadata, which only the app can set (LiveKit does not let a participant
+// change its own metadata): a guest named "Ada" never passes for member Ada.
+import { type Participant, Track, type TrackPublication } from "livekit-client";
+import { useEffect, useRef, useState } from "preact/hooks";
+
+export type Role = "host" | "member" | "guest";
+
+/** The role the app put in this participant's token. */
+export function roleOf(p: Participant): Role | null {
+  try {
+    const role = JSON.parse(p.metadata || "{}").role;
+    return role === "host" || role === "member" || role === "guest" ? role : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A person's name as the page shows it: guests marked, "(you)" for oneself. */
+export function label(p: Participant): string {
+  const name = p.name || p.identity;
+  if (p.isLocal) return `${name} (you)`;
+  return roleOf(p) === "guest" ? `${name} (guest)` : name;
+}
+
+function initials(name: string): string {
+  return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0]!.toUpperCase()).join("");
+}
+
+export interface HostControls {
+  mute(p: Participant): Promise<void>;
+  remove(p: Participant): Promise<void>;
+}
+
+export function Tile(
+  { participant: p, host }: {
+    participant: Participant;
+    host?: HostControls;
+    /** Changes whenever the call's state does: the participant object itself does not. */
+    version: number;
+  },
+) {
+  const camera = p.getTrackPublication(Track.Source.Camera);
+  const hasVideo = !!camera?.track && !camera.isMuted;
+  const quality = p.connectionQuality;
+  const [confirming, setConfirming] = useState(false);
+  const controls = host && !p.isLocal;
+  const guest = roleOf(p) === "guest";
+  const name = p.name || p.identity;
+  return (
+    <li
+      class={`tile ${p.isSpeaking ? "speaking" : ""}`}
+      data-identity={p.identity}
+      data-role={roleOf(p) ?? undefined}
+      aria-label={`${label(p)}${p.isMicrophoneEnabled ? "" : ", muted"}${
+        p.isSpeaking ? ", speaking" : ""
+      }`}
+    >
+      {hasVideo
+        ? <TrackVideo pub={camera!} mirror={p.isLocal} />
+        : <div class="avatar" aria-hidden="true">{initials(name)}</div>}
+      <div class="tile-bar">
+        <span class="name">{p.isLocal ? `${name} (you)` : name}</span>
+        {guest && <span class="badge guest">Guest</span>}
+        {!p.isMicrophoneEnabled && <span class="badge">muted</span>}
+        <span
+          class={`quality q-${quality}`}
+          title={`Connection: ${quality}`}
+          aria-label={`Connection ${quality}`}
+        />
+      </div>
+      {controls && (
+        <div class="tile-actions row">
+          {p.isMicrophoneEnabled && (
+            <button type="button" onClick={() => host.mute(p)}>{`Mute ${label(p)}`}</button>
+          )}
+          {confirming
+            ? (
+              <>
+                <button type="button" class="danger" onClick={() => host.remove(p)}>
+                  {`Yes, remove ${label(p)}`}
+                </button>
+                <button type="button" onClick={() => setConfirming(false)}>Keep</button>
+              </>
+            )
+            : (
+              <button type="button" onClick={() => setConfirming(true)}>
+                {`Remove ${label(p)}`}
+              </button>
+            )}
+        </div>
+      )}
+    </li>
+  );
+}
+
+export function TrackVideo({ pub, mirror }: { pub: TrackPublication; mirror?: boolean }) {
+  const ref = useRef<HTMLVideoElement>(null);
+  const track = pub.track;
+  useEffect(() => {
+    const el = ref.current;
+    if (!track || !el) return;
+    track.attach(el);
+    return () => {
+      track.detach(el);
+    };
+  }, [track]);
+  return <video ref={ref} autoplay playsInline muted class={mirror ? "mirror" : undefined} />;
+}

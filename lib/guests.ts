@@ -1,0 +1,122 @@
+// Guests: people without an account who join through a meeting's link when the host allows
+// it. Joining gives the browser a pass (an HttpOnly cookie for that room; only its hash is
+// stored) that gets it a fresh LiveKit token on every connect, so a reload after the token's
+// ten minutes still works and a guest the host removed stays out.
+import { Buffer } from "node:buffer";
+import type { Sql } from "./db.ts";
+import { AppError } from "./errors.ts";
+import { GUEST_IDENTITY, newGuestIdentity } from "./livekit.ts";
+import {
+  type CallType,
+  guestsNotAllowed,
+  removedByHost,
+  roomEnded,
+  roomForGuest,
+  roomNotFound,
+  type RoomStatus,
+} from "./rooms.ts";
+
+/** How long a guest pass lasts in the browser. */
+export const GUEST_PASS_SECONDS = 12 * 60 * 60;
+
+/** The cookie holding a guest's pass for one room. */
+export const guestCookieName = (roomId: string) => `${GUEST_COOKIE_PREFIX}${roomId}`;
+export const GUEST_COOKIE_PREFIX = "urbania_guest_";
+
+export interface GuestPass {
+  identity: string;
+  secret: string;
+}
+
+/** The cookie's value, `identity.secret`. */
+export const formatGuestPass = (p: GuestPass) => `${p.identity}.${p.secret}`;
+
+export function parseGuestPass(raw: string | undefined): GuestPass | null {
+  if (!raw) return null;
+  const [identity, secret, ...rest] = raw.split(".");
+  if (rest.length > 0 || !GUEST_IDENTITY.test(identity) || !/^[A-Za-z0-9_-]{43}$/.test(secret)) {
+    return null;
+  }
+  return { identity, secret };
+}
+
+async function hash(secret: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret)));
+}
+
+export const guestPassRequired = () =>
+  new AppError(401, "guest_pass_required", "Join this meeting from its link first.");
+
+export interface Guest {
+  identity: string;
+  display_name: string;
+  call_type: CallType;
+}
+
+/**
+ * A guest joins through the link: a new guest with a new pass, or, for a browser that holds a
+ * pass for this room already, the same guest under the name given now. 403 when that guest
+ * was removed by the host (a removed guest cannot come back from the same browser).
+ */
+export async function joinAsGuest(
+  sql: Sql,
+  roomId: string,
+  displayName: string,
+  held: GuestPass | null,
+): Promise<{ guest: Guest; pass: GuestPass }> {
+  const { call_type } = await roomForGuest(sql, roomId);
+  if (held) {
+    const [row] = await sql<{ removed: boolean }[]>`
+      update room_guests set display_name = case when removed_at is null
+          then ${displayName} else display_name end
+      where room_id = ${roomId} and identity = ${held.identity}
+        and pass_hash = ${await hash(held.secret)}
+      returning removed_at is not null as removed`;
+    if (row?.removed) throw removedByHost();
+    if (row) {
+      return {
+        guest: { identity: held.identity, display_name: displayName, call_type },
+        pass: held,
+      };
+    }
+  }
+  const pass = {
+    identity: newGuestIdentity(),
+    secret: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url"),
+  };
+  await sql`
+    insert into room_guests (room_id, identity, display_name, pass_hash, in_call)
+    values (${roomId}, ${pass.identity}, ${displayName}, ${await hash(pass.secret)}, false)`;
+  return { guest: { identity: pass.identity, display_name: displayName, call_type }, pass };
+}
+
+/**
+ * The guest a pass stands for, when that guest may still connect: 401 without a valid pass for
+ * this room, 404 no room, 410 ended, 403 guests no longer allowed or removed by the host.
+ */
+export async function guestForPass(
+  sql: Sql,
+  roomId: string,
+  pass: GuestPass | null,
+): Promise<Guest> {
+  if (!pass) throw guestPassRequired();
+  const [row] = await sql<{
+    status: RoomStatus;
+    call_type: CallType;
+    allow_guests: boolean;
+    display_name: string | null;
+    removed: boolean | null;
+  }[]>`
+    select r.status, r.call_type, r.allow_guests, g.display_name,
+      g.removed_at is not null as removed
+    from rooms r
+    left join room_guests g on g.room_id = r.id and g.identity = ${pass.identity}
+      and g.pass_hash = ${await hash(pass.secret)}
+    where r.id = ${roomId}`;
+  if (!row) throw roomNotFound();
+  if (row.status === "ended") throw roomEnded();
+  if (row.display_name === null) throw guestPassRequired();
+  if (row.removed) throw removedByHost();
+  if (!row.allow_guests) throw guestsNotAllowed();
+  return { identity: pass.identity, display_name: row.display_name, call_type: row.call_type };
+}

@@ -1,0 +1,264 @@
+// Real calls: the app, the real LiveKit and coturn (tests/media.ts) posting their webhooks to
+// that app, and Chromium with a fake camera and microphone. Every page gets an init script
+// that keeps its RTCPeerConnections where the test can read their statistics (and, for the
+// TURN test, forces relay-only ICE, as a browser behind a strict firewall would end up).
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { launchChromium, screenshot, signedIn, startPageApp, watchErrors } from "./browser.ts";
+import {
+  addContacts,
+  call,
+  freePort,
+  registerUser,
+  type TestApp,
+  type TestUser,
+} from "./harness.ts";
+import { type MediaStack, reportSkipped, SKIP_CALLS, startMediaStack } from "./media.ts";
+
+export { SKIP_CALLS };
+
+/** Console noise a call page may print that is not a failure of ours. */
+export const CALL_NOISE = [
+  // livekit-client logs a failed attempt it then retries, and reconnections as errors.
+  /could not (establish|connect)|reconnect|signal|websocket|ping timeout|leave request/i,
+];
+
+export interface Person {
+  user: TestUser | null;
+  context: BrowserContext;
+  page: Page;
+  errors: string[];
+}
+
+export interface CallWorld {
+  app: TestApp;
+  media: MediaStack;
+  browser: Browser;
+  /** A signed-in person with a page of their own. */
+  person(name: string, options?: { relayOnly?: boolean }): Promise<Person>;
+  /** Someone without an account (a guest), with a page of their own. */
+  stranger(options?: { relayOnly?: boolean }): Promise<Person>;
+  /** A meeting `host` creates with `members` (made contacts and rung). */
+  meeting(host: Person, fields?: Record<string, unknown>, members?: Person[]): Promise<string>;
+}
+
+/** Runs `fn` with a fresh app, media stack and browser; stops all three. */
+export async function withCall(
+  fn: (world: CallWorld) => Promise<void>,
+  options: { app?: Parameters<typeof startPageApp>[0] } = {},
+): Promise<void> {
+  const port = freePort();
+  const media = await startMediaStack({
+    webhookUrl: `http://127.0.0.1:${port}/api/livekit/webhook`,
+  });
+  let app: TestApp | undefined;
+  let browser: Browser | undefined;
+  try {
+    app = await startPageApp({
+      ...options.app,
+      port,
+      env: { ...media.appEnv, ...options.app?.env },
+    });
+    browser = await launchChromium([`--use-file-for-fake-audio-capture=${await speechLikeWav()}`]);
+    const world: CallWorld = {
+      app,
+      media,
+      browser,
+      async person(name, opts = {}) {
+        const user = await registerUser(app!, { display_name: name });
+        const context = await signedIn(browser!, app!, user);
+        return { user, ...(await preparePage(context, opts.relayOnly)) };
+      },
+      async stranger(opts = {}) {
+        const context = await browser!.newContext();
+        return { user: null, ...(await preparePage(context, opts.relayOnly)) };
+      },
+      async meeting(host, fields = {}, members = []) {
+        const others = members.map((m) => m.user!);
+        await addContacts(app!, host.user!, others);
+        const res = await call(app!, "POST", "/api/livekit/rooms", {
+          token: host.user!.token,
+          json: {
+            room_name: "Weekly sync",
+            call_type: "video",
+            participants: others.map((u) => u.id),
+            ...fields,
+          },
+        });
+        if (res.status !== 201) throw new Error(`create room: ${res.status}`);
+        return res.body.id;
+      },
+    };
+    await fn(world);
+  } catch (err) {
+    // What the media servers said last helps read a failure.
+    console.error(
+      `LiveKit said:\n${media.livekit.tail(30)}\ncoturn said:\n${media.coturn.tail(10)}`,
+    );
+    throw err;
+  } finally {
+    await browser?.close();
+    await app?.stop();
+    await media.stop();
+  }
+}
+
+let wav: Promise<string> | undefined;
+/**
+ * A WAV the fake microphone plays in a loop: bursts of a varying tone, like syllables. The
+ * default fake microphone only beeps briefly, too little for LiveKit to call anyone speaking,
+ * and a steady tone is what noise suppression removes.
+ */
+function speechLikeWav(): Promise<string> {
+  wav ??= (async () => {
+    const rate = 48_000, seconds = 4;
+    const samples = new Int16Array(rate * seconds);
+    for (let i = 0; i < samples.length; i++) {
+      const t = i / rate;
+      const syllable = Math.floor(t / 0.25);
+      const on = (t % 0.25) < 0.18 ? Math.sin(Math.PI * ((t % 0.25) / 0.18)) : 0;
+      const f = 180 + (syllable % 5) * 45;
+      const v = Math.sin(2 * Math.PI * f * t) + 0.5 * Math.sin(4 * Math.PI * f * t) +
+        0.25 * Math.sin(6 * Math.PI * f * t);
+      samples[i] = Math.round(on * v * 9000);
+    }
+    const header = new DataView(new ArrayBuffer(44));
+    const text = (o: number, s: string) =>
+      [...s].forEach((c, k) => header.setUint8(o + k, c.charCodeAt(0)));
+    text(0, "RIFF");
+    header.setUint32(4, 36 + samples.byteLength, true);
+    text(8, "WAVEfmt ");
+    header.setUint32(16, 16, true);
+    header.setUint16(20, 1, true);
+    header.setUint16(22, 1, true);
+    header.setUint32(24, rate, true);
+    header.setUint32(28, rate * 2, true);
+    header.setUint16(32, 2, true);
+    header.setUint16(34, 16, true);
+    text(36, "data");
+    header.setUint32(40, samples.byteLength, true);
+    const path = await Deno.makeTempFile({ prefix: "urbania-voice-", suffix: ".wav" });
+    const bytes = new Uint8Array(44 + samples.byteLength);
+    bytes.set(new Uint8Array(header.buffer), 0);
+    bytes.set(new Uint8Array(samples.buffer), 44);
+    await Deno.writeFile(path, bytes);
+    return path;
+  })();
+  return wav;
+}
+
+async function preparePage(context: BrowserContext, relayOnly = false) {
+  await context.addInitScript((relay: boolean) => {
+    const Native = globalThis.RTCPeerConnection;
+    const list: RTCPeerConnection[] = [];
+    Object.defineProperty(globalThis, "__pcs", { value: list });
+    globalThis.RTCPeerConnection = class extends Native {
+      constructor(config?: RTCConfiguration) {
+        super(relay ? { ...config, iceTransportPolicy: "relay" } : config);
+        list.push(this);
+      }
+      override setConfiguration(config?: RTCConfiguration) {
+        super.setConfiguration(relay ? { ...config, iceTransportPolicy: "relay" } : config);
+      }
+    } as typeof RTCPeerConnection;
+  }, relayOnly);
+  const page = await context.newPage();
+  return { context, page, errors: watchErrors(page, CALL_NOISE) };
+}
+
+export function reportCallsSkipped(file: string) {
+  reportSkipped(file);
+}
+
+/** Opens the meeting's room page. */
+export async function openRoom(p: Person, app: TestApp, roomId: string) {
+  await p.page.goto(`${app.base}/meeting/room?room=${roomId}`);
+}
+
+/** Resolves once the tile of `identity` plays video whose frames keep coming. */
+export async function seesVideoOf(page: Page, identity: string, timeout = 20_000) {
+  const tile = `li.tile[data-identity="${identity}"] video`;
+  await page.waitForFunction(
+    (sel) => {
+      const video = document.querySelector<HTMLVideoElement>(sel);
+      return !!video && video.videoWidth > 0 && video.readyState >= 2;
+    },
+    tile,
+    { timeout },
+  );
+  const frames = () =>
+    page.evaluate(
+      (sel) =>
+        document.querySelector<HTMLVideoElement>(sel)!.getVideoPlaybackQuality().totalVideoFrames,
+      tile,
+    );
+  const first = await frames();
+  await page.waitForFunction(
+    ([sel, n]) =>
+      (document.querySelector<HTMLVideoElement>(sel as string)?.getVideoPlaybackQuality()
+        .totalVideoFrames ?? 0) > (n as number) + 5,
+    [tile, first] as const,
+    { timeout },
+  );
+}
+
+/** Bytes of audio received so far by the page's peer connections (WebRTC statistics). */
+export async function inboundAudioBytes(page: Page): Promise<number> {
+  return await page.evaluate(async () => {
+    let bytes = 0;
+    for (const pc of (globalThis as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+      if (pc.connectionState === "closed") continue;
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === "inbound-rtp" && s.kind === "audio") bytes += s.bytesReceived ?? 0;
+      });
+    }
+    return bytes;
+  });
+}
+
+/** The candidate types of the page's selected ICE pairs (host, srflx, prflx, relay). */
+export async function selectedCandidateTypes(page: Page): Promise<string[]> {
+  return await page.evaluate(async () => {
+    const types: string[] = [];
+    for (const pc of (globalThis as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+      if (pc.connectionState !== "connected") continue;
+      const stats = await pc.getStats();
+      stats.forEach((s) => {
+        if (s.type === "transport" && s.selectedCandidatePairId) {
+          const pair = stats.get(s.selectedCandidatePairId);
+          const local = pair && stats.get(pair.localCandidateId);
+          if (local) types.push(local.candidateType);
+        }
+      });
+    }
+    return types;
+  });
+}
+
+/** The room as its host sees it through the API. */
+export async function roomAs(app: TestApp, who: Person, roomId: string) {
+  const res = await call(app, "GET", `/api/livekit/rooms/${roomId}`, { token: who.user!.token });
+  if (res.status !== 200) throw new Error(`room: ${res.status}`);
+  return res.body;
+}
+
+/** Waits until `check` holds for the room as `who` sees it (presence arrives by webhook). */
+export async function untilRoom(
+  app: TestApp,
+  who: Person,
+  roomId: string,
+  check: (
+    room: Record<string, unknown> & { participants: { id: string; in_call: boolean }[] },
+  ) => boolean,
+  timeout = 20_000,
+) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    last = await roomAs(app, who, roomId);
+    if (check(last)) return last;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the room never reached the expected state: ${JSON.stringify(last)}`);
+}
+
+export { screenshot };
