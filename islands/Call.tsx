@@ -18,7 +18,7 @@ import {
 import { api, ApiError, signInAgain } from "./api.ts";
 import { People } from "./People.tsx";
 import { CallState, type Phase } from "./call/CallState.tsx";
-import { type HostControls, label, Tile, TrackVideo } from "./call/Tile.tsx";
+import { label, Tile, TrackVideo } from "./call/Tile.tsx";
 import { subscribe } from "./realtime.ts";
 import { loadPrefs, mediaErrorMessage, type MediaPrefs, updatePrefs } from "./prefs.ts";
 import {

@@ -131,6 +131,14 @@ const ROOM_COLUMNS = (sql: Sql) =>
   (select count(*) from room_guests g where g.room_id = r.id and g.in_call)::int
     as guests_in_call`;
 
+/** Whether the host removed this user from the meeting (and has not invited them again). */
+export async function wasRemoved(sql: Sql, roomId: string, userId: string): Promise<boolean> {
+  const [row] = await sql`
+    select 1 from room_participants
+    where room_id = ${roomId} and user_id = ${userId} and removed_at is not null`;
+  return !!row;
+}
+
 /** One room with its participants, or 404. */
 export async function getRoom(sql: Sql, id: string): Promise<Room> {
   const [room] = await sql<Room[]>`

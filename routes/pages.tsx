@@ -10,7 +10,7 @@ import { AppError } from "../lib/errors.ts";
 import type { Assets } from "../lib/assets.ts";
 import { listContacts } from "../lib/contacts.ts";
 import { listInvites } from "../lib/invites.ts";
-import { getRoom, listRoomsForUser, roomView } from "../lib/rooms.ts";
+import { getRoom, listRoomsForUser, roomView, wasRemoved } from "../lib/rooms.ts";
 import { guestCookieName, parseGuestPass } from "../lib/guests.ts";
 import { registerUser, type User } from "../lib/users.ts";
 import { AuthForm } from "../components/AuthForm.tsx";
@@ -244,7 +244,8 @@ export function pageRoutes(deps: Deps) {
     let room: RoomJson | null = null;
     if (user) {
       const view = roomView(found, user.id, config.publicUrl);
-      // Someone with the link but not yet in the room accepts the invitation first.
+      // Someone with the link but not yet in the room accepts the invitation first; someone
+      // the host removed is told so there.
       if (!("participants" in view)) return c.redirect(`/meeting/invite?room=${id}`, 303);
       room = wire<RoomJson>(view);
     } else if (!parseGuestPass(getCookie(c, guestCookieName(id)))) {
@@ -281,6 +282,7 @@ export function pageRoutes(deps: Deps) {
     );
     const props = { roomId: room.id, signedIn: !!user, allowGuests: room.allow_guests };
     const ended = room.status === "ended";
+    const removed = !ended && !!user && await wasRemoved(sql, room.id, user.id);
     return html(
       c,
       200,
@@ -289,13 +291,15 @@ export function pageRoutes(deps: Deps) {
         <RoomSummary room={room} />
         {ended
           ? <p class="notice">This meeting has ended.</p>
+          : removed
+          ? <p class="notice" role="alert">The host removed you from this meeting.</p>
           : (
             <Island name="Invite" props={props}>
               <Invite {...props} />
             </Island>
           )}
       </section>,
-      { user, entry: ended ? undefined : "invite" },
+      { user, entry: ended || removed ? undefined : "invite" },
     );
   });
 

@@ -82,3 +82,128 @@ test("call 2-way - chat both ways; the sender is the one LiveKit names", () =>
     assert.deepEqual(ada.errors, []);
     assert.deepEqual(bob.errors, []);
   }));
+
+test("call 2-way - host controls on the real LiveKit: mute, removal that lasts, end for all", () =>
+  withCall(async ({ app, person, stranger, meeting }) => {
+    const ada = await person("Ada");
+    const bob = await person("Bob");
+    const room = await meeting(ada, {}, [bob]);
+    await openRoom(ada, app, room);
+    await openRoom(bob, app, room);
+    await seesVideoOf(ada.page, bob.user!.id);
+
+    // Mute: Bob's own controls show his microphone off; his tile on Ada's page says so.
+    const bobTile = ada.page.locator(`li.tile[data-identity="${bob.user!.id}"]`);
+    await bobTile.hover();
+    await ada.page.getByRole("button", { name: "Mute Bob" }).click();
+    await bob.page.getByRole("button", { name: "Unmute" }).waitFor({ timeout: 10_000 });
+    await bobTile.locator(".badge", { hasText: "muted" }).waitFor({ timeout: 10_000 });
+
+    // A guest joins from the link.
+    const guest = await stranger();
+    await guest.page.goto(`${app.base}/meeting/invite?room=${room}`);
+    await guest.page.getByLabel("Your name").fill("Grace");
+    await guest.page.getByRole("button", { name: "Join as guest" }).click();
+    await guest.page.waitForURL(/\/meeting\/room\?room=/);
+    const guestTile = ada.page.locator('li.tile[data-role="guest"]');
+    await guestTile.waitFor({ timeout: 20_000 });
+
+    // Remove Bob: LiveKit disconnects him, and neither a reload nor "Try again" brings him back.
+    await bobTile.hover();
+    await ada.page.getByRole("button", { name: "Remove Bob" }).click();
+    await ada.page.getByRole("button", { name: "Yes, remove Bob" }).click();
+    await bob.page.getByText("The host removed you from this meeting.").waitFor({
+      timeout: 10_000,
+    });
+    assert.equal(await bob.page.getByRole("button", { name: "Try again" }).count(), 0);
+    // Reloading leads to the invitation, which says so and offers no way in.
+    await bob.page.reload();
+    await bob.page.getByText("The host removed you from this meeting.").waitFor({
+      timeout: 10_000,
+    });
+    assert.match(bob.page.url(), /\/meeting\/invite\?room=/);
+    assert.equal(await bob.page.getByRole("button", { name: "Join meeting" }).count(), 0);
+    await screenshot(bob.page, "32-call-removed");
+    await bobTile.waitFor({ state: "detached", timeout: 10_000 });
+
+    // Remove the guest: the same, for someone without an account.
+    const guestName = await guestTile.locator(".name").innerText();
+    assert.equal(guestName, "Grace");
+    await guestTile.hover();
+    await ada.page.getByRole("button", { name: "Remove Grace (guest)" }).click();
+    await ada.page.getByRole("button", { name: "Yes, remove Grace (guest)" }).click();
+    await guest.page.getByText("The host removed you from this meeting.").waitFor({
+      timeout: 10_000,
+    });
+    await guest.page.reload();
+    await guest.page.getByText("The host removed you from this meeting.").waitFor({
+      timeout: 10_000,
+    });
+    // Nor by joining as a guest again from the same browser.
+    await guest.page.goto(`${app.base}/meeting/invite?room=${room}`);
+    await guest.page.getByLabel("Your name").fill("Grace again");
+    await guest.page.getByRole("button", { name: "Join as guest" }).click();
+    await guest.page.getByText("The host removed you from this meeting.").waitFor({
+      timeout: 10_000,
+    });
+
+    // Invited again, Bob comes back.
+    const again = await call(app, "POST", `/api/livekit/rooms/${room}/invite`, {
+      token: ada.user!.token,
+      json: { participants: [bob.user!.id] },
+    });
+    assert.equal(again.status, 200);
+    await openRoom(bob, app, room);
+    await seesVideoOf(ada.page, bob.user!.id);
+
+    // End for all: everyone's page says so, LiveKit's room is gone.
+    await ada.page.getByRole("button", { name: "End for all" }).click();
+    for (const p of [ada, bob]) {
+      await p.page.getByText("This meeting has ended.").waitFor({ timeout: 10_000 });
+    }
+    assert.equal((await roomAs(app, ada, room)).status, "ended");
+    assert.deepEqual(ada.errors, []);
+    // Bob's refused token and the guest's refused joins are the answers we expect.
+    assert.deepEqual(
+      bob.errors.filter((e) => !/^403 POST \/api\/livekit\/(rooms\/[^/]+\/join|token)$/.test(e)),
+      [],
+    );
+    assert.deepEqual(
+      guest.errors.filter((e) =>
+        !/^403 POST \/api\/livekit\/rooms\/[^/]+\/guest(\/token)?$/.test(e)
+      ),
+      [],
+    );
+  }));
+
+test("call 2-way - screen share: the others see it large, the sharer does not; two at once", () =>
+  withCall(async ({ app, person, meeting }) => {
+    const ada = await person("Ada");
+    const bob = await person("Bob");
+    const cy = await person("Cy");
+    const room = await meeting(ada, {}, [bob, cy]);
+    for (const p of [ada, bob, cy]) await openRoom(p, app, room);
+    await seesVideoOf(cy.page, ada.user!.id);
+
+    await ada.page.getByRole("button", { name: "Share screen" }).click();
+    const adaShare = `figure.screen[data-identity="${ada.user!.id}"] video`;
+    await cy.page.locator(adaShare).waitFor({ timeout: 15_000 });
+    await cy.page.getByText("Ada is sharing their screen").waitFor();
+    // The sharer is told, and not shown their own screen large.
+    await ada.page.getByText("You are sharing your screen.").waitFor();
+    assert.equal(await ada.page.locator("figure.screen").count(), 0);
+
+    // A second share: both are on the others' screens.
+    await bob.page.getByRole("button", { name: "Share screen" }).click();
+    await cy.page.locator(`figure.screen[data-identity="${bob.user!.id}"] video`).waitFor({
+      timeout: 15_000,
+    });
+    assert.equal(await cy.page.locator("figure.screen").count(), 2);
+    await ada.page.locator(`figure.screen[data-identity="${bob.user!.id}"]`).waitFor();
+    await screenshot(cy.page, "33-call-two-shares");
+
+    await ada.page.getByRole("button", { name: "Stop sharing" }).click();
+    await cy.page.locator(adaShare).waitFor({ state: "detached", timeout: 10_000 });
+    assert.deepEqual(ada.errors, []);
+    assert.deepEqual(cy.errors, []);
+  }));
