@@ -76,6 +76,28 @@ export async function expireDue(sql: Sql | Tx, roomId?: string): Promise<number>
   return missed;
 }
 
+/**
+ * Someone who joins a meeting while it is ringing them has answered: the call is accepted, and
+ * their other tabs and the caller hear so.
+ */
+export async function acceptByJoining(tx: Tx, roomId: string, userId: string): Promise<void> {
+  await expireDue(tx, roomId);
+  const rows = await tx<{ id: string; inviter_id: string }[]>`
+    update invites set status = 'accepted', answered_at = now()
+    where room_id = ${roomId} and invitee_id = ${userId} and status = 'pending'
+    returning id, inviter_id`;
+  for (const r of rows) {
+    await publish(tx, {
+      e: "answered",
+      invite_id: r.id,
+      room_id: roomId,
+      invitee_id: userId,
+      inviter_id: r.inviter_id,
+      status: "accepted",
+    });
+  }
+}
+
 /** Cancels a room's pending invites (all, or one), with their events. */
 export async function cancelPending(
   tx: Tx,

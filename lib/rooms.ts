@@ -1,7 +1,13 @@
 import type { Sql, Tx } from "./db.ts";
 import { AppError, isUniqueViolation, notFound, unauthorized } from "./errors.ts";
 import { publish } from "./events.ts";
-import { cancelPending, DEFAULT_RING_SECONDS, type InviteStatus, ring } from "./ring.ts";
+import {
+  acceptByJoining,
+  cancelPending,
+  DEFAULT_RING_SECONDS,
+  type InviteStatus,
+  ring,
+} from "./ring.ts";
 import { liveSession, type SessionClaims } from "./sessions.ts";
 
 export type CallType = "audio" | "video";
@@ -197,6 +203,7 @@ export async function joinLocked(
     where room_participants.removed_at is null
     returning 1`;
   if (!joined) throw removedByHost();
+  await acceptByJoining(tx, id, userId);
   await publish(tx, { e: "room", room_id: id });
 }
 

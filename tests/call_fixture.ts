@@ -34,9 +34,9 @@ export interface CallWorld {
   media: MediaStack;
   browser: Browser;
   /** A signed-in person with a page of their own. */
-  person(name: string, options?: { relayOnly?: boolean }): Promise<Person>;
+  person(name: string, options?: { ice?: IcePolicy }): Promise<Person>;
   /** Someone without an account (a guest), with a page of their own. */
-  stranger(options?: { relayOnly?: boolean }): Promise<Person>;
+  stranger(options?: { ice?: IcePolicy }): Promise<Person>;
   /** A meeting `host` creates with `members` (made contacts and rung). */
   meeting(host: Person, fields?: Record<string, unknown>, members?: Person[]): Promise<string>;
 }
@@ -66,11 +66,11 @@ export async function withCall(
       async person(name, opts = {}) {
         const user = await registerUser(app!, { display_name: name });
         const context = await signedIn(browser!, app!, user);
-        return { user, ...(await preparePage(context, opts.relayOnly)) };
+        return { user, ...(await preparePage(context, opts.ice)) };
       },
       async stranger(opts = {}) {
         const context = await browser!.newContext();
-        return { user: null, ...(await preparePage(context, opts.relayOnly)) };
+        return { user: null, ...(await preparePage(context, opts.ice)) };
       },
       async meeting(host, fields = {}, members = []) {
         const others = members.map((m) => m.user!);
@@ -146,21 +146,33 @@ function speechLikeWav(): Promise<string> {
   return wav;
 }
 
-async function preparePage(context: BrowserContext, relayOnly = false) {
-  await context.addInitScript((relay: boolean) => {
+/**
+ * What a page's WebRTC may use: everything; only the TURN relay (a strict firewall); or
+ * nothing at all (media can never connect, while signalling does).
+ */
+export type IcePolicy = "all" | "relay" | "none";
+
+async function preparePage(context: BrowserContext, ice: IcePolicy = "all") {
+  await context.addInitScript((policy: string) => {
     const Native = globalThis.RTCPeerConnection;
     const list: RTCPeerConnection[] = [];
     Object.defineProperty(globalThis, "__pcs", { value: list });
+    const adjust = (config?: RTCConfiguration): RTCConfiguration | undefined =>
+      policy === "all" ? config : {
+        ...config,
+        iceTransportPolicy: "relay",
+        ...(policy === "none" ? { iceServers: [] } : {}),
+      };
     globalThis.RTCPeerConnection = class extends Native {
       constructor(config?: RTCConfiguration) {
-        super(relay ? { ...config, iceTransportPolicy: "relay" } : config);
+        super(adjust(config));
         list.push(this);
       }
       override setConfiguration(config?: RTCConfiguration) {
-        super.setConfiguration(relay ? { ...config, iceTransportPolicy: "relay" } : config);
+        super.setConfiguration(adjust(config));
       }
     } as typeof RTCPeerConnection;
-  }, relayOnly);
+  }, ice);
   const page = await context.newPage();
   return { context, page, errors: watchErrors(page, CALL_NOISE) };
 }

@@ -207,3 +207,70 @@ test("call 2-way - screen share: the others see it large, the sharer does not; t
     assert.deepEqual(ada.errors, []);
     assert.deepEqual(cy.errors, []);
   }));
+
+test("call 2-way - relay only: video both ways through coturn, with LiveKit's credentials", () =>
+  withCall(async ({ app, person, meeting }) => {
+    // Bob's browser may use relayed candidates only, as behind a firewall that blocks
+    // LiveKit's ports: media must go through coturn, authenticated with the credentials
+    // LiveKit derives from the shared secret.
+    const ada = await person("Ada");
+    const bob = await person("Bob", { ice: "relay" });
+    const room = await meeting(ada, {}, [bob]);
+    await openRoom(ada, app, room);
+    await openRoom(bob, app, room);
+    await Promise.all([
+      seesVideoOf(bob.page, ada.user!.id, 30_000),
+      seesVideoOf(ada.page, bob.user!.id, 30_000),
+    ]);
+    const types = await selectedCandidateTypes(bob.page);
+    assert.ok(types.length > 0, "a connected transport");
+    assert.deepEqual(new Set(types), new Set(["relay"]), `selected: ${types}`);
+    await screenshot(bob.page, "34-call-relayed");
+    assert.deepEqual(bob.errors, []);
+  }));
+
+test("call 2-way - LiveKit down a few seconds: reconnecting, then the call goes on", () =>
+  withCall(async ({ app, media, person, meeting }) => {
+    const ada = await person("Ada");
+    const bob = await person("Bob");
+    const room = await meeting(ada, {}, [bob]);
+    await openRoom(ada, app, room);
+    await openRoom(bob, app, room);
+    await seesVideoOf(bob.page, ada.user!.id);
+
+    await media.killLiveKit();
+    await bob.page.getByText("Connection lost. Reconnecting…").waitFor({ timeout: 20_000 });
+    await screenshot(bob.page, "35-call-reconnecting");
+    await media.startLiveKit();
+    // No reload: the same page is back in the call with the other's video.
+    await bob.page.getByText("Connection lost. Reconnecting…").waitFor({
+      state: "detached",
+      timeout: 40_000,
+    });
+    await seesVideoOf(bob.page, ada.user!.id, 30_000);
+    await seesVideoOf(ada.page, bob.user!.id, 30_000);
+    assert.equal(
+      await bob.page.evaluate(() => performance.getEntriesByType("navigation").length),
+      1,
+    );
+  }));
+
+test("call 2-way - a call outlives its token, and a reload afterwards joins again", () =>
+  withCall(async ({ app, person, meeting }) => {
+    const ada = await person("Ada");
+    const bob = await person("Bob");
+    const room = await meeting(ada, {}, [bob]);
+    await openRoom(ada, app, room);
+    await openRoom(bob, app, room);
+    await seesVideoOf(bob.page, ada.user!.id);
+    // Tokens live 8 s here: well past that, the call goes on.
+    await bob.page.waitForTimeout(12_000);
+    await seesVideoOf(bob.page, ada.user!.id);
+    await seesVideoOf(ada.page, bob.user!.id);
+    assert.equal(await bob.page.locator('[data-phase="connected"]').count(), 1);
+    // A reload asks for a fresh token and joins again.
+    await bob.page.reload();
+    await seesVideoOf(bob.page, ada.user!.id);
+    await seesVideoOf(ada.page, bob.user!.id);
+    assert.deepEqual(bob.errors, []);
+  }, { app: { tokenTtlSeconds: 8 } }));
