@@ -120,3 +120,21 @@ test("presence - LiveKit gone for long: an honest state with Leave and Try again
     await seesVideoOf(ada.page, bob.user!.id, 30_000);
     assert.equal((await roomAs(app, ada, room)).status, "active");
   }));
+
+test("presence - a lone participant who drops for half a minute finds the meeting open", () =>
+  withCall(async ({ app, person, meeting }) => {
+    // LiveKit ends an emptied room after its departure timeout (20 s by default, which
+    // ended meetings under a lone participant whose network dropped); the stack sets 120 s.
+    const ada = await person("Ada");
+    const room = await meeting(ada);
+    await openRoom(ada, app, room);
+    await untilRoom(app, ada, room, (r) => r.in_call_count === 1);
+    await ada.page.close();
+    await untilRoom(app, ada, room, (r) => r.in_call_count === 0);
+    await new Promise((r) => setTimeout(r, 30_000));
+    assert.equal((await roomAs(app, ada, room)).status, "active");
+    const page = await ada.context.newPage();
+    await page.goto(`${app.base}/meeting/room?room=${room}`);
+    await page.locator('[data-phase="connected"]').waitFor({ timeout: 20_000 });
+    await untilRoom(app, ada, room, (r) => r.in_call_count === 1);
+  }));

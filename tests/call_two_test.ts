@@ -255,22 +255,56 @@ test("call 2-way - LiveKit down a few seconds: reconnecting, then the call goes 
     );
   }));
 
-test("call 2-way - a call outlives its token, and a reload afterwards joins again", () =>
-  withCall(async ({ app, person, meeting }) => {
+test("call 2-way - a call outlives its token; a member and a guest reload and join again", () =>
+  withCall(async ({ app, person, stranger, meeting }) => {
     const ada = await person("Ada");
     const bob = await person("Bob");
     const room = await meeting(ada, {}, [bob]);
     await openRoom(ada, app, room);
     await openRoom(bob, app, room);
+    const guest = await stranger();
+    await guest.page.goto(`${app.base}/meeting/invite?room=${room}`);
+    await guest.page.getByLabel("Your name").fill("Grace");
+    await guest.page.getByRole("button", { name: "Join as guest" }).click();
     await seesVideoOf(bob.page, ada.user!.id);
+    await seesVideoOf(guest.page, ada.user!.id);
     // Tokens live 8 s here: well past that, the call goes on.
     await bob.page.waitForTimeout(12_000);
     await seesVideoOf(bob.page, ada.user!.id);
     await seesVideoOf(ada.page, bob.user!.id);
     assert.equal(await bob.page.locator('[data-phase="connected"]').count(), 1);
-    // A reload asks for a fresh token and joins again.
+    // A reload asks for a fresh token and joins again: a guest's too (their pass, not a
+    // saved token, gets them one).
     await bob.page.reload();
+    await guest.page.reload();
     await seesVideoOf(bob.page, ada.user!.id);
     await seesVideoOf(ada.page, bob.user!.id);
+    await seesVideoOf(guest.page, ada.user!.id);
     assert.deepEqual(bob.errors, []);
+    assert.deepEqual(guest.errors, []);
   }, { app: { tokenTtlSeconds: 8 } }));
+
+test("call 2-way - a microphone refused leaves the camera on, with a message naming it", () =>
+  withCall(async ({ app, person, meeting }) => {
+    const ada = await person("Ada");
+    const bob = await person("Bob");
+    // Bob's browser refuses the microphone only (the page asks for it first).
+    await bob.context.addInitScript(() => {
+      const md = navigator.mediaDevices;
+      const original = md.getUserMedia.bind(md);
+      md.getUserMedia = (c?: MediaStreamConstraints) =>
+        c?.audio
+          ? Promise.reject(new DOMException("Permission denied", "NotAllowedError"))
+          : original(c);
+    });
+    const room = await meeting(ada, {}, [bob]);
+    await openRoom(ada, app, room);
+    await openRoom(bob, app, room);
+    await bob.page.getByText("Microphone access was denied.", { exact: false }).waitFor({
+      timeout: 20_000,
+    });
+    assert.equal(await bob.page.getByText("Camera access was denied").count(), 0);
+    // His camera is published all the same: Ada sees him.
+    await seesVideoOf(ada.page, bob.user!.id);
+    await screenshot(bob.page, "40-call-microphone-denied");
+  }));
