@@ -187,7 +187,7 @@ test("call 2-way - screen share: the others see it large, the sharer does not; t
 
     await ada.page.getByRole("button", { name: "Share screen" }).click();
     const adaShare = `figure.screen[data-identity="${ada.user!.id}"] video`;
-    await cy.page.locator(adaShare).waitFor({ timeout: 15_000 });
+    await cy.page.locator(adaShare).waitFor({ timeout: 30_000 });
     await cy.page.getByText("Ada is sharing their screen").waitFor();
     // The sharer is told, and not shown their own screen large.
     await ada.page.getByText("You are sharing your screen.").waitFor();
@@ -196,14 +196,14 @@ test("call 2-way - screen share: the others see it large, the sharer does not; t
     // A second share: both are on the others' screens.
     await bob.page.getByRole("button", { name: "Share screen" }).click();
     await cy.page.locator(`figure.screen[data-identity="${bob.user!.id}"] video`).waitFor({
-      timeout: 15_000,
+      timeout: 30_000,
     });
     assert.equal(await cy.page.locator("figure.screen").count(), 2);
     await ada.page.locator(`figure.screen[data-identity="${bob.user!.id}"]`).waitFor();
     await screenshot(cy.page, "33-call-two-shares");
 
     await ada.page.getByRole("button", { name: "Stop sharing" }).click();
-    await cy.page.locator(adaShare).waitFor({ state: "detached", timeout: 10_000 });
+    await cy.page.locator(adaShare).waitFor({ state: "detached", timeout: 30_000 });
     assert.deepEqual(ada.errors, []);
     assert.deepEqual(cy.errors, []);
   }));

@@ -268,7 +268,14 @@ export function configComplaints(proc: { lines: string[] }): string[] {
  * `webhookUrl`. Fails (rather than skipping) when a server is missing or refuses its config.
  */
 export async function startMediaStack(
-  options: { webhookUrl: string; livekitYaml?: (doc: Record<string, unknown>) => void },
+  options: {
+    webhookUrl: string;
+    livekitYaml?: (doc: Record<string, unknown>) => void;
+    /** Keep the stack's own ports (7880, 7881, 3478, ...), as `deno task media` does. */
+    stackPorts?: boolean;
+    /** The key pair and TURN secret; the tests' own by default. */
+    secrets?: { apiKey: string; apiSecret: string; turnSecret: string };
+  },
 ): Promise<MediaStack> {
   if (MEDIA_MISSING.length > 0) {
     throw new Error(
@@ -277,21 +284,29 @@ export async function startMediaStack(
     );
   }
   const dir = await Deno.makeTempDir({ prefix: "urbania-media-" });
+  const secrets = options.secrets ??
+    { apiKey: TEST_LIVEKIT_KEY, apiSecret: TEST_LIVEKIT_SECRET, turnSecret: TEST_TURN_SECRET };
   const env = {
     ...TEST_OVERRIDES.env,
-    LIVEKIT_API_KEY: TEST_LIVEKIT_KEY,
-    LIVEKIT_API_SECRET: TEST_LIVEKIT_SECRET,
-    TURN_SECRET: TEST_TURN_SECRET,
+    LIVEKIT_API_KEY: secrets.apiKey,
+    LIVEKIT_API_SECRET: secrets.apiSecret,
+    TURN_SECRET: secrets.turnSecret,
     LIVEKIT_WEBHOOK_URL: options.webhookUrl,
   };
+  const stack = options.stackPorts ?? false;
   const templates = (name: string) => Deno.readTextFile(new URL(`livekit/${name}`, ROOT));
 
   // coturn
-  const turnPort = freePort(), tlsPort = freePort();
-  const relay = udpRange(50);
+  const rendered = renderTemplate(await templates("turnserver.conf"), env);
+  const confValue = (k: string) => Number(new RegExp(`^${k}=(\\d+)$`, "m").exec(rendered)![1]);
+  const turnPort = stack ? confValue("listening-port") : freePort();
+  const tlsPort = stack ? confValue("tls-listening-port") : freePort();
+  const relay: [number, number] = stack
+    ? [confValue("min-port"), confValue("max-port")]
+    : udpRange(50);
   const { cert, key } = await selfSignedCertificate(dir);
   const root = Deno.uid() === 0;
-  const coturnConf = overrideConf(renderTemplate(await templates("turnserver.conf"), env), {
+  const coturnConf = overrideConf(rendered, {
     "listening-port": String(turnPort),
     "tls-listening-port": String(tlsPort),
     "min-port": String(relay[0]),
@@ -316,9 +331,11 @@ export async function startMediaStack(
   }, coturn);
 
   // LiveKit
-  const port = freePort(), tcpPort = freePort();
-  const [udpStart, udpEnd] = udpRange();
   const doc = parse(renderTemplate(await templates("livekit.yaml"), env));
+  const port = stack ? doc.port : freePort(), tcpPort = stack ? doc.rtc.tcp_port : freePort();
+  const [udpStart, udpEnd] = stack
+    ? [doc.rtc.port_range_start, doc.rtc.port_range_end]
+    : udpRange();
   setPath(doc, "port", port);
   setPath(doc, "rtc.tcp_port", tcpPort);
   setPath(doc, "rtc.port_range_start", udpStart);
@@ -350,16 +367,16 @@ export async function startMediaStack(
 
   return {
     livekitUrl: `ws://127.0.0.1:${port}`,
-    apiKey: TEST_LIVEKIT_KEY,
-    apiSecret: TEST_LIVEKIT_SECRET,
-    turn: { port: turnPort, tlsPort, secret: TEST_TURN_SECRET, relayPorts: relay },
+    apiKey: secrets.apiKey,
+    apiSecret: secrets.apiSecret,
+    turn: { port: turnPort, tlsPort, secret: secrets.turnSecret, relayPorts: relay },
     files: { livekit: livekitFile, coturn: coturnFile },
     livekit,
     coturn,
     appEnv: {
       LIVEKIT_URL: `ws://127.0.0.1:${port}`,
-      LIVEKIT_API_KEY: TEST_LIVEKIT_KEY,
-      LIVEKIT_API_SECRET: TEST_LIVEKIT_SECRET,
+      LIVEKIT_API_KEY: secrets.apiKey,
+      LIVEKIT_API_SECRET: secrets.apiSecret,
     },
     killLiveKit: () => livekit.stop("SIGKILL"),
     startLiveKit,

@@ -68,6 +68,12 @@ const ROUTES: Route[] = [
     body: () => ({ display_name: "Guest" }),
     expect: { anonymous: 200, stranger: 200, participant: 200, creator: 200 },
   },
+  // Only a guest pass for this room gets a guest token (tests/guests_test.ts); sessions do not.
+  {
+    method: "POST",
+    path: ({ id }) => `/api/livekit/rooms/${id}/guest/token`,
+    expect: { anonymous: 401, stranger: 401, participant: 401, creator: 401 },
+  },
   {
     method: "POST",
     path: ({ id }) => `/api/livekit/rooms/${id}/invite`,

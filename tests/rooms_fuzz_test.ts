@@ -13,6 +13,7 @@ const ROUTES: [string, (id: string) => string][] = [
   ["DELETE", (id) => `/api/livekit/rooms/${id}`],
   ["POST", () => "/api/livekit/token"],
   ["POST", (id) => `/api/livekit/rooms/${id}/guest`],
+  ["POST", (id) => `/api/livekit/rooms/${id}/guest/token`],
   ["POST", (id) => `/api/livekit/rooms/${id}/invite`],
   ["DELETE", (id) => `/api/livekit/rooms/${id}/participants/${id}`],
   ["POST", (id) => `/api/livekit/rooms/${id}/participants/${id}/mute`],
