@@ -7,8 +7,6 @@ import { launchChromium, screenshot, signedIn, startPageApp, watchErrors } from 
 import { call, freePort, registerUser, type TestApp, type TestUser } from "./harness.ts";
 import { type MediaStack, reportSkipped, SKIP_CALLS, startMediaStack } from "./media.ts";
 
-export { SKIP_CALLS };
-
 /** Console noise a call page may print that is not a failure of ours. */
 export const CALL_NOISE = [
   // livekit-client logs a failed attempt it then retries, and reconnections as errors.
@@ -38,6 +36,25 @@ export interface CallWorld {
 export async function withCall(
   fn: (world: CallWorld) => Promise<void>,
   options: { app?: Parameters<typeof startPageApp>[0] } = {},
+): Promise<void> {
+  // One call at a time on this machine (test files run in parallel, and a call of three or
+  // four browsers encoding video already takes what two cores have).
+  const lock = await Deno.open(`${Deno.env.get("TMPDIR") ?? "/tmp"}/urbania-calls.lock`, {
+    create: true,
+    write: true,
+  });
+  await lock.lock(true);
+  try {
+    await withCallLocked(fn, options);
+  } finally {
+    await lock.unlock();
+    lock.close();
+  }
+}
+
+async function withCallLocked(
+  fn: (world: CallWorld) => Promise<void>,
+  options: { app?: Parameters<typeof startPageApp>[0] },
 ): Promise<void> {
   const port = freePort();
   const media = await startMediaStack({
@@ -177,8 +194,36 @@ async function preparePage(context: BrowserContext, ice: IcePolicy = "all") {
   return { context, page, errors: watchErrors(page, CALL_NOISE) };
 }
 
-export function reportCallsSkipped(file: string) {
-  reportSkipped(file);
+/** A call test: skipped (with one line saying why) only outside CI when the servers are missing. */
+export function callTest(name: string, fn: () => Promise<void>) {
+  reportSkipped("call tests");
+  Deno.test({ name, ignore: SKIP_CALLS, fn, sanitizeOps: false, sanitizeResources: false });
+}
+
+/** Ada hosts a meeting with Bob invited; both have the room page open. */
+export async function twoInCall(world: CallWorld, bobOptions: { ice?: IcePolicy } = {}) {
+  const ada = await world.person("Ada");
+  const bob = await world.person("Bob", bobOptions);
+  const room = await world.meeting(ada, {}, [bob]);
+  await openRoom(ada, world.app, room);
+  await openRoom(bob, world.app, room);
+  return { ada, bob, room };
+}
+
+/** A guest joins from the meeting's link under `name`, landing on the room page. */
+export async function joinAsGuest(
+  world: CallWorld,
+  room: string,
+  name: string,
+  prepare?: (guest: Person) => Promise<unknown>,
+): Promise<Person> {
+  const guest = await world.stranger();
+  await prepare?.(guest);
+  await guest.page.goto(`${world.app.base}/meeting/invite?room=${room}`);
+  await guest.page.getByLabel("Your name").fill(name);
+  await guest.page.getByRole("button", { name: "Join as guest" }).click();
+  await guest.page.waitForURL(/\/meeting\/room\?room=/);
+  return guest;
 }
 
 /** Opens the meeting's room page. */
@@ -187,7 +232,7 @@ export async function openRoom(p: Person, app: TestApp, roomId: string) {
 }
 
 /** Resolves once the tile of `identity` plays video whose frames keep coming. */
-export async function seesVideoOf(page: Page, identity: string, timeout = 20_000) {
+export async function seesVideoOf(page: Page, identity: string, timeout = 30_000) {
   const tile = `li.tile[data-identity="${identity}"] video`;
   await page.waitForFunction(
     (sel) => {
@@ -261,7 +306,7 @@ export async function untilRoom(
   check: (
     room: Record<string, unknown> & { participants: { id: string; in_call: boolean }[] },
   ) => boolean,
-  timeout = 20_000,
+  timeout = 30_000,
 ) {
   const deadline = Date.now() + timeout;
   let last;

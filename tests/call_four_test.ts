@@ -3,30 +3,14 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import {
-  type CallWorld,
+  callTest,
+  joinAsGuest,
   openRoom,
-  type Person,
-  reportCallsSkipped,
   screenshot,
   seesVideoOf,
-  SKIP_CALLS,
   untilRoom,
   withCall,
 } from "./call_fixture.ts";
-
-reportCallsSkipped("call tests");
-const test = (name: string, fn: () => Promise<void>) =>
-  Deno.test({ name, ignore: SKIP_CALLS, fn, sanitizeOps: false, sanitizeResources: false });
-
-/** A guest joins from the link under `name`, landing on the room page. */
-async function joinAsGuest(world: CallWorld, room: string, name: string): Promise<Person> {
-  const guest = await world.stranger();
-  await guest.page.goto(`${world.app.base}/meeting/invite?room=${room}`);
-  await guest.page.getByLabel("Your name").fill(name);
-  await guest.page.getByRole("button", { name: "Join as guest" }).click();
-  await guest.page.waitForURL(/\/meeting\/room\?room=/);
-  return guest;
-}
 
 async function sendChat(page: Page, text: string) {
   const box = page.getByRole("textbox", { name: "Message" });
@@ -35,91 +19,97 @@ async function sendChat(page: Page, text: string) {
   await page.getByRole("button", { name: "Send" }).click();
 }
 
-test("call 4-way - three members and a guest named like one: four tiles, the guest marked", () =>
-  withCall(async (world) => {
-    const { app, person, meeting } = world;
-    const ada = await person("Ada");
-    const bob = await person("Bob");
-    const cy = await person("Cy");
-    const room = await meeting(ada, {}, [bob, cy]);
-    for (const p of [ada, bob, cy]) await openRoom(p, app, room);
-    const guest = await joinAsGuest(world, room, "Ada");
+callTest(
+  "call 4-way - three members and a guest named like one: four tiles, the guest marked",
+  () =>
+    withCall(async (world) => {
+      const { app, person, meeting } = world;
+      const ada = await person("Ada");
+      const bob = await person("Bob");
+      const cy = await person("Cy");
+      const room = await meeting(ada, {}, [bob, cy]);
+      for (const p of [ada, bob, cy]) await openRoom(p, app, room);
+      const guest = await joinAsGuest(world, room, "Ada");
 
-    await bob.page.locator("li.tile").nth(3).waitFor({ timeout: 30_000 });
-    assert.equal(await bob.page.locator("li.tile").count(), 4);
-    await seesVideoOf(bob.page, ada.user!.id, 30_000);
-    const guestTile = bob.page.locator('li.tile[data-role="guest"]');
-    await guestTile.locator("video").waitFor({ timeout: 30_000 });
-    // Same name, told apart: the guest's tile carries a badge, member Ada's does not.
-    assert.equal(await guestTile.locator(".name").innerText(), "Ada");
-    assert.equal(await guestTile.locator(".badge.guest").innerText(), "Guest");
-    const memberAda = bob.page.locator(`li.tile[data-identity="${ada.user!.id}"]`);
-    assert.equal(await memberAda.locator(".badge.guest").count(), 0);
-    assert.match((await guestTile.getAttribute("aria-label"))!, /^Ada \(guest\)/);
+      await bob.page.locator("li.tile").nth(3).waitFor({ timeout: 30_000 });
+      assert.equal(await bob.page.locator("li.tile").count(), 4);
+      await seesVideoOf(bob.page, ada.user!.id, 30_000);
+      const guestTile = bob.page.locator('li.tile[data-role="guest"]');
+      await guestTile.locator("video").waitFor({ timeout: 30_000 });
+      // Same name, told apart: the guest's tile carries a badge, member Ada's does not.
+      assert.equal(await guestTile.locator(".name").innerText(), "Ada");
+      assert.equal(await guestTile.locator(".badge.guest").innerText(), "Guest");
+      const memberAda = bob.page.locator(`li.tile[data-identity="${ada.user!.id}"]`);
+      assert.equal(await memberAda.locator(".badge.guest").count(), 0);
+      assert.match((await guestTile.getAttribute("aria-label"))!, /^Ada \(guest\)/);
 
-    // In chat too: the sender's role comes from LiveKit, not from anything the guest sends.
-    await sendChat(guest.page, "Hello from the guest");
-    await sendChat(ada.page, "Hello from the host");
-    const chat = bob.page.getByRole("complementary", { name: "Chat" });
-    await bob.page.getByRole("button", { name: /^Chat/ }).click();
-    await chat.getByText("Hello from the host").waitFor({ timeout: 10_000 });
-    const from = async (text: string) =>
-      await chat.locator("li", { hasText: text }).locator("strong").innerText();
-    assert.equal(await from("Hello from the guest"), "Ada (guest)");
-    assert.equal(await from("Hello from the host"), "Ada");
-    await screenshot(bob.page, "38-call-four-with-guest");
+      // In chat too: the sender's role comes from LiveKit, not from anything the guest sends.
+      await sendChat(guest.page, "Hello from the guest");
+      await sendChat(ada.page, "Hello from the host");
+      const chat = bob.page.getByRole("complementary", { name: "Chat" });
+      await bob.page.getByRole("button", { name: /^Chat/ }).click();
+      await chat.getByText("Hello from the host").waitFor({ timeout: 10_000 });
+      const from = async (text: string) =>
+        await chat.locator("li", { hasText: text }).locator("strong").innerText();
+      assert.equal(await from("Hello from the guest"), "Ada (guest)");
+      assert.equal(await from("Hello from the host"), "Ada");
+      await screenshot(bob.page, "38-call-four-with-guest");
 
-    // Presence: three members and the guest, by LiveKit's webhooks.
-    const seen = await untilRoom(app, ada, room, (r) => r.in_call_count === 4);
-    assert.equal(seen.guests_in_call, 1);
-    for (const p of [ada, bob, cy, guest]) assert.deepEqual(p.errors, []);
-  }));
+      // Presence: three members and the guest, by LiveKit's webhooks.
+      const seen = await untilRoom(app, ada, room, (r) => r.in_call_count === 4);
+      assert.equal(seen.guests_in_call, 1);
+      for (const p of [ada, bob, cy, guest]) assert.deepEqual(p.errors, []);
+    }),
+);
 
-test("call 4-way/audio - no camera is asked for; a guest publishes the microphone", () =>
-  withCall(async (world) => {
-    const { app, person, meeting } = world;
-    const ada = await person("Ada");
-    const bob = await person("Bob");
-    const cy = await person("Cy");
-    const room = await meeting(ada, { call_type: "audio" }, [bob, cy]);
-    for (const p of [ada, bob, cy]) {
-      await p.context.addInitScript(recordMediaRequests);
-      await openRoom(p, app, room);
-    }
-    const guest = await world.stranger();
-    await guest.context.addInitScript(recordMediaRequests);
-    await guest.page.goto(`${app.base}/meeting/invite?room=${room}`);
-    await guest.page.getByLabel("Your name").fill("Grace");
-    await guest.page.getByRole("button", { name: "Join as guest" }).click();
-    await guest.page.waitForURL(/\/meeting\/room\?room=/);
-
-    await ada.page.locator("li.tile").nth(3).waitFor({ timeout: 30_000 });
-    // The guest's microphone is on (published), and nothing failed on their page.
-    const guestTile = ada.page.locator('li.tile[data-role="guest"]');
-    await ada.page.waitForFunction(
-      () =>
-        !/muted/.test(
-          document.querySelector('li.tile[data-role="guest"]')
-            ?.getAttribute("aria-label") ?? "muted",
-        ),
-      undefined,
-      { timeout: 15_000 },
-    );
-    assert.equal(await guestTile.locator("video").count(), 0);
-    for (const p of [ada, bob, cy, guest]) {
-      const asked = await p.page.evaluate(() =>
-        (globalThis as unknown as { __media: string[] }).__media
+callTest(
+  "call 4-way/audio - no camera is asked for; a guest publishes the microphone",
+  () =>
+    withCall(async (world) => {
+      const { app, person, meeting } = world;
+      const ada = await person("Ada");
+      const bob = await person("Bob");
+      const cy = await person("Cy");
+      const room = await meeting(ada, { call_type: "audio" }, [bob, cy]);
+      for (const p of [ada, bob, cy]) {
+        await p.context.addInitScript(recordMediaRequests);
+        await openRoom(p, app, room);
+      }
+      const guest = await joinAsGuest(
+        world,
+        room,
+        "Grace",
+        (g) => g.context.addInitScript(recordMediaRequests),
       );
-      assert.ok(asked.length > 0, "the microphone was asked for");
-      assert.deepEqual(asked.filter((a) => a !== "audio"), [], "never a camera");
-      assert.equal(await p.page.getByRole("button", { name: /camera/i }).count(), 0);
-      assert.equal(await p.page.getByRole("button", { name: "Share screen" }).count(), 0);
-      assert.equal(await p.page.locator(".status.error:not([hidden])").count(), 0);
-    }
-    await screenshot(guest.page, "39-call-audio-guest");
-    await untilRoom(app, ada, room, (r) => r.in_call_count === 4);
-    for (const p of [ada, bob, cy, guest]) assert.deepEqual(p.errors, []);
-  }));
+
+      await ada.page.locator("li.tile").nth(3).waitFor({ timeout: 30_000 });
+      // The guest's microphone is on (published), and nothing failed on their page.
+      const guestTile = ada.page.locator('li.tile[data-role="guest"]');
+      await ada.page.waitForFunction(
+        () =>
+          !/muted/.test(
+            document.querySelector('li.tile[data-role="guest"]')
+              ?.getAttribute("aria-label") ?? "muted",
+          ),
+        undefined,
+        { timeout: 15_000 },
+      );
+      assert.equal(await guestTile.locator("video").count(), 0);
+      for (const p of [ada, bob, cy, guest]) {
+        const asked = await p.page.evaluate(() =>
+          (globalThis as unknown as { __media: string[] }).__media
+        );
+        assert.ok(asked.length > 0, "the microphone was asked for");
+        assert.deepEqual(asked.filter((a) => a !== "audio"), [], "never a camera");
+        assert.equal(await p.page.getByRole("button", { name: /camera/i }).count(), 0);
+        assert.equal(await p.page.getByRole("button", { name: "Share screen" }).count(), 0);
+        assert.equal(await p.page.locator(".status.error:not([hidden])").count(), 0);
+      }
+      await screenshot(guest.page, "39-call-audio-guest");
+      await untilRoom(app, ada, room, (r) => r.in_call_count === 4);
+      for (const p of [ada, bob, cy, guest]) assert.deepEqual(p.errors, []);
+    }),
+);
 
 /** Init script: records what each getUserMedia call asked for ("audio", "video", "audio+video"). */
 function recordMediaRequests() {
