@@ -5,7 +5,7 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchChromium, screenshot, signedIn, startPageApp, watchErrors } from "./browser.ts";
 import { call, freePort, registerUser, type TestApp, type TestUser } from "./harness.ts";
-import { type MediaStack, reportSkipped, SKIP_CALLS, startMediaStack } from "./media.ts";
+import { type MediaStack, SKIP_CALLS, startMediaStack } from "./media.ts";
 
 /** Console noise a call page may print that is not a failure of ours. */
 export const CALL_NOISE = [
@@ -194,9 +194,8 @@ async function preparePage(context: BrowserContext, ice: IcePolicy = "all") {
   return { context, page, errors: watchErrors(page, CALL_NOISE) };
 }
 
-/** A call test: skipped (with one line saying why) only outside CI when the servers are missing. */
+/** A call test: skipped only outside CI when the servers are missing (tests/media.ts). */
 export function callTest(name: string, fn: () => Promise<void>) {
-  reportSkipped("call tests");
   Deno.test({ name, ignore: SKIP_CALLS, fn, sanitizeOps: false, sanitizeResources: false });
 }
 

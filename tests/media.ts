@@ -48,17 +48,16 @@ export const MEDIA_MISSING: string[] = (() => {
 })();
 
 /**
- * Whether call tests are skipped: only outside CI, with one line saying why and how to
- * install. In CI they run, and the fixture fails with the same message.
+ * Whether call tests are skipped: only outside CI. `deno task test` runs this module first,
+ * which prints one line saying what is skipped and how to install it; in CI the tests run, and
+ * the fixture fails with the same message.
  */
 export const SKIP_CALLS = MEDIA_MISSING.length > 0 && !IN_CI;
-let toldSkipped = false;
-export function reportSkipped(what: string) {
-  if (!SKIP_CALLS || toldSkipped) return;
-  toldSkipped = true;
+
+if (import.meta.main && MEDIA_MISSING.length > 0) {
   console.log(
-    `${what}: skipped — not installed: ${MEDIA_MISSING.join(", ")}; ` +
-      "run `bash scripts/install_media.sh` once",
+    `${IN_CI ? "call tests will fail" : "call tests skipped"}: not installed: ` +
+      `${MEDIA_MISSING.join(", ")}; run \`bash scripts/install_media.sh\` once`,
   );
 }
 

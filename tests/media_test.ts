@@ -7,7 +7,6 @@ import { AccessToken, RoomServiceClient } from "livekit-server-sdk";
 import {
   configComplaints,
   overrideConf,
-  reportSkipped,
   SKIP_CALLS,
   startMediaStack,
   TURNSERVER_BIN,
@@ -15,7 +14,6 @@ import {
 import { turnAllocate } from "./turn_client.ts";
 import { freePort } from "./harness.ts";
 
-reportSkipped("media fixture tests");
 const WEBHOOK = "http://127.0.0.1:9/api/livekit/webhook";
 
 Deno.test({

@@ -375,3 +375,19 @@ Deno.test({
     }
   },
 });
+
+Deno.test("stack - compose, the installer, the fixture and the README name one LiveKit version", async () => {
+  const compose = await read("compose.yaml");
+  const version = /image: livekit\/livekit-server:(v[0-9.]+)/.exec(compose)![1];
+  const { LIVEKIT_VERSION, LIVEKIT_BIN } = await import("./media.ts");
+  assert.equal(LIVEKIT_VERSION, version);
+  if (!Deno.env.get("LIVEKIT_SERVER")) assert.ok(LIVEKIT_BIN.includes(`livekit-${version}/`));
+  const readme = await read("README.md");
+  const named = new Set([...readme.matchAll(/LiveKit (v\d+\.\d+\.\d+)/g)].map((m) => m[1]));
+  assert.deepEqual(named, new Set([version]));
+  assert.ok(readme.includes(`livekit/livekit-server:${version}`));
+  // The installer reads the pin from compose.yaml rather than naming its own.
+  const installer = await read("scripts/install_media.sh");
+  assert.ok(!/v1\.\d+\.\d+/.test(installer), "install_media.sh names no version of its own");
+  assert.match(installer, /livekit-server:/);
+});
