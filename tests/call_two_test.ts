@@ -257,7 +257,6 @@ callTest(
   "call 2-way - a call outlives its token; a member and a guest reload and join again",
   () =>
     withCall(async (world) => {
-      const { app } = world;
       const { ada, bob, room } = await twoInCall(world);
       const guest = await joinAsGuest(world, room, "Grace");
       await seesVideoOf(bob.page, ada.user!.id);
