@@ -305,3 +305,35 @@ callTest(
       await screenshot(bob.page, "40-call-microphone-denied");
     }),
 );
+
+callTest(
+  "call 2-way - a media connection slower than 12 s still connects",
+  () =>
+    withCall(async (world) => {
+      const { app } = world;
+      // Bob's browser takes 14 s to apply LiveKit's first session description, as a slow relayed
+      // path might: within livekit-client's own media timeout, so the page must wait for it
+      // rather than call the server unreachable.
+      const ada = await world.person("Ada");
+      const bob = await world.person("Bob");
+      await bob.context.addInitScript(() => {
+        const proto = RTCPeerConnection.prototype as unknown as {
+          setRemoteDescription(d: RTCSessionDescriptionInit): Promise<void>;
+        };
+        const original = proto.setRemoteDescription;
+        let first = true;
+        proto.setRemoteDescription = async function (this: unknown, d: RTCSessionDescriptionInit) {
+          if (first) {
+            first = false;
+            await new Promise((r) => setTimeout(r, 14_000));
+          }
+          return await original.call(this, d);
+        };
+      });
+      const room = await world.meeting(ada, {}, [bob]);
+      await openRoom(ada, app, room);
+      await openRoom(bob, app, room);
+      await seesVideoOf(bob.page, ada.user!.id, 60_000);
+      assert.equal(await bob.page.getByText("The media server cannot be reached").count(), 0);
+    }),
+);
