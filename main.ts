@@ -2,8 +2,10 @@ import { AssetsMissing, loadAssets } from "./lib/assets.ts";
 import { ConfigError, loadConfig } from "./lib/config.ts";
 import { absorbLostConnections, createDb } from "./lib/db.ts";
 import { stopOnSignals, whenDatabaseAnswers } from "./lib/lifecycle.ts";
+import { LiveKit } from "./lib/livekit.ts";
 import { createLogger } from "./lib/log.ts";
 import { migrate } from "./lib/migrate.ts";
+import { startPresenceClock } from "./lib/presence.ts";
 import { Realtime } from "./lib/realtime.ts";
 import { createApp } from "./routes/app.ts";
 
@@ -30,10 +32,13 @@ const applied = await whenDatabaseAnswers(() => migrate(sql), log);
 if (applied.length > 0) log.info("migrations applied", { versions: applied });
 const realtime = new Realtime(sql, config, log);
 await realtime.start();
-const app = createApp({ config, sql, log, assets, realtime });
+const livekit = new LiveKit(config);
+// Departures LiveKit could not report (it crashed or restarted) are read from its own list.
+const stopPresenceClock = startPresenceClock(sql, livekit, log);
+const app = createApp({ config, sql, log, assets, realtime, livekit });
 const server = Deno.serve({
   port: config.port,
   onListen: ({ hostname, port }) =>
     log.info("listening", { hostname, port, url: config.publicUrl }),
 }, app.fetch);
-stopOnSignals({ server, realtime, sql, log });
+stopOnSignals({ server, realtime, sql, log, clocks: [stopPresenceClock] });

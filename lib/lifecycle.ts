@@ -35,6 +35,8 @@ export interface Running {
   realtime: Realtime;
   sql: Sql;
   log: Logger;
+  /** Stops this instance's clocks (they use the pool, so they stop before it closes). */
+  clocks?: (() => void)[];
 }
 
 /**
@@ -46,6 +48,7 @@ export async function shutDown(parts: Running, graceMs = 10_000): Promise<void> 
   const { server, realtime, sql, log } = parts;
   log.info("shutting down");
   const draining = server.shutdown().then(() => "drained" as const);
+  for (const stop of parts.clocks ?? []) stop();
   await realtime.stop();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<"timeout">((done) => {

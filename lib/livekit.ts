@@ -119,6 +119,17 @@ export class LiveKit {
     await this.#rooms.mutePublishedTrack(room, identity, trackSid, true);
   }
 
+  /** The connections LiveKit has in a room; null when it has no such room. */
+  async listConnections(room: string): Promise<{ identity: string; sid: string }[] | null> {
+    try {
+      const list = await this.#rooms.listParticipants(room);
+      return list.map((p) => ({ identity: p.identity, sid: p.sid }));
+    } catch (err) {
+      if (isLiveKitNotFound(err)) return null;
+      throw err;
+    }
+  }
+
   /** Whether LiveKit answers a RoomService call within a short time (cached briefly). */
   reachable(): Promise<boolean> {
     const now = Date.now();

@@ -3,6 +3,9 @@
 // drops or a meeting empties. Each event is applied once (LiveKit may deliver one twice), under
 // the room's row lock, and publishes a room update in the same transaction.
 import type { WebhookEvent } from "livekit-server-sdk";
+import type { LiveKit } from "./livekit.ts";
+import type { Logger } from "./log.ts";
+import { errorFields } from "./log.ts";
 import type { Sql, Tx } from "./db.ts";
 import { publish } from "./events.ts";
 import { GUEST_IDENTITY, USER_IDENTITY } from "./livekit.ts";
@@ -129,4 +132,99 @@ async function finished(
   if (!anyone && status === "active") await markEnded(tx, roomId);
   else await publish(tx, { e: "room", room_id: roomId });
   return { result: "applied" };
+}
+
+/** How the presence clock judges what LiveKit no longer has. */
+export interface ReconcileOptions {
+  /** A connection reported this recently may not be listed yet: it is left alone. */
+  graceSeconds: number;
+  /** LiveKit's `departure_timeout`: a meeting whose LiveKit room is gone and that nobody has
+   * been in for this long ends, as `room_finished` would have ended it. */
+  departureSeconds: number;
+}
+
+export const RECONCILE_DEFAULTS: ReconcileOptions = { graceSeconds: 30, departureSeconds: 120 };
+
+/**
+ * Corrects presence with LiveKit's own list of connections, for departures no webhook reported
+ * (a LiveKit that crashed or restarted sends none): people the app has in a call whose
+ * connection LiveKit no longer has are taken out; a meeting nobody is in, and LiveKit has no
+ * connection for, ends after the departure timeout. Nothing changes unless LiveKit answers. Returns how many
+ * people were taken out and meetings ended.
+ */
+export async function reconcilePresence(
+  sql: Sql,
+  livekit: LiveKit,
+  options: ReconcileOptions = RECONCILE_DEFAULTS,
+): Promise<{ takenOut: number; ended: number }> {
+  const rooms = await sql<{ id: string }[]>`
+    select id from rooms where status = 'active' order by created_at limit 500`;
+  let takenOut = 0, ended = 0;
+  for (const { id } of rooms) {
+    // A LiveKit that does not answer says nothing about who left: the whole pass stops.
+    const listed = await livekit.listConnections(id);
+    const sids = (listed ?? []).map((c) => c.sid);
+    await sql.begin(async (tx) => {
+      const [room] = await tx<{ status: RoomStatus }[]>`
+        select status from rooms where id = ${id} for update`;
+      if (room?.status !== "active") return;
+      const out = await tx`
+        with u as (
+          update room_participants set in_call = false, left_at = now()
+          where room_id = ${id} and in_call and livekit_sid <> all(${sids}::text[])
+            and joined_at < now() - make_interval(secs => ${options.graceSeconds})
+          returning 1
+        ), g as (
+          update room_guests set in_call = false, left_at = now()
+          where room_id = ${id} and in_call and livekit_sid <> all(${sids}::text[])
+            and joined_at < now() - make_interval(secs => ${options.graceSeconds})
+          returning 1
+        )
+        select 1 from u union all select 1 from g`;
+      takenOut += out.length;
+      // No connection at all (LiveKit lists an unknown room as empty): the meeting ends as
+      // LiveKit's `room_finished` would have ended it.
+      if (sids.length === 0) {
+        const [{ idle }] = await tx<{ idle: boolean }[]>`
+          select not exists(select 1 from room_participants where room_id = ${id} and in_call)
+            and not exists(select 1 from room_guests where room_id = ${id} and in_call)
+            and coalesce(
+              greatest(
+                (select max(left_at) from room_participants where room_id = ${id}),
+                (select max(left_at) from room_guests where room_id = ${id})),
+              (select created_at from rooms where id = ${id})
+            ) < now() - make_interval(secs => ${options.departureSeconds}) as idle`;
+        if (idle) {
+          await markEnded(tx, id);
+          ended++;
+          return;
+        }
+      }
+      if (out.length > 0) await publish(tx, { e: "room", room_id: id });
+    });
+  }
+  return { takenOut, ended };
+}
+
+/** Runs `reconcilePresence` every `intervalMs` on this instance; returns its stop. */
+export function startPresenceClock(
+  sql: Sql,
+  livekit: LiveKit,
+  log: Logger,
+  intervalMs = 30_000,
+): () => void {
+  let running = false;
+  const timer = setInterval(async () => {
+    if (running) return;
+    running = true;
+    try {
+      const { takenOut, ended } = await reconcilePresence(sql, livekit);
+      if (takenOut + ended > 0) log.info("presence reconciled", { taken_out: takenOut, ended });
+    } catch (err) {
+      log.debug("presence clock skipped", errorFields(err));
+    } finally {
+      running = false;
+    }
+  }, intervalMs);
+  return () => clearInterval(timer);
 }

@@ -41,6 +41,8 @@ export interface AppOptions {
   guestLimits?: GuestLimits;
   /** LiveKit token lifetime, shorter than the 10 minutes (tests only). */
   tokenTtlSeconds?: number;
+  /** The LiveKit client, when the caller shares it (main.ts's presence clock); else one of its own. */
+  livekit?: LiveKit;
   /** The browser bundle (`loadAssets()`); without it, pages answer 503. */
   assets?: Assets | null;
   /** This instance's sockets and event channel, started by the caller (who also stops it). */
@@ -83,7 +85,8 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     sessions: new SessionStore(sql, config.sessionSecret),
     loginLimits: options.loginLimits ?? DEFAULT_LOGIN_LIMITS,
     guestLimits: options.guestLimits ?? DEFAULT_GUEST_LIMITS,
-    livekit: new LiveKit(config, { tokenTtlSeconds: options.tokenTtlSeconds }),
+    livekit: options.livekit ??
+      new LiveKit(config, { tokenTtlSeconds: options.tokenTtlSeconds }),
     assets: options.assets ?? null,
     realtime: options.realtime,
   };

@@ -2,6 +2,10 @@
 // a person whose media never connects is never shown in the call, leaving works from every
 // state, and a LiveKit gone for long ends in an honest state rather than a spinner.
 import assert from "node:assert/strict";
+import { LiveKit } from "../lib/livekit.ts";
+import { reconcilePresence } from "../lib/presence.ts";
+import { call } from "./harness.ts";
+import { connects } from "./livekit_webhook.ts";
 import {
   callTest,
   openRoom,
@@ -152,5 +156,52 @@ callTest(
       await page.goto(`${app.base}/meeting/room?room=${room}`);
       await page.locator('[data-phase="connected"]').waitFor({ timeout: 20_000 });
       await untilRoom(app, ada, room, (r) => r.in_call_count === 1);
+    }),
+);
+
+callTest(
+  "presence - departures LiveKit never reported are read from its own list",
+  () =>
+    withCall(async (world) => {
+      const { app, media } = world;
+      const ada = await world.person("Ada");
+      const bob = await world.person("Bob");
+      const cy = await world.person("Cy");
+      const room = await world.meeting(ada, {}, [bob, cy]);
+      await openRoom(ada, app, room);
+      await openRoom(bob, app, room);
+      await untilRoom(app, ada, room, (r) => r.in_call_count === 2);
+      const livekit = new LiveKit(app.config);
+      const now = { graceSeconds: 0, departureSeconds: 120 };
+
+      // A departure that was never delivered: the app has Cy in the call, LiveKit does not.
+      await call(app, "POST", `/api/livekit/rooms/${room}/join`, { token: cy.user!.token });
+      await connects(app, room, cy.user!.id);
+      assert.equal(inCall(await roomAs(app, ada, room), cy.user!.id), true);
+      assert.deepEqual(await reconcilePresence(app.sql, livekit, now), { takenOut: 1, ended: 0 });
+      let seen = await roomAs(app, ada, room);
+      assert.equal(inCall(seen, cy.user!.id), false);
+      assert.equal(seen.in_call_count, 2, "Ada and Bob, whom LiveKit lists, stay");
+
+      // LiveKit dies; both tabs close meanwhile (no webhook can say so). While LiveKit does not
+      // answer, nothing is concluded.
+      await media.killLiveKit();
+      await ada.page.close();
+      await bob.page.close();
+      await assert.rejects(() => reconcilePresence(app.sql, livekit, now));
+      assert.equal((await roomAs(app, ada, room)).in_call_count, 2);
+
+      // Back, LiveKit has no such room: both are out, and the meeting ends once nobody has been
+      // in it for the departure timeout.
+      await media.startLiveKit();
+      assert.deepEqual(await reconcilePresence(app.sql, livekit, now), { takenOut: 2, ended: 0 });
+      seen = await roomAs(app, ada, room);
+      assert.equal(seen.in_call_count, 0);
+      assert.equal(seen.status, "active", "not before the departure timeout");
+      assert.deepEqual(
+        await reconcilePresence(app.sql, livekit, { graceSeconds: 0, departureSeconds: 0 }),
+        { takenOut: 0, ended: 1 },
+      );
+      assert.equal((await roomAs(app, ada, room)).status, "ended");
     }),
 );
