@@ -81,10 +81,11 @@ export async function expireDue(sql: Sql | Tx, roomId?: string): Promise<number>
  * their other tabs and the caller hear so.
  */
 export async function acceptByJoining(tx: Tx, roomId: string, userId: string): Promise<void> {
-  await expireDue(tx, roomId);
+  // A call that rang out but is not swept yet stays for the clock to mark missed.
   const rows = await tx<{ id: string; inviter_id: string }[]>`
     update invites set status = 'accepted', answered_at = now()
     where room_id = ${roomId} and invitee_id = ${userId} and status = 'pending'
+      and expires_at > now()
     returning id, inviter_id`;
   for (const r of rows) {
     await publish(tx, {
