@@ -139,7 +139,7 @@ await withCall(async ({ app, media, person, meeting, browser }) => {
     const token = minted.body.token;
     const page = await bareContext.newPage();
     await page.goto(`${bareBase}/`);
-    await page.evaluate(async ([url, token, id, lib]) => {
+    await page.evaluate(async ([url, token, lib]) => {
       const { Room, RoomEvent } = await import(lib as string);
       const room = new Room({ adaptiveStream: true, dynacast: true });
       room.on(RoomEvent.TrackSubscribed, (track: { kind: string; attach(): HTMLVideoElement }) => {
@@ -152,8 +152,7 @@ await withCall(async ({ app, media, person, meeting, browser }) => {
       (globalThis as unknown as { __marks: Record<string, number> }).__marks.start = performance
         .now();
       await room.connect(url as string, token as string);
-      void id;
-    }, [media.livekitUrl, token, ada.user!.id, `${bareBase}/lk.js`]);
+    }, [media.livekitUrl, token, `${bareBase}/lk.js`]);
     const m = await marksOf(page);
     for (const s of ["signalling", "media", "frame"]) bare[s].push(m[s] - m.start);
     await page.close();

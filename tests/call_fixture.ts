@@ -211,6 +211,25 @@ export async function twoInCall(world: CallWorld, bobOptions: { ice?: IcePolicy 
   return { ada, bob, room };
 }
 
+/**
+ * Ada hosts a meeting (with `fields`) with Bob and Cy invited; each page is readied by
+ * `prepare` (init scripts) and then opens the room.
+ */
+export async function threeInCall(
+  world: CallWorld,
+  options: { fields?: Record<string, unknown>; prepare?: (p: Person) => Promise<unknown> } = {},
+) {
+  const ada = await world.person("Ada");
+  const bob = await world.person("Bob");
+  const cy = await world.person("Cy");
+  const room = await world.meeting(ada, options.fields, [bob, cy]);
+  for (const p of [ada, bob, cy]) {
+    await options.prepare?.(p);
+    await openRoom(p, world.app, room);
+  }
+  return { ada, bob, cy, room };
+}
+
 /** A guest joins from the meeting's link under `name`, landing on the room page. */
 export async function joinAsGuest(
   world: CallWorld,

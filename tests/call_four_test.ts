@@ -5,9 +5,9 @@ import type { Page } from "playwright-core";
 import {
   callTest,
   joinAsGuest,
-  openRoom,
   screenshot,
   seesVideoOf,
+  threeInCall,
   untilRoom,
   withCall,
 } from "./call_fixture.ts";
@@ -23,12 +23,8 @@ callTest(
   "call 4-way - three members and a guest named like one: four tiles, the guest marked",
   () =>
     withCall(async (world) => {
-      const { app, person, meeting } = world;
-      const ada = await person("Ada");
-      const bob = await person("Bob");
-      const cy = await person("Cy");
-      const room = await meeting(ada, {}, [bob, cy]);
-      for (const p of [ada, bob, cy]) await openRoom(p, app, room);
+      const { app } = world;
+      const { ada, bob, cy, room } = await threeInCall(world);
       const guest = await joinAsGuest(world, room, "Ada");
 
       await bob.page.locator("li.tile").nth(3).waitFor({ timeout: 30_000 });
@@ -66,15 +62,11 @@ callTest(
   "call 4-way/audio - no camera is asked for; a guest publishes the microphone",
   () =>
     withCall(async (world) => {
-      const { app, person, meeting } = world;
-      const ada = await person("Ada");
-      const bob = await person("Bob");
-      const cy = await person("Cy");
-      const room = await meeting(ada, { call_type: "audio" }, [bob, cy]);
-      for (const p of [ada, bob, cy]) {
-        await p.context.addInitScript(recordMediaRequests);
-        await openRoom(p, app, room);
-      }
+      const { app } = world;
+      const { ada, bob, cy, room } = await threeInCall(world, {
+        fields: { call_type: "audio" },
+        prepare: (p) => p.context.addInitScript(recordMediaRequests),
+      });
       const guest = await joinAsGuest(
         world,
         room,

@@ -12,6 +12,7 @@ import {
   roomAs,
   screenshot,
   seesVideoOf,
+  threeInCall,
   twoInCall,
   untilRoom,
   withCall,
@@ -78,12 +79,9 @@ callTest(
 callTest(
   "presence - Leave while connected and while reconnecting takes the person out",
   () =>
-    withCall(async ({ app, media, person, meeting }) => {
-      const ada = await person("Ada");
-      const bob = await person("Bob");
-      const cy = await person("Cy");
-      const room = await meeting(ada, {}, [bob, cy]);
-      for (const p of [ada, bob, cy]) await openRoom(p, app, room);
+    withCall(async (world) => {
+      const { app, media } = world;
+      const { ada, bob, cy, room } = await threeInCall(world);
       await untilRoom(app, ada, room, (r) => r.in_call_count === 3);
 
       await cy.page.getByRole("button", { name: "Leave" }).click();

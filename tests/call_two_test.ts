@@ -12,6 +12,7 @@ import {
   screenshot,
   seesVideoOf,
   selectedCandidateTypes,
+  threeInCall,
   twoInCall,
   untilRoom,
   withCall,
@@ -171,12 +172,8 @@ callTest(
 callTest(
   "call 2-way - screen share: the others see it large, the sharer does not; two at once",
   () =>
-    withCall(async ({ app, person, meeting }) => {
-      const ada = await person("Ada");
-      const bob = await person("Bob");
-      const cy = await person("Cy");
-      const room = await meeting(ada, {}, [bob, cy]);
-      for (const p of [ada, bob, cy]) await openRoom(p, app, room);
+    withCall(async (world) => {
+      const { ada, bob, cy } = await threeInCall(world);
       await seesVideoOf(cy.page, ada.user!.id);
 
       await ada.page.getByRole("button", { name: "Share screen" }).click();
