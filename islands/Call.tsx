@@ -187,6 +187,11 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl }: Ca
         setProblem(token.message);
         return;
       }
+      // The page was drawn before the join was recorded (which answers a call ringing for this
+      // meeting), and its push may have gone out before this page's socket was open.
+      if (initialRoom) {
+        api<RoomJson>("GET", `/api/livekit/rooms/${roomId}`).then(setRoomJson, () => {});
+      }
       try {
         await withTimeout(
           room.connect(token.url, token.token, CONNECT_OPTIONS),

@@ -56,8 +56,23 @@ callTest(
       const room = await meeting(ada, {}, [bob]);
       await openRoom(ada, app, room);
       await untilRoom(app, ada, room, (r) => inCall(r, ada.user!.id) === true);
+      // Bob's real-time socket is held until his join has been answered: the update that join
+      // pushed is certainly missed, and the page must not keep the room it was drawn with.
+      let joined!: () => void;
+      const joinAnswered = new Promise<void>((done) => joined = done);
+      bob.page.on("response", (r) => {
+        if (r.url().endsWith(`/api/livekit/rooms/${room}/join`)) joined();
+      });
+      await bob.context.routeWebSocket(/\/ws$/, async (ws) => {
+        await joinAnswered;
+        ws.connectToServer();
+      });
       await openRoom(bob, app, room);
       await bob.page.getByText("The media server cannot be reached").waitFor({ timeout: 60_000 });
+      // Joining answered the call that rang Bob for this meeting: his own page says so.
+      await bob.page.locator(`[data-person="${bob.user!.id}"][data-state="away"]`).waitFor({
+        timeout: 10_000,
+      });
       await screenshot(bob.page, "36-call-media-never-connects");
       let seen = await roomAs(app, ada, room);
       assert.equal(inCall(seen, bob.user!.id), false, "never shown in the call");
