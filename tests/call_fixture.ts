@@ -12,7 +12,7 @@ export const CALL_NOISE = [
   // livekit-client logs a failed attempt it then retries, and reconnections as errors.
   /could not (establish|connect)|reconnect|signal|websocket|ping timeout|leave request/i,
   // ...and the data channels the server closed when it ended the call or removed someone.
-  /DataChannel error on (lossy|reliable): User-Initiated Abort/,
+  /DataChannel error on \w+: User-Initiated Abort|data channel '\w+' closed unexpectedly/,
 ];
 
 export interface Person {
