@@ -1,6 +1,6 @@
 import { AssetsMissing, loadAssets } from "./lib/assets.ts";
 import { ConfigError, loadConfig } from "./lib/config.ts";
-import { absorbLostConnections, createDb } from "./lib/db.ts";
+import { createDb } from "./lib/db.ts";
 import { stopOnSignals, whenDatabaseAnswers } from "./lib/lifecycle.ts";
 import { LiveKit } from "./lib/livekit.ts";
 import { createLogger } from "./lib/log.ts";
@@ -26,8 +26,7 @@ try {
   Deno.exit(1);
 }
 const log = createLogger(config.logLevel);
-absorbLostConnections(log);
-const sql = createDb(config.databaseUrl);
+const sql = createDb(config.databaseUrl, { log });
 const applied = await whenDatabaseAnswers(() => migrate(sql), log);
 if (applied.length > 0) log.info("migrations applied", { versions: applied });
 const realtime = new Realtime(sql, config, log);

@@ -6,7 +6,7 @@
 // instance that handles the create, then with them on a second instance sharing the database
 // (the event crosses PostgreSQL LISTEN/NOTIFY). Also the resident memory per idle socket.
 // Budgets: p99 under 50 ms on one instance, under 100 ms across two; under 30 KB per socket.
-import postgres from "postgres";
+import { createDb } from "../lib/db.ts";
 import { SessionStore } from "../lib/sessions.ts";
 import { createTestDatabase, TEST_SESSION_SECRET, testEnv } from "../tests/harness.ts";
 import type { ServerMessage } from "../protocol/ws.ts";
@@ -22,7 +22,7 @@ const db = await createTestDatabase();
 const env = testEnv(db.url);
 const ports = [freePort(), freePort()];
 const servers: Deno.ChildProcess[] = [];
-const sql = postgres(db.url, { max: 8, onnotice: () => {} });
+const sql = createDb(db.url, { max: 8 });
 const sockets: WebSocket[] = [];
 
 /** A process's resident memory in KB, as `ps` reports it. */
@@ -46,24 +46,16 @@ try {
 
   // The caller and the crowd, written straight to the database (hashing 2,000 passwords would
   // take minutes and measure nothing of interest); sessions from the app's own store.
-  const rows = Array.from({ length: SOCKETS + 1 }, (_, i) => ({
-    email: `bench${i}@example.test`,
-    display_name: i === 0 ? "Caller" : `Person ${i}`,
-    password_hash: "unusable",
-  }));
-  const users: { id: string }[] = [];
-  for (let i = 0; i < rows.length; i += 1000) {
-    users.push(
-      ...await sql<{ id: string }[]>`
-      insert into users ${sql(rows.slice(i, i + 1000))} returning id`,
-    );
-  }
+  const users = await sql<{ id: string }[]>`
+    insert into users (email, display_name, password_hash)
+    select 'bench' || i || '@example.test', case when i = 0 then 'Caller' else 'Person ' || i end,
+      'unusable'
+    from generate_series(0, ${SOCKETS}::int) i
+    order by i
+    returning id`;
   const [caller, ...crowd] = users;
-  for (let i = 0; i < crowd.length; i += 1000) {
-    await sql`insert into contacts ${
-      sql(crowd.slice(i, i + 1000).map((u) => ({ owner_id: caller.id, contact_id: u.id })))
-    }`;
-  }
+  await sql`insert into contacts (owner_id, contact_id)
+    select ${caller.id}, unnest(${crowd.map((u) => u.id)}::uuid[])`;
   const store = new SessionStore(sql, new TextEncoder().encode(TEST_SESSION_SECRET));
   const tokens: string[] = [];
   for (let i = 0; i < crowd.length; i += 50) {

@@ -1,52 +1,75 @@
 import assert from "node:assert/strict";
-import { absorbLostConnections, reconnectDelaySeconds } from "./db.ts";
-import { createLogger } from "./log.ts";
+import { compile, createDb, DatabaseUnavailableError, Fragment } from "./db.ts";
+import { isDatabaseUnavailable, isLostConnection } from "./errors.ts";
+import { ADMIN_URL, createTestDatabase } from "../tests/harness.ts";
 
-Deno.test("db - a pool dropped at once reconnects at once; a server away backs off to 2 s", () => {
-  for (let failures = 0; failures <= 10; failures++) {
-    assert.equal(reconnectDelaySeconds(failures, 10), 0);
-  }
-  let previousCeiling = 0;
-  for (let failures = 11; failures < 40; failures++) {
-    const delay = reconnectDelaySeconds(failures, 10);
-    const ceiling = Math.min(0.05 * 2 ** (failures - 10), 2);
-    assert.ok(delay >= ceiling / 2 && delay <= ceiling, `${failures}: ${delay}`);
-    assert.ok(ceiling >= previousCeiling);
-    previousCeiling = ceiling;
-  }
-  assert.equal(previousCeiling, 2);
+const tag = (strings: TemplateStringsArray, ...values: unknown[]) => new Fragment(strings, values);
+
+Deno.test("db - fragments are inlined and every value becomes the next placeholder", () => {
+  const where = tag`a = ${1} and b = any(${["x", "y"]}::text[])`;
+  const q = compile(tag`select ${tag`c`} from t where ${where} and d = ${"z"} limit ${5}`);
+  assert.equal(q.text, "select c from t where a = $1 and b = any($2::text[]) and d = $3 limit $4");
+  assert.deepEqual(q.values, [1, ["x", "y"], "z", 5]);
+  assert.throws(() => compile(tag`select ${undefined}`), /undefined value/);
 });
 
-Deno.test("db - an unhandled lost-connection rejection is logged; any other stays fatal", () => {
-  const lines: string[] = [];
-  const unguard = absorbLostConnections(createLogger("debug", (_l, line) => lines.push(line)));
+Deno.test("db - a transaction commits when its function resolves and rolls back when it throws", async () => {
+  const db = await createTestDatabase();
+  const sql = createDb(db.url, { max: 2 });
   try {
-    const rejection = (reason: unknown) => {
-      const promise = Promise.reject(reason);
-      promise.catch(() => {}); // this test dispatches the event itself
-      const event = new PromiseRejectionEvent("unhandledrejection", {
-        promise,
-        reason,
-        cancelable: true,
-      });
-      globalThis.dispatchEvent(event);
-      return event.defaultPrevented;
-    };
-    const lost = Object.assign(new Error("terminating connection"), { code: "57P01" });
-    assert.equal(rejection(lost), true);
-    assert.equal(rejection(new TypeError("a bug")), false);
-    assert.equal(rejection(Object.assign(new Error("dup"), { code: "23505" })), false);
-    assert.equal(lines.length, 1);
-    assert.match(lines[0], /database connection lost during a driver query/);
-    assert.match(lines[0], /57P01/);
+    await sql`create table t (n int primary key)`;
+    assert.equal(
+      await sql.begin(async (tx) => (await tx`insert into t values (1) returning n`)[0].n),
+      1,
+    );
+    await assert.rejects(
+      sql.begin(async (tx) => {
+        await tx`insert into t values (2)`;
+        throw new Error("changed my mind");
+      }),
+      /changed my mind/,
+    );
+    // A constraint the server enforces: its SQLSTATE comes through, and nothing is kept.
+    const dup = await sql.begin(async (tx) => {
+      await tx`insert into t values (3)`;
+      await tx`insert into t values (1)`;
+    }).catch((e) => e);
+    assert.equal(dup.code, "23505");
+    assert.equal(isDatabaseUnavailable(dup), false);
+    // Queries made at once inside a transaction go out in order on its one connection.
+    await sql.begin((tx) => Promise.all([4, 5, 6].map((n) => tx`insert into t values (${n})`)));
+    assert.deepEqual((await sql`select n from t order by n`).map((r) => r.n), [1, 4, 5, 6]);
+    assert.equal(sql.stats().waiting, 0);
   } finally {
-    unguard();
+    await sql.end();
+    await db.drop();
   }
-  const after = new PromiseRejectionEvent("unhandledrejection", {
-    promise: Promise.resolve(),
-    reason: Object.assign(new Error("x"), { code: "57P01" }),
-    cancelable: true,
-  });
-  globalThis.dispatchEvent(after);
-  assert.equal(after.defaultPrevented, false, "the guard is removed");
+});
+
+Deno.test("db - no connection to be had is DB_CONNECT_FAILED: nothing listening, a database refusing connections", async () => {
+  const nowhere = createDb("postgres://postgres@127.0.0.1:9/none", { max: 1 });
+  const refused = await nowhere`select 1`.then(() => null, (e) => e);
+  await nowhere.end();
+  assert.ok(refused instanceof DatabaseUnavailableError);
+  assert.equal(refused.code, "DB_CONNECT_FAILED");
+  assert.ok(isDatabaseUnavailable(refused));
+  assert.equal(isLostConnection(refused), false, "not retried as a dead pooled connection");
+
+  // SQLSTATE 55000: "database … is not currently accepting connections".
+  const db = await createTestDatabase();
+  const admin = createDb(ADMIN_URL, { max: 1 });
+  const sql = createDb(db.url, { max: 1 });
+  try {
+    await admin.unsafe(`alter database ${db.name} with allow_connections false`);
+    const closed = await sql`select 1`.then(() => null, (e) => e as DatabaseUnavailableError);
+    assert.equal(closed?.code, "DB_CONNECT_FAILED");
+    assert.equal((closed?.cause as { code?: string }).code, "55000");
+    assert.ok(isDatabaseUnavailable(closed));
+    await admin.unsafe(`alter database ${db.name} with allow_connections true`);
+    assert.equal((await sql`select 1 as one`)[0].one, 1, "answers as soon as it accepts again");
+  } finally {
+    await sql.end();
+    await admin.end();
+    await db.drop();
+  }
 });

@@ -40,24 +40,22 @@ function errorTag(err: unknown, key: "code" | "name"): string | undefined {
 // A pooled connection that died while idle (the server restarted, or an administrator
 // ended it) fails only when next used; a fresh connection may well succeed.
 const LOST_CONNECTION_CODES = new Set([
+  "CONNECTION_CLOSED", // lib/db.ts: the connection in use was lost mid-query
   "ECONNRESET",
   "EPIPE",
-  "CONNECTION_CLOSED",
-  "CONNECTION_DESTROYED",
   "57P01", // admin_shutdown (pg_terminate_backend)
   "57P02", // crash_shutdown
 ]);
 
-// Those, plus postgres.js's and PostgreSQL's codes for a server that is away or refusing
+// Those, plus lib/db.ts's and PostgreSQL's codes for a server that is away or refusing
 // connections: all mean "try again later", not a bug.
 const CONNECTION_CODES = new Set([
   ...LOST_CONNECTION_CODES,
+  "DB_CONNECT_FAILED", // lib/db.ts: no connection could be made (its cause says why)
   "ECONNREFUSED",
   "ETIMEDOUT",
   "ENOTFOUND",
   "EAI_AGAIN",
-  "CONNECT_TIMEOUT",
-  "CONNECTION_ENDED",
   "57P03", // cannot_connect_now
   "53300", // too_many_connections
 ]);

@@ -1,6 +1,5 @@
 // PostgreSQL going away: the app answers 503 JSON while it is gone and recovers by itself.
 import assert from "node:assert/strict";
-import postgres from "postgres";
 import {
   ADMIN_URL,
   call,
@@ -12,6 +11,7 @@ import {
 } from "./harness.ts";
 import { RoomServiceDouble } from "./livekit_double.ts";
 import { TcpProxy } from "./tcp_proxy.ts";
+import { createDb } from "../lib/db.ts";
 
 Deno.test("outage - a stopped database gives 503 JSON, then recovery without a restart", async () => {
   const proxy = new TcpProxy(DATABASE_ADDRESS);
@@ -80,7 +80,7 @@ Deno.test("outage - a stopped database gives 503 JSON, then recovery without a r
 
 Deno.test("outage - terminated backends are replaced; reads retry on a fresh connection", async () => {
   const app = await startApp();
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  const admin = createDb(ADMIN_URL, { max: 1 });
   try {
     const u = await registerUser(app);
     for (let round = 0; round < 3; round++) {

@@ -1,9 +1,8 @@
 // Test fixtures: a fresh PostgreSQL database per app, the app served on a real port, and a
 // small HTTP client. Every database made here is dropped by `stop()`.
-import postgres from "postgres";
 import { type Assets, AssetsMissing, loadAssets } from "../lib/assets.ts";
 import { type Config, loadConfig } from "../lib/config.ts";
-import { absorbLostConnections, createDb, type Sql } from "../lib/db.ts";
+import { createDb, type Sql } from "../lib/db.ts";
 import { createLogger } from "../lib/log.ts";
 import { migrate } from "../lib/migrate.ts";
 import { Realtime, type RealtimeOptions } from "../lib/realtime.ts";
@@ -65,7 +64,7 @@ export interface TestDatabase {
 /** Creates an empty database with a unique name. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `urbania_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  const admin = createDb(ADMIN_URL, { max: 1 });
   try {
     await admin.unsafe(`create database ${name}`);
   } finally {
@@ -77,7 +76,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     name,
     url: url.href,
     async drop() {
-      const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+      const admin = createDb(ADMIN_URL, { max: 1 });
       try {
         await admin.unsafe(`drop database if exists ${name} with (force)`);
       } finally {
@@ -123,10 +122,9 @@ export async function startApp(
     await migrate(setup);
     await setup.end();
   }
-  const sql = createDb(config.databaseUrl);
   const logs: string[] = [];
   const log = createLogger("debug", (_level, line) => logs.push(line));
-  const unguard = absorbLostConnections(log);
+  const sql = createDb(config.databaseUrl, { log });
   const realtime = new Realtime(sql, config, log, options.realtime);
   await realtime.start();
   const app = createApp({
@@ -153,7 +151,6 @@ export async function startApp(
       await server.shutdown();
       await sql.end({ timeout: 1 });
       if (!options.shareDatabase) await db.drop();
-      unguard();
     },
   };
 }
@@ -268,13 +265,12 @@ export function sessionCookie(headers: Headers): string {
  */
 export async function createUsersQuickly(app: TestApp, n: number): Promise<TestUser[]> {
   const tag = crypto.randomUUID().slice(0, 8);
-  const rows = Array.from({ length: n }, (_, i) => ({
-    email: `crowd${i}-${tag}@example.test`,
-    display_name: `Crowd ${i}`,
-    password_hash: "unusable",
-  }));
   const users = await app.sql<{ id: string; email: string; display_name: string }[]>`
-    insert into users ${app.sql(rows)} returning id, email, display_name`;
+    insert into users (email, display_name, password_hash)
+    select 'crowd' || i || '-' || ${tag}::text || '@example.test', 'Crowd ' || i, 'unusable'
+    from generate_series(0, ${n - 1}::int) i
+    order by i
+    returning id, email, display_name`;
   const store = new SessionStore(app.sql, app.config.sessionSecret);
   return await Promise.all(users.map(async (u) => {
     const { token } = await store.create(u.id);

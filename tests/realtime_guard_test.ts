@@ -127,9 +127,8 @@ Deno.test("ws - a socket that stops reading is closed once its queue is full; ot
     const [host, ...crowd] = await createUsersQuickly(app, 40);
     // A big room: every update about it is a few kilobytes.
     await app.sql`update users set display_name = repeat('n', 60) || id::text`;
-    await app.sql`insert into contacts ${
-      app.sql(crowd.map((c) => ({ owner_id: host.id, contact_id: c.id })))
-    }`;
+    await app.sql`insert into contacts (owner_id, contact_id)
+      select ${host.id}, unnest(${crowd.map((c) => c.id)}::uuid[])`;
     const res = await call(app, "POST", "/api/livekit/rooms", {
       token: host.token,
       json: { room_name: "Crowd", call_type: "audio", participants: crowd.map((c) => c.id) },

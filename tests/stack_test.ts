@@ -393,3 +393,34 @@ Deno.test("stack - compose, the installer, the fixture and the README name one L
   assert.ok(!/v1\.\d+\.\d+/.test(installer), "install_media.sh names no version of its own");
   assert.match(installer, /livekit-server:/);
 });
+
+Deno.test("stack - a process that exits is started again: compose restart policies and the systemd unit", async () => {
+  const s = parse(await read("compose.yaml")).services;
+  for (const name of ["postgres", "livekit", "coturn", "app", "caddy"]) {
+    assert.equal(s[name].restart, "unless-stopped", `${name} restarts`);
+  }
+  const unit = await read("deploy/urbania.service");
+  const setting = (key: string) =>
+    unit.split("\n").filter((l) => l.startsWith(`${key}=`)).map((l) => l.slice(key.length + 1));
+  assert.deepEqual(setting("Restart"), ["always"]);
+  assert.deepEqual(setting("StartLimitIntervalSec"), ["0"], "never gives up restarting");
+  assert.ok(Number(setting("RestartSec")[0]) > 0);
+  // The unit runs the app with the permissions the image runs it with.
+  const image = (await read("Dockerfile")).match(/^CMD (\[.*"main\.ts"\])$/m);
+  assert.ok(image, "the image's CMD");
+  const flags = (args: string[]) => args.filter((a) => a.startsWith("--allow")).sort();
+  assert.deepEqual(
+    flags(setting("ExecStart")[0].split(" ")),
+    flags(JSON.parse(image[1])),
+  );
+  // systemd itself reads the unit without a complaint.
+  const verify = await new Deno.Command("systemd-analyze", {
+    args: ["verify", new URL("deploy/urbania.service", ROOT).pathname],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const complaints = new TextDecoder().decode(verify.stderr) +
+    new TextDecoder().decode(verify.stdout);
+  assert.equal(verify.code, 0, complaints);
+  assert.equal(complaints.trim(), "", complaints);
+});
