@@ -1,8 +1,10 @@
 // PostgreSQL going away: the app answers 503 JSON while it is gone and recovers by itself.
 import assert from "node:assert/strict";
 import {
+  addContacts,
   ADMIN_URL,
   call,
+  createTestDatabase,
   DATABASE_ADDRESS,
   registerUser,
   startApp,
@@ -12,6 +14,8 @@ import {
 import { RoomServiceDouble } from "./livekit_double.ts";
 import { TcpProxy } from "./tcp_proxy.ts";
 import { createDb } from "../lib/db.ts";
+import { migrate } from "../lib/migrate.ts";
+import { spawnServer } from "./server_process.ts";
 
 Deno.test("outage - a stopped database gives 503 JSON, then recovery without a restart", async () => {
   const proxy = new TcpProxy(DATABASE_ADDRESS);
@@ -119,5 +123,76 @@ Deno.test("outage - terminated backends are replaced; reads retry on a fresh con
   } finally {
     await admin.end();
     await app.stop();
+  }
+});
+
+Deno.test("outage - rounds of terminated connections under write load never end the process", async () => {
+  const db = await createTestDatabase();
+  const setup = createDb(db.url, { max: 1 });
+  await migrate(setup);
+  await setup.end();
+  const server = spawnServer(db.url);
+  const admin = createDb(ADMIN_URL, { max: 1 });
+  try {
+    await server.out.waitFor(/"msg":"listening"/);
+    const app = { base: server.base };
+    const ada = await registerUser(app, { display_name: "Ada" });
+    const bob = await registerUser(app, { display_name: "Bob" });
+    await addContacts(app, ada, [bob]);
+    const created = await call(app, "POST", "/api/livekit/rooms", {
+      token: ada.token,
+      json: { room_name: "Under load", call_type: "audio", participants: [bob.id] },
+    });
+    assert.equal(created.status, 201);
+    const room = created.body.room_id ?? created.body.id;
+
+    // Writers: each joins and leaves the meeting, and reads, as fast as it is answered.
+    const statuses = new Map<number, number>();
+    const failures: string[] = [];
+    let writing = true;
+    const writer = async (who: typeof ada) => {
+      for (let i = 0; writing; i++) {
+        const path = `/api/livekit/rooms/${room}/${i % 2 ? "leave" : "join"}`;
+        for (const [method, url] of [["POST", path], ["GET", `/api/livekit/rooms/${room}`]]) {
+          try {
+            const res = await call(app, method, url, { token: who.token });
+            statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+            if (res.status >= 500 && res.body?.error?.code !== "unavailable") {
+              failures.push(`${method} ${url}: ${res.status} ${JSON.stringify(res.body)}`);
+            }
+          } catch (err) {
+            failures.push(`${method} ${url}: ${err}`); // the server stopped answering
+          }
+        }
+      }
+    };
+    const writers = [ada, bob, ada, bob].map(writer);
+    // Six rounds, 1.5 s apart: every connection the server holds is terminated.
+    let terminated = 0;
+    for (let round = 0; round < 6; round++) {
+      await new Promise((r) => setTimeout(r, 1500));
+      terminated += (await admin`select pg_terminate_backend(pid) from pg_stat_activity
+        where datname = ${db.name} and pid <> pg_backend_pid()`).length;
+    }
+    writing = false;
+    await Promise.all(writers);
+    assert.equal(server.exited(), null, server.err.lines.join("\n"));
+    assert.ok(terminated >= 6, `${terminated} connections terminated`);
+    assert.deepEqual(failures, []);
+    assert.ok(
+      (statuses.get(200) ?? 0) + (statuses.get(204) ?? 0) > 50,
+      JSON.stringify([...statuses]),
+    );
+    // Afterwards a write goes through on fresh connections.
+    const after = await call(app, "POST", `/api/livekit/rooms/${room}/join`, { token: bob.token });
+    assert.ok(after.status < 300, JSON.stringify(after.body));
+    assert.ok(
+      !server.err.lines.some((l) => /Uncaught|"level":"error"/.test(l)),
+      server.err.lines.join("\n"),
+    );
+  } finally {
+    await admin.end();
+    await server.kill();
+    await db.drop();
   }
 });

@@ -11,40 +11,7 @@ import {
 } from "./harness.ts";
 import { TcpProxy } from "./tcp_proxy.ts";
 import { TestSocket } from "./ws_client.ts";
-
-/** The server's log lines as they arrive, with a way to wait for one. */
-class Output {
-  lines: string[] = [];
-  #wake: (() => void) | null = null;
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    (async () => {
-      let rest = "";
-      const decoder = new TextDecoder();
-      for await (const bytes of stream) {
-        const parts = (rest + decoder.decode(bytes, { stream: true })).split("\n");
-        rest = parts.pop() ?? "";
-        this.lines.push(...parts);
-        this.#wake?.();
-      }
-    })();
-  }
-
-  async waitFor(pattern: RegExp, ms = 20_000): Promise<string> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const line = this.lines.find((l) => pattern.test(l));
-      if (line) return line;
-      if (Date.now() > end) {
-        throw new Error(`no line matching ${pattern}:\n${this.lines.join("\n")}`);
-      }
-      await new Promise<void>((wake) => {
-        this.#wake = wake;
-        setTimeout(wake, 100);
-      });
-    }
-  }
-}
+import { Output } from "./server_process.ts";
 
 Deno.test("lifecycle - waits for the database, migrates, and shuts down gracefully on SIGTERM", async () => {
   const db = await createTestDatabase();
