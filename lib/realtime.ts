@@ -29,6 +29,8 @@ export interface RealtimeOptions {
   framesPerSecond: number;
   /** Sockets this instance accepts at most; upgrades past it get a 503. */
   maxSockets: number;
+  /** Sockets one account may hold on this instance (its tabs and devices); past it, 429. */
+  maxSocketsPerUser: number;
 }
 
 export const DEFAULT_REALTIME: RealtimeOptions = {
@@ -38,7 +40,12 @@ export const DEFAULT_REALTIME: RealtimeOptions = {
   frameBurst: 20,
   framesPerSecond: 2,
   maxSockets: 20_000,
+  maxSocketsPerUser: 16,
 };
+
+// An admitted upgrade that never opened (the client went away during the handshake) gives
+// its place back after this long.
+const ADMISSION_MS = 10_000;
 
 // Events waiting for delivery at most; past that they are dropped and every socket resynced.
 const MAX_QUEUED_EVENTS = 10_000;
@@ -115,7 +122,37 @@ export class Realtime {
   }
 
   get full(): boolean {
-    return this.#clients.size >= this.options.maxSockets;
+    return this.#clients.size + this.#admitting >= this.options.maxSockets;
+  }
+
+  #admitting = 0;
+  #admittingByUser = new Map<string, number>();
+
+  /**
+   * Holds a place for a socket of `userId` about to be upgraded, counted with its open
+   * sockets from this moment: upgrades that arrive together cannot all pass the check before
+   * any of them opens. "instance" when this instance is full, "user" when the account is,
+   * else a function that gives the place back (called by `open`, or on its own after 10 s).
+   */
+  admit(userId: string): "instance" | "user" | (() => void) {
+    if (this.full) return "instance";
+    const pending = this.#admittingByUser.get(userId) ?? 0;
+    const open = this.#byUser.get(userId)?.size ?? 0;
+    if (open + pending >= this.options.maxSocketsPerUser) return "user";
+    this.#admitting++;
+    this.#admittingByUser.set(userId, pending + 1);
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      clearTimeout(timer);
+      this.#admitting--;
+      const left = (this.#admittingByUser.get(userId) ?? 1) - 1;
+      if (left > 0) this.#admittingByUser.set(userId, left);
+      else this.#admittingByUser.delete(userId);
+    };
+    const timer = setTimeout(release, ADMISSION_MS);
+    return release;
   }
 
   /** A socket of a signed-in user opened: it is sent its snapshot, then live events. */

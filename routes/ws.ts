@@ -23,16 +23,36 @@ export function wsRoutes(deps: Deps) {
     if (cred.via === "cookie" && c.req.header("Origin") !== config.publicUrl) throw foreignOrigin();
     const user = await sessions.load(claims);
     if (!user) throw unauthorized();
-    if (realtime.full) {
+    const place = realtime.admit(user.id);
+    if (place === "instance") {
       throw new AppError(503, "busy", "Too many connections here; try again shortly.", {
         headers: { "Retry-After": "10" },
       });
     }
-    return await upgradeWebSocket(c, {
-      onOpen: (_event, ws) => realtime.open(ws.raw!, user.id, claims),
-      onMessage: (event, ws) => realtime.message(ws.raw!, event.data),
-      onClose: (_event, ws) => realtime.closed(ws.raw!),
-    }, { idleTimeout: realtime.options.idleTimeoutSeconds });
+    if (place === "user") {
+      throw new AppError(
+        429,
+        "too_many_sockets",
+        `This account has ${realtime.options.maxSocketsPerUser} connections open already; close a tab or two.`,
+        { headers: { "Retry-After": "30" } },
+      );
+    }
+    try {
+      return await upgradeWebSocket(c, {
+        onOpen: (_event, ws) => {
+          place();
+          realtime.open(ws.raw!, user.id, claims);
+        },
+        onMessage: (event, ws) => realtime.message(ws.raw!, event.data),
+        onClose: (_event, ws) => {
+          place();
+          realtime.closed(ws.raw!);
+        },
+      }, { idleTimeout: realtime.options.idleTimeoutSeconds });
+    } catch (err) {
+      place();
+      throw err;
+    }
   });
 
   return app;

@@ -212,3 +212,35 @@ Deno.test("ws - after the database comes back, sockets are resynced and calls ri
     proxy.stop();
   }
 });
+
+Deno.test("ws - one account holds at most its share of sockets, even when they all arrive at once", async () => {
+  const app = await startApp({ realtime: { maxSocketsPerUser: 4 } });
+  try {
+    const [ada, bob] = await createUsersQuickly(app, 2);
+    // Twelve upgrades at once: exactly four open; the rest are told why, with Retry-After.
+    const tries = await Promise.all(
+      Array.from({ length: 12 }, () => rawUpgrade(app, { token: ada.token })),
+    );
+    const opened = tries.filter((t) => t.status === 101);
+    const refused = tries.filter((t) => t.status !== 101);
+    assert.equal(opened.length, 4);
+    for (const r of refused) {
+      assert.equal(r.status, 429);
+      assert.equal(JSON.parse(r.body).error.code, "too_many_sockets");
+    }
+    await until("four sockets counted", () => app.realtime.socketCount === 4);
+    // Another account is not affected.
+    const bobTab = await TestSocket.open(app, { token: bob.token });
+    await bobTab.next("sync");
+    assert.equal(app.realtime.socketCount, 5);
+    // Closing one gives its place back.
+    opened[0].conn.close();
+    await until("a place is free", () => app.realtime.socketCount === 4);
+    const again = await rawUpgrade(app, { token: ada.token });
+    assert.equal(again.status, 101);
+    for (const t of [...opened.slice(1), again]) t.conn.close();
+    await bobTab.close();
+  } finally {
+    await app.stop();
+  }
+});
