@@ -1,5 +1,6 @@
 // Starting before the database is up, and stopping without dropping anyone mid-request.
 import type { Sql } from "./db.ts";
+import { passwordPool } from "./passwords.ts";
 import { isDatabaseUnavailable } from "./errors.ts";
 import { errorFields, type Logger } from "./log.ts";
 import type { Realtime } from "./realtime.ts";
@@ -57,6 +58,7 @@ export async function shutDown(parts: Running, graceMs = 10_000): Promise<void> 
   const drained = await Promise.race([draining, deadline]);
   clearTimeout(timer);
   if (drained === "timeout") log.warn("requests still running at shutdown", { grace_ms: graceMs });
+  passwordPool.close();
   await sql.end({ timeout: 5 });
   log.info("stopped");
 }
