@@ -38,6 +38,7 @@ export function PreJoin({ user, contacts }: PreJoinProps) {
   const level = useSignal(0);
   const video = useRef<HTMLVideoElement>(null);
   const stream = useRef<MediaStream | null>(null);
+  const requestKey = useRef<string | null>(null);
   const status = useStatus();
 
   useEffect(() => setPrefs(loadPrefs()), []);
@@ -122,12 +123,15 @@ export function PreJoin({ user, contacts }: PreJoinProps) {
     setStarting(true);
     status.info("Starting the call…");
     try {
+      // One key per meeting being started: pressing Start again after an error or a lost
+      // answer gives back the meeting already created instead of ringing everyone twice.
+      requestKey.current ??= crypto.randomUUID();
       const room = await api<RoomJson>("POST", "/api/livekit/rooms", {
         room_name: title.trim(),
         call_type: prefs.call_type,
         participants: [...chosen],
         allow_guests: allowGuests,
-      });
+      }, { "Idempotency-Key": requestKey.current });
       savePrefs(prefs);
       stream.current?.getTracks().forEach((t) => t.stop());
       location.assign(`/meeting/room?room=${encodeURIComponent(room.id)}`);

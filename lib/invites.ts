@@ -169,6 +169,7 @@ export async function inviteMore(
   hostId: string,
   participants: string[],
   ringSeconds = DEFAULT_RING_SECONDS,
+  beforeRing?: (tx: Tx, invitees: string[]) => Promise<void>,
 ): Promise<number> {
   const wanted = [...new Set(participants)].filter((id) => id !== hostId);
   return await sql.begin(async (tx) => {
@@ -183,6 +184,7 @@ export async function inviteMore(
     const known = new Set(contacts.map((c) => c.id));
     const strangers = wanted.filter((id) => !known.has(id));
     if (strangers.length > 0) throw notContacts(strangers);
+    await beforeRing?.(tx, wanted);
     await tx`
       insert into room_participants (room_id, user_id, role)
       select ${roomId}, id, 'member' from unnest(${wanted}::uuid[]) as id

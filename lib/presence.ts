@@ -8,6 +8,7 @@ import type { Logger } from "./log.ts";
 import { errorFields } from "./log.ts";
 import type { Sql, Tx } from "./db.ts";
 import { publish } from "./events.ts";
+import { AppError } from "./errors.ts";
 import { GUEST_IDENTITY, USER_IDENTITY } from "./livekit.ts";
 import { markEnded, ROOM_ID_PATTERN, type RoomStatus } from "./rooms.ts";
 
@@ -19,11 +20,31 @@ export type PresenceOutcome =
   /** A connection to a meeting that has ended: LiveKit's room must go. */
   | { result: "close"; room: string };
 
+// A delivery's time may differ from ours by clock skew and retries, never by this much.
+const MAX_EVENT_SKEW_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * When LiveKit says an event happened (now if it does not say); 400 for a time no LiveKit
+ * would send (more than a day away, or not a time at all), even when signed.
+ */
+export function eventTime(event: WebhookEvent, now = Date.now()): Date {
+  if (!event.createdAt) return new Date(now);
+  const ms = Number(event.createdAt) * 1000;
+  if (!Number.isFinite(ms) || Math.abs(ms - now) > MAX_EVENT_SKEW_MS) {
+    throw new AppError(
+      400,
+      "invalid_event",
+      "The webhook event's time (createdAt) is out of range.",
+    );
+  }
+  return new Date(ms);
+}
+
 /** Applies one verified webhook event. */
 export async function applyWebhook(sql: Sql, event: WebhookEvent): Promise<PresenceOutcome> {
   const roomId = event.room?.name ?? "";
   const participant = event.participant;
-  const happenedAt = new Date(Number(event.createdAt || 0n) * 1000 || Date.now());
+  const happenedAt = eventTime(event);
   return await sql.begin(async (tx) => {
     const [fresh] = await tx`
       insert into livekit_events (id, event, room_id, participant_sid, happened_at)

@@ -1,4 +1,4 @@
-import type { Sql } from "./db.ts";
+import type { Sql, Tx } from "./db.ts";
 import { AppError } from "./errors.ts";
 
 export interface Limit {
@@ -11,8 +11,10 @@ export interface Limit {
  * Counts one hit against each limit in one round trip (fixed windows kept in PostgreSQL, so
  * every instance shares them). Returns the seconds to wait when any limit is exceeded, else 0.
  */
-export async function hit(sql: Sql, limits: Limit[]): Promise<number> {
+export async function hit(sql: Sql | Tx, limits: Limit[]): Promise<number> {
   if (limits.length === 0) return 0;
+  // Rows are locked in one order whoever counts, so two transactions cannot deadlock on them.
+  limits = [...limits].sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
   const keys = limits.map((l) => l.key);
   const windows = limits.map((l) => l.windowSeconds);
   const rows = await sql<{ key: string; hits: number; retry_after: number }[]>`
@@ -27,8 +29,9 @@ export async function hit(sql: Sql, limits: Limit[]): Promise<number> {
     returning r.key, r.hits,
       ceil(extract(epoch from r.window_start + make_interval(secs => r.window_seconds) - now()))::int
         as retry_after`;
-  // Expired windows are pruned now and then, off the request's path.
-  if (Math.random() < 0.01) {
+  // Expired windows are pruned now and then, off the request's path (never inside a
+  // transaction, whose fate it would share).
+  if ("begin" in sql && Math.random() < 0.01) {
     sql`delete from rate_limits where window_start < now() - interval '1 day'`.catch(() => {});
   }
   let wait = 0;
@@ -40,7 +43,11 @@ export async function hit(sql: Sql, limits: Limit[]): Promise<number> {
 }
 
 /** Counts one hit against each limit; 429 with Retry-After, naming `what`, once any is exceeded. */
-export async function enforceLimits(sql: Sql, limits: Limit[], what: string): Promise<void> {
+export async function enforceLimits(
+  sql: Sql | Tx,
+  limits: Limit[],
+  what: string,
+): Promise<void> {
   const wait = await hit(sql, limits);
   if (wait > 0) {
     throw new AppError(429, "rate_limited", `Too many ${what}; try again in ${wait} s.`, {

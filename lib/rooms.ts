@@ -59,22 +59,44 @@ export const removedByHost = () =>
 export const notHost = (what: string) =>
   new AppError(403, "not_host", `Only the host can ${what}.`);
 
+export interface CreateOptions {
+  ringSeconds?: number;
+  /**
+   * The caller's key for this request: the same key again from the same person answers with
+   * the meeting the first one created (nothing created, nobody rung again).
+   */
+  requestKey?: string;
+  /** Runs before a new meeting is created, not for a repeated request (rate limits). */
+  beforeCreate?: (tx: Tx) => Promise<void>;
+  /** Runs once the invitees are known to be contacts, before anyone is rung (rate limits). */
+  beforeRing?: (tx: Tx, invitees: string[]) => Promise<void>;
+}
+
 /**
  * Creates a room hosted by `creatorId` with its invited contacts, and rings them; 400 names
- * non-contacts.
+ * non-contacts. `created` is false when `requestKey` names a meeting already created.
  */
 export async function createRoom(
   sql: Sql,
   creatorId: string,
   input: { room_name: string; call_type: CallType; participants: string[]; allow_guests: boolean },
-  ringSeconds = DEFAULT_RING_SECONDS,
-): Promise<string> {
+  options: CreateOptions = {},
+): Promise<{ id: string; created: boolean }> {
+  const { ringSeconds = DEFAULT_RING_SECONDS, requestKey, beforeCreate, beforeRing } = options;
   // The host is always in the room; naming oneself is not an error.
   const invited = [...new Set(input.participants)].filter((id) => id !== creatorId);
   for (let attempt = 0;; attempt++) {
     const id = generateRoomId();
     try {
       return await sql.begin(async (tx) => {
+        if (requestKey !== undefined) {
+          const [done] = await tx<{ room_id: string }[]>`
+            select room_id from room_requests
+            where user_id = ${creatorId} and key = ${requestKey}
+              and created_at > now() - interval '1 day'`;
+          if (done) return { id: done.room_id, created: false };
+        }
+        await beforeCreate?.(tx);
         const [row] = await tx<{ created: number; contacts: string[] }[]>`
           with valid as (
             select contact_id as id from contacts
@@ -94,12 +116,22 @@ export async function createRoom(
           select (select count(*) from room)::int as created,
             array(select id::text from valid) as contacts`;
         if (row.created !== 1) throw notContacts(invited.filter((p) => !row.contacts.includes(p)));
+        if (requestKey !== undefined) {
+          // Keys are kept a day; this person's older ones go (never a fresh one: a request
+          // with the same key arriving meanwhile clashes on insert, and its retry answers).
+          await tx`delete from room_requests
+            where user_id = ${creatorId} and created_at <= now() - interval '1 day'`;
+          await tx`insert into room_requests (user_id, key, room_id)
+            values (${creatorId}, ${requestKey}, ${id})`;
+        }
+        if (invited.length > 0) await beforeRing?.(tx, invited);
         await ring(tx, id, creatorId, invited, ringSeconds);
         await publish(tx, { e: "room", room_id: id });
-        return id;
+        return { id, created: true };
       });
     } catch (err) {
-      // A clash of 60-bit ids is next to impossible; try a fresh one rather than fail.
+      // A clash of 60-bit ids is next to impossible, and two requests with one key arriving
+      // together clash on the key: either way, the next attempt settles it.
       if (isUniqueViolation(err) && attempt < 3) continue;
       throw err;
     }

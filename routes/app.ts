@@ -20,7 +20,7 @@ import { authRoutes } from "./api/auth.ts";
 import { contactRoutes } from "./api/contacts.ts";
 import { inviteRoutes } from "./api/invites.ts";
 import { livekitRoutes, MAX_WEBHOOK_BYTES } from "./api/livekit.ts";
-import type { AppEnv, Deps, GuestLimits, LoginLimits } from "./context.ts";
+import type { AppEnv, Deps, GuestLimits, Limits, LoginLimits } from "./context.ts";
 import { healthRoutes } from "./health.ts";
 import { errorPage, pageRoutes } from "./pages.tsx";
 import { staticRoutes } from "./static.ts";
@@ -32,6 +32,15 @@ export const MAX_BODY_BYTES = 16 * 1024;
 
 const DEFAULT_LOGIN_LIMITS: LoginLimits = { perEmail: 10, perAddress: 100, windowSeconds: 15 * 60 };
 const DEFAULT_GUEST_LIMITS: GuestLimits = { perAddress: 30, windowSeconds: 10 * 60 };
+const TEN_MINUTES = 10 * 60;
+export const DEFAULT_LIMITS: Limits = {
+  registerPerAddress: { max: 20, windowSeconds: 60 * 60 },
+  roomsPerCaller: { max: 60, windowSeconds: TEN_MINUTES },
+  ringsPerCaller: { max: 30, windowSeconds: TEN_MINUTES },
+  ringsPerPair: { max: 6, windowSeconds: TEN_MINUTES },
+  ringsPerPerson: { max: 60, windowSeconds: TEN_MINUTES },
+  contactAdds: { max: 60, windowSeconds: TEN_MINUTES },
+};
 
 export interface AppOptions {
   config: Config;
@@ -39,6 +48,8 @@ export interface AppOptions {
   log: Logger;
   loginLimits?: LoginLimits;
   guestLimits?: GuestLimits;
+  /** Rate limits, each replaceable on its own (tests). */
+  limits?: Partial<Limits>;
   /** LiveKit token lifetime, shorter than the 10 minutes (tests only). */
   tokenTtlSeconds?: number;
   /** The LiveKit client, when the caller shares it (main.ts's presence clock); else one of its own. */
@@ -85,6 +96,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     sessions: new SessionStore(sql, config.sessionSecret),
     loginLimits: options.loginLimits ?? DEFAULT_LOGIN_LIMITS,
     guestLimits: options.guestLimits ?? DEFAULT_GUEST_LIMITS,
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
     livekit: options.livekit ??
       new LiveKit(config, { tokenTtlSeconds: options.tokenTtlSeconds }),
     assets: options.assets ?? null,

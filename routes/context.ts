@@ -20,6 +20,28 @@ export interface GuestLimits {
   windowSeconds: number;
 }
 
+/** At most `max` in a fixed window of `windowSeconds`. */
+export interface Window {
+  max: number;
+  windowSeconds: number;
+}
+
+/** What one client may make the server do, beyond sign-in and guest joins. */
+export interface Limits {
+  /** Accounts created from one client address (each costs an argon2id hash). */
+  registerPerAddress: Window;
+  /** Meetings one person creates. */
+  roomsPerCaller: Window;
+  /** Calls one person starts ringing (a new meeting with invitees, or inviting more). */
+  ringsPerCaller: Window;
+  /** Times one caller rings the same person. */
+  ringsPerPair: Window;
+  /** Times one person is rung, by anyone. */
+  ringsPerPerson: Window;
+  /** Contacts one person adds (each a lookup by email). */
+  contactAdds: Window;
+}
+
 /** What route modules are built from. */
 export interface Deps {
   config: Config;
@@ -28,6 +50,7 @@ export interface Deps {
   sessions: SessionStore;
   loginLimits: LoginLimits;
   guestLimits: GuestLimits;
+  limits: Limits;
   livekit: LiveKit;
   /** The browser bundle; null when it was not built (pages then answer 503). */
   assets: Assets | null;

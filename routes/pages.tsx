@@ -12,7 +12,7 @@ import { listContacts } from "../lib/contacts.ts";
 import { listInvites } from "../lib/invites.ts";
 import { getRoom, listRoomsForUser, roomView, wasRemoved } from "../lib/rooms.ts";
 import { guestCookieName, parseGuestPass } from "../lib/guests.ts";
-import { registerUser, type User } from "../lib/users.ts";
+import type { User } from "../lib/users.ts";
 import { AuthForm } from "../components/AuthForm.tsx";
 import { Island, Layout, type PageAssets } from "../components/Layout.tsx";
 import { RoomSummary } from "../components/RoomSummary.tsx";
@@ -26,7 +26,7 @@ import type {
   RoomSummaryJson,
   UserJson,
 } from "../protocol/api.ts";
-import { loginSchema, registerSchema, signIn } from "./api/auth.ts";
+import { loginSchema, registerSchema, signIn, signUp } from "./api/auth.ts";
 import type { AppEnv, Deps } from "./context.ts";
 import {
   clearSessionCookie,
@@ -182,7 +182,7 @@ export function pageRoutes(deps: Deps) {
     "Create your account",
     registerSchema,
     "Check the highlighted fields.",
-    (_c, input) => registerUser(sql, input),
+    (c, input) => signUp(deps, c, input),
   );
 
   app.post("/logout", async (c) => {

@@ -317,3 +317,41 @@ Deno.test("pages - a media server that accepts but never answers ends in the unr
     held.forEach((c) => c.close());
   }
 });
+
+Deno.test("pages - Start pressed again after a lost answer opens the meeting already created, ringing nobody twice", async () => {
+  await withBrowser(async (browser, app) => {
+    const host = await registerUser(app, { display_name: "Grace Hopper" });
+    const friend = await registerUser(app, { display_name: "Jean Sammet" });
+    await call(app, "POST", "/api/contacts", { token: host.token, json: { email: friend.email } });
+    const context = await signedIn(browser, app, host);
+    const page = await context.newPage();
+    const errors = watchErrors(page, MEDIA_SERVER_ERRORS);
+    // The first creation reaches the server and is committed; its answer is lost on the way
+    // back (the page sees a 503, as it would from a proxy or a connection cut at that moment).
+    let lost = 0;
+    await page.route("**/api/livekit/rooms", async (route) => {
+      if (route.request().method() !== "POST" || lost++ > 0) return route.continue();
+      await route.fetch();
+      await route.fulfill({
+        status: 503,
+        contentType: "application/json",
+        body: JSON.stringify({ error: { code: "unavailable", message: "Try again shortly." } }),
+      });
+    });
+    await page.goto(`${app.base}/meeting/pre-join`);
+    await page.getByLabel("Meeting name").fill("Compiler sync");
+    await page.getByRole("checkbox", { name: /Jean Sammet/ }).check();
+    await page.getByRole("button", { name: "Start call" }).click();
+    await page.getByRole("alert").filter({ hasText: "Try again shortly." }).waitFor();
+    await page.getByRole("button", { name: "Start call" }).click();
+    await page.waitForURL(/\/meeting\/room\?room=/);
+    const roomId = new URL(page.url()).searchParams.get("room");
+    const rooms = await call(app, "GET", "/api/livekit/rooms", { token: host.token });
+    assert.deepEqual(rooms.body.map((r: { id: string }) => r.id), [roomId], "one meeting");
+    const invites = await call(app, "GET", "/api/invites", { token: friend.token });
+    assert.equal(invites.body.length, 1, "rung once");
+    assert.equal(lost, 2);
+    assert.deepEqual(errors, ["503 POST /api/livekit/rooms"], "the lost answer, nothing else");
+    await context.close();
+  });
+});

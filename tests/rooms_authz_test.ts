@@ -147,4 +147,12 @@ Deno.test("authorization - every room and token route for every kind of caller",
       }
     }
     assert.deepEqual(failures, []);
+  }, {
+    // A meeting per case, each ringing the same friend: about authorization, not throttles.
+    limits: {
+      ringsPerPair: { max: 1000, windowSeconds: 600 },
+      ringsPerPerson: { max: 1000, windowSeconds: 600 },
+      ringsPerCaller: { max: 1000, windowSeconds: 600 },
+      roomsPerCaller: { max: 1000, windowSeconds: 600 },
+    },
   }));

@@ -60,13 +60,29 @@ export async function signIn(
   return user;
 }
 
+/**
+ * Creates an account (409 when the email is taken), counted against its address first: each
+ * attempt costs an argon2id hash, taken email or not. Shared by the API and the form.
+ */
+export async function signUp(
+  deps: Deps,
+  c: Context,
+  input: z.infer<typeof registerSchema>,
+): Promise<User> {
+  await enforceLimits(deps.sql, [{
+    key: `register:addr:${clientAddress(c, deps.config)}`,
+    ...deps.limits.registerPerAddress,
+  }], "sign-ups from this address");
+  return await registerUser(deps.sql, input);
+}
+
 /** /api/auth: register, login, logout, me. */
 export function authRoutes(deps: Deps) {
-  const { config, sql, sessions } = deps;
+  const { config, sessions } = deps;
   const app = new Hono<AppEnv>();
 
   app.post("/register", jsonBody(registerSchema), async (c) => {
-    const user = await registerUser(sql, c.req.valid("json"));
+    const user = await signUp(deps, c, c.req.valid("json"));
     const issued = await sessions.create(user.id);
     setSessionCookie(c, config, issued.token);
     return c.json(sessionBody(user, issued), 201);

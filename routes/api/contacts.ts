@@ -3,6 +3,7 @@ import { z } from "zod";
 import { addContactByEmail, listContacts, removeContact } from "../../lib/contacts.ts";
 import type { AppEnv, Deps } from "../context.ts";
 import { emailSchema } from "../schemas.ts";
+import { enforceLimits } from "../../lib/rate_limit.ts";
 import { jsonBody, param, requireUser } from "../middleware.ts";
 
 const addSchema = z.object({ email: emailSchema });
@@ -15,8 +16,16 @@ export function contactRoutes(deps: Deps) {
 
   app.get("/", async (c) => c.json(await listContacts(sql, c.get("user").id)));
 
+  // Each addition is a lookup by email: counted, so that finding out who has an account here
+  // cannot be done at speed.
   app.post("/", jsonBody(addSchema), async (c) => {
-    const contact = await addContactByEmail(sql, c.get("user").id, c.req.valid("json").email);
+    const user = c.get("user");
+    await enforceLimits(
+      sql,
+      [{ key: `contacts:add:${user.id}`, ...deps.limits.contactAdds }],
+      "contacts added",
+    );
+    const contact = await addContactByEmail(sql, user.id, c.req.valid("json").email);
     return c.json(contact, 201);
   });
 

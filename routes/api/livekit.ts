@@ -37,6 +37,10 @@ import {
   requireUser,
 } from "../middleware.ts";
 import { roomIdOr404, text } from "../schemas.ts";
+import type { Tx } from "../../lib/db.ts";
+
+/** An Idempotency-Key the API accepts. */
+const REQUEST_KEY = /^[A-Za-z0-9_-]{8,100}$/;
 
 const createSchema = z.object({
   room_name: text(1, 100),
@@ -80,10 +84,41 @@ export function livekitRoutes(deps: Deps) {
     }
   }
 
+  // Counted in the transaction that rings: a refused or failed request counts nothing.
+  /** Counts one ring from `caller` to each of `invitees`; 429 past any of the ring limits. */
+  const ringLimits = (caller: string) => (tx: Tx, invitees: string[]) =>
+    enforceLimits(tx, [
+      { key: `ring:caller:${caller}`, ...deps.limits.ringsPerCaller },
+      ...invitees.flatMap((id) => [
+        { key: `ring:pair:${caller}:${id}`, ...deps.limits.ringsPerPair },
+        { key: `ring:person:${id}`, ...deps.limits.ringsPerPerson },
+      ]),
+    ], "calls");
+
+  // Idempotency-Key: a retry of the same request (after a timeout or a 503) answers 200 with
+  // the meeting the first one created, instead of creating and ringing another.
   app.post("/rooms", auth, jsonBody(createSchema), async (c) => {
     const user = c.get("user");
-    const id = await createRoom(sql, user.id, c.req.valid("json"), config.inviteRingSeconds);
-    return c.json(roomView(await getRoom(sql, id), user.id, config.publicUrl), 201);
+    const requestKey = c.req.header("Idempotency-Key");
+    if (requestKey !== undefined && !REQUEST_KEY.test(requestKey)) {
+      throw new AppError(
+        400,
+        "invalid_idempotency_key",
+        "Idempotency-Key must be 8 to 100 letters, digits, '-' or '_'.",
+      );
+    }
+    const { id, created } = await createRoom(sql, user.id, c.req.valid("json"), {
+      ringSeconds: config.inviteRingSeconds,
+      requestKey,
+      beforeRing: ringLimits(user.id),
+      beforeCreate: (tx) =>
+        enforceLimits(
+          tx,
+          [{ key: `rooms:caller:${user.id}`, ...deps.limits.roomsPerCaller }],
+          "new meetings",
+        ),
+    });
+    return c.json(roomView(await getRoom(sql, id), user.id, config.publicUrl), created ? 201 : 200);
   });
 
   app.get("/rooms", auth, async (c) => {
@@ -104,7 +139,14 @@ export function livekitRoutes(deps: Deps) {
     const user = c.get("user");
     const id = roomIdOr404(c.req.param("id"));
     const { participants } = c.req.valid("json");
-    const rung = await inviteMore(sql, id, user.id, participants, config.inviteRingSeconds);
+    const rung = await inviteMore(
+      sql,
+      id,
+      user.id,
+      participants,
+      config.inviteRingSeconds,
+      ringLimits(user.id),
+    );
     return c.json({ rung, room: roomView(await getRoom(sql, id), user.id, config.publicUrl) });
   });
 
