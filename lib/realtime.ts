@@ -20,7 +20,10 @@ import {
 export interface RealtimeOptions {
   /** Seconds of silence after which the server pings; a socket that does not answer is closed. */
   idleTimeoutSeconds: number;
-  /** Bytes a socket may have waiting to be sent; past that it is closed as too slow. */
+  /**
+   * Bytes a socket may have waiting to be sent; a socket over it for a second, or over four
+   * times it at all, is closed as too slow.
+   */
   maxBufferedBytes: number;
   /** How often this instance turns unanswered invites into missed ones. */
   sweepIntervalMs: number;
@@ -49,6 +52,8 @@ const ADMISSION_MS = 10_000;
 
 // Events waiting for delivery at most; past that they are dropped and every socket resynced.
 const MAX_QUEUED_EVENTS = 10_000;
+// How long a socket's send queue may stay over the limit before it is taken for not reading.
+const SLOW_GRACE_MS = 1000;
 // Live events a socket may collect while its snapshot is being read.
 const MAX_BACKLOG = 200;
 // How long the snapshots of sockets opening together wait to be read in one query.
@@ -68,6 +73,8 @@ interface Client {
   tokens: number;
   refilledAt: number;
   refused: number;
+  /** Since when its send queue has been over the limit (0: it is not). */
+  overSince: number;
 }
 
 type Wire<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] };
@@ -167,6 +174,7 @@ export class Realtime {
       tokens: this.options.frameBurst,
       refilledAt: Date.now(),
       refused: 0,
+      overSince: 0,
     };
     this.#clients.set(ws, client);
     let set = this.#byUser.get(userId);
@@ -240,14 +248,20 @@ export class Realtime {
   #send(client: Client, message: ServerMessage | string): void {
     const text = typeof message === "string" ? message : JSON.stringify(message);
     if (client.ws.readyState !== WebSocket.OPEN) return;
-    if (client.ws.bufferedAmount > this.options.maxBufferedBytes) {
-      // It is not reading: drop it rather than hold an ever-growing queue for it.
-      this.log.warn("slow socket closed", {
-        user: client.userId,
-        buffered: client.ws.bufferedAmount,
-      });
-      this.#close(client, CLOSE_TOO_SLOW, "too slow");
-      return;
+    // A burst (many events in one turn of the event loop) fills a healthy socket's queue for
+    // a moment; one that stays over the limit for a second, or reaches four times it, is not
+    // reading: it is dropped rather than held an ever-growing queue.
+    const buffered = client.ws.bufferedAmount;
+    const max = this.options.maxBufferedBytes;
+    if (buffered <= max) client.overSince = 0;
+    else {
+      const now = Date.now();
+      if (client.overSince === 0) client.overSince = now;
+      if (buffered > 4 * max || now - client.overSince > SLOW_GRACE_MS) {
+        this.log.warn("slow socket closed", { user: client.userId, buffered });
+        this.#close(client, CLOSE_TOO_SLOW, "too slow");
+        return;
+      }
     }
     client.ws.send(text);
   }
