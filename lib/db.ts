@@ -64,6 +64,23 @@ export class Query<T> extends Fragment implements PromiseLike<T> {
   readonly [Symbol.toStringTag] = "Query";
 }
 
+const names = new Map<string, string>();
+
+/** A prepared statement's name for a query text: a 53-bit FNV-1a hash of it, and its length. */
+export function statementName(text: string): string {
+  let name = names.get(text);
+  if (name !== undefined) return name;
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < text.length; i++) {
+    h ^= BigInt(text.charCodeAt(i));
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  name = `u${(h & 0x1fffffffffffffn).toString(36)}_${text.length.toString(36)}`;
+  // The app's queries are a fixed set of texts; this bound only guards against a bug.
+  if (names.size < 10_000) names.set(text, name);
+  return name;
+}
+
 /** Text with $1…$n placeholders and the values, fragments inlined. */
 export function compile(fragment: Fragment): { text: string; values: unknown[] } {
   const values: unknown[] = [];
@@ -201,7 +218,10 @@ export function createDb(url: string, options: DbOptions = {}): Sql {
 
   const onClient = async <T>(client: pg.PoolClient, text: string, values?: unknown[]) => {
     try {
-      return (await client.query(text, values)).rows as T;
+      // Queries with values are prepared once per connection, under a name made from their
+      // text, and only bound and run afterwards. (Plain text, as migrations run, is not.)
+      const query = values === undefined ? text : { name: statementName(text), text, values };
+      return (await client.query(query)).rows as T;
     } catch (err) {
       if (isServerError(err)) throw err;
       throw new DatabaseUnavailableError("CONNECTION_CLOSED", err);
