@@ -1,6 +1,7 @@
 import { AssetsMissing, loadAssets } from "./lib/assets.ts";
 import { ConfigError, loadConfig } from "./lib/config.ts";
 import { createDb } from "./lib/db.ts";
+import { DEFAULT_GUARD, serveGuarded } from "./lib/guard.ts";
 import { stopOnSignals, whenDatabaseAnswers } from "./lib/lifecycle.ts";
 import { LiveKit } from "./lib/livekit.ts";
 import { createLogger } from "./lib/log.ts";
@@ -35,9 +36,15 @@ const livekit = new LiveKit(config);
 // Departures LiveKit could not report (it crashed or restarted) are read from its own list.
 const stopPresenceClock = startPresenceClock(sql, livekit, log);
 const app = createApp({ config, sql, log, assets, realtime, livekit });
-const server = Deno.serve({
-  port: config.port,
-  onListen: ({ hostname, port }) =>
-    log.info("listening", { hostname, port, url: config.publicUrl }),
-}, app.fetch);
+// Clients reach the app through the connection guard (header, body and idle timeouts,
+// WebSocket frame sizes, connections per address); behind a proxy every connection is the
+// proxy's, so the per-address count is left to it.
+const server = serveGuarded({ port: config.port }, app.fetch, {
+  maxConnectionsPerAddress: config.trustProxy ? 0 : DEFAULT_GUARD.maxConnectionsPerAddress,
+});
+log.info("listening", {
+  hostname: server.addr.hostname,
+  port: server.addr.port,
+  url: config.publicUrl,
+});
 stopOnSignals({ server, realtime, sql, log, clocks: [stopPresenceClock] });

@@ -32,7 +32,7 @@ export async function whenDatabaseAnswers<T>(
 }
 
 export interface Running {
-  server: Deno.HttpServer;
+  server: { shutdown(): Promise<void> };
   realtime: Realtime;
   sql: Sql;
   log: Logger;

@@ -3,6 +3,7 @@
 import { type Assets, AssetsMissing, loadAssets } from "../lib/assets.ts";
 import { type Config, loadConfig } from "../lib/config.ts";
 import { createDb, type Sql } from "../lib/db.ts";
+import { type GuardOptions, serveGuarded } from "../lib/guard.ts";
 import { createLogger } from "../lib/log.ts";
 import { migrate } from "../lib/migrate.ts";
 import { Realtime, type RealtimeOptions } from "../lib/realtime.ts";
@@ -110,6 +111,8 @@ export async function startApp(
     databaseUrl?: (db: TestDatabase) => string;
     /** Serve on this port (default: any free one). */
     port?: number;
+    /** The connection guard's bounds (short timeouts); false: Deno's server alone. */
+    guard?: Partial<GuardOptions> | false;
   } = {},
 ): Promise<TestApp> {
   const db = options.shareDatabase ?? await createTestDatabase();
@@ -135,10 +138,10 @@ export async function startApp(
     log,
     realtime,
   });
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: options.port ?? 0, onListen: () => {} },
-    app.fetch,
-  );
+  const listen = { hostname: "127.0.0.1", port: options.port ?? 0 };
+  const server = options.guard === false
+    ? Deno.serve({ ...listen, onListen: () => {} }, app.fetch)
+    : serveGuarded(listen, app.fetch, options.guard);
   return {
     base: `http://127.0.0.1:${server.addr.port}`,
     config,
