@@ -71,11 +71,15 @@ export function flag(name: string, fallback: number): number {
 }
 
 /** Runs a server script of this project the way `deno task start` does (least permissions). */
-export function serve(script: string, env: Record<string, string>): Deno.ChildProcess {
+export function serve(
+  script: string,
+  env: Record<string, string>,
+  logLevel: "warn" | "error" = "warn",
+): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net", "--allow-env", "--allow-read=.", script],
     cwd: new URL("..", import.meta.url),
-    env: { ...env, LOG_LEVEL: "warn" },
+    env: { ...env, LOG_LEVEL: logLevel },
     stdout: "null",
     stderr: "inherit",
   }).spawn();

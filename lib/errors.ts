@@ -37,43 +37,22 @@ function errorTag(err: unknown, key: "code" | "name"): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
-// A pooled connection that died while idle (the server restarted, or an administrator
-// ended it) fails only when next used; a fresh connection may well succeed.
-const LOST_CONNECTION_CODES = new Set([
-  "CONNECTION_CLOSED", // lib/db.ts: the connection in use was lost mid-query
-  "ECONNRESET",
-  "EPIPE",
-  "57P01", // admin_shutdown (pg_terminate_backend)
-  "57P02", // crash_shutdown
-]);
-
-// Those, plus lib/db.ts's and PostgreSQL's codes for a server that is away or refusing
-// connections: all mean "try again later", not a bug.
-const CONNECTION_CODES = new Set([
-  ...LOST_CONNECTION_CODES,
-  "DB_CONNECT_FAILED", // lib/db.ts: no connection could be made (its cause says why)
-  "ECONNREFUSED",
-  "ETIMEDOUT",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "57P03", // cannot_connect_now
-  "53300", // too_many_connections
-]);
+// lib/db.ts decides what a driver error means and gives it one of two codes:
+// CONNECTION_CLOSED, the connection in hand was lost mid-query (a pooled connection that died
+// while idle fails only when next used; a fresh one may well succeed), and DB_CONNECT_FAILED,
+// no connection could be made (its cause says why). A server reply of class 08 (connection
+// exception) means the same as the second. All mean "try again later", not a bug.
 
 /** True when an error means PostgreSQL cannot be reached right now. */
 export function isDatabaseUnavailable(err: unknown): boolean {
   const code = errorTag(err, "code");
-  if (code !== undefined && (CONNECTION_CODES.has(code) || code.startsWith("08"))) return true;
-  // Deno's node:net reports refused connections as errors whose name carries the cause.
-  const name = errorTag(err, "name");
-  return name === "ConnectionRefused" || name === "ConnectionReset" || name === "TimedOut";
+  return code === "CONNECTION_CLOSED" || code === "DB_CONNECT_FAILED" ||
+    (code?.startsWith("08") ?? false);
 }
 
 /** True when an error means the connection in hand was lost, not that the server is away. */
 export function isLostConnection(err: unknown): boolean {
-  const code = errorTag(err, "code");
-  return (code !== undefined && LOST_CONNECTION_CODES.has(code)) ||
-    errorTag(err, "name") === "ConnectionReset";
+  return errorTag(err, "code") === "CONNECTION_CLOSED";
 }
 
 /** True for PostgreSQL's unique_violation. */

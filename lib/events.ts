@@ -52,7 +52,7 @@ export function parseBusEvent(payload: string): BusEvent | null {
 }
 
 /**
- * This instance's subscription to the channel, on a dedicated connection. postgres.js
+ * This instance's subscription to the channel, on a dedicated connection. `sql.listen`
  * re-subscribes after the connection drops; events sent meanwhile are lost, so `onResync` is
  * called every time the subscription comes back, for the listener to catch up from the tables.
  */

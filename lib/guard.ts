@@ -34,8 +34,6 @@ export const DEFAULT_GUARD: GuardOptions = {
 export interface GuardedServer {
   /** Where clients connect. */
   addr: Deno.NetAddr;
-  /** Connections open through the guard now. */
-  readonly connections: number;
   /** Stops accepting, lets the server finish its requests, then cuts what is left. */
   shutdown(): Promise<void>;
 }
@@ -46,6 +44,11 @@ type Handler = (
 ) => Response | Promise<Response>;
 
 const CRLFCRLF = [13, 10, 13, 10];
+const decoder = new TextDecoder();
+// The request headers the guard reads, in a head already lowercased.
+const TRANSFER_ENCODING = /\r\ntransfer-encoding:/;
+const UPGRADE_WEBSOCKET = /\r\nupgrade:[^\r\n]*websocket/;
+const CONTENT_LENGTH = /\r\ncontent-length:[ \t]*([^\r\n]*)/;
 
 /** Serves `handler` on `listen` through the guard. */
 export function serveGuarded(
@@ -93,9 +96,6 @@ export function serveGuarded(
 
   return {
     addr: listener.addr as Deno.NetAddr,
-    get connections() {
-      return open.size;
-    },
     async shutdown() {
       clearInterval(clock);
       try {
@@ -125,6 +125,8 @@ class Relay {
   #phase: Phase = { kind: "head", started: null };
   #head: Uint8Array[] = [];
   #headBytes = 0;
+  /** How many bytes of the blank line ending a head (CR LF CR LF) the last bytes matched. */
+  #headEndMatched = 0;
   // WebSocket framing state: bytes of the current frame's header collected, payload left.
   #frameHeader = new Uint8Array(14);
   #frameHeaderLength = 0;
@@ -154,6 +156,10 @@ class Relay {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closeBoth();
+  }
+
+  #closeBoth(): void {
     for (const c of [this.client, this.#upstream]) {
       try {
         c?.close();
@@ -211,8 +217,7 @@ class Relay {
         phase.left -= take;
         if (phase.left === 0) this.#phase = { kind: "head", started: null };
       } else if (phase.kind === "websocket") {
-        const used = this.#frames(bytes.subarray(at));
-        if (used === null) {
+        if (!this.#frames(bytes.subarray(at))) {
           this.close();
           return null;
         }
@@ -243,35 +248,34 @@ class Relay {
     return out;
   }
 
-  /** Where the head ends in `chunk` (just past its blank line), given what came before; -1 if not yet. */
+  /**
+   * Where the head ends in `chunk` (just past its blank line), -1 if not yet. The blank line
+   * may straddle reads: how much of it was matched carries over from one chunk to the next.
+   */
   #headEnd(chunk: Uint8Array): number {
-    // The blank line may straddle reads: look at the last three bytes kept with this chunk.
-    const tail = this.#head.length > 0 ? lastBytes(this.#head, 3) : new Uint8Array(0);
-    const joined = concat([tail, chunk], tail.length + chunk.length);
-    for (let i = 0; i + 3 < joined.length; i++) {
-      if (
-        joined[i] === CRLFCRLF[0] && joined[i + 1] === CRLFCRLF[1] &&
-        joined[i + 2] === CRLFCRLF[2] && joined[i + 3] === CRLFCRLF[3]
-      ) return i + 4 - tail.length;
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i];
+      if (b === CRLFCRLF[this.#headEndMatched]) this.#headEndMatched++;
+      else this.#headEndMatched = b === CRLFCRLF[0] ? 1 : 0;
+      if (this.#headEndMatched === 4) {
+        this.#headEndMatched = 0;
+        return i + 1;
+      }
     }
     return -1;
   }
 
   /** The phase after a complete head: its body, the next head, or WebSocket frames. */
   #afterHead(head: Uint8Array): Phase | null {
-    const text = new TextDecoder().decode(head).toLowerCase();
-    const header = (name: string) => {
-      const m = new RegExp(`\\r\\n${name}:[ \\t]*([^\\r\\n]*)`).exec(text);
-      return m ? m[1].trim() : null;
-    };
-    if (header("transfer-encoding") !== null) {
+    const text = decoder.decode(head).toLowerCase();
+    if (TRANSFER_ENCODING.test(text)) {
       // Request bodies here are small JSON with a length; a body of unknown length could not
       // be timed, so it is refused.
       this.#refuse(411, "Length Required");
       return null;
     }
-    if ((header("upgrade") ?? "").includes("websocket")) return { kind: "websocket" };
-    const length = Number(header("content-length") ?? "0");
+    if (UPGRADE_WEBSOCKET.test(text)) return { kind: "websocket" };
+    const length = Number(CONTENT_LENGTH.exec(text)?.[1].trim() ?? "0");
     if (!Number.isSafeInteger(length) || length < 0) {
       this.#refuse(400, "Bad Request");
       return null;
@@ -282,10 +286,10 @@ class Relay {
 
   /**
    * Follows the client's WebSocket frames through `bytes`: each header is read as it comes
-   * (2 to 14 bytes), its payload skipped. Null when a frame or the message it continues
+   * (2 to 14 bytes), its payload skipped. False when a frame or the message it continues
    * declares more than the limit.
    */
-  #frames(bytes: Uint8Array): number | null {
+  #frames(bytes: Uint8Array): boolean {
     let at = 0;
     while (at < bytes.length) {
       if (this.#payloadLeft > 0) {
@@ -305,7 +309,7 @@ class Relay {
       if (short === 126) length = (h[2] << 8) | h[3];
       else if (short === 127) {
         const view = new DataView(h.buffer, 2, 8);
-        if (view.getUint32(0) !== 0) return null;
+        if (view.getUint32(0) !== 0) return false;
         length = view.getUint32(4);
       } else length = short;
       const opcode = h[0] & 0x0f;
@@ -313,13 +317,13 @@ class Relay {
       if (opcode < 8) {
         // Data frames: a message may come in pieces; the pieces add up.
         this.#messageBytes = opcode === 0 ? this.#messageBytes + length : length;
-        if (this.#messageBytes > this.opts.maxFrameBytes) return null;
+        if (this.#messageBytes > this.opts.maxFrameBytes) return false;
         if (fin) this.#messageBytes = 0;
-      } else if (length > 125) return null; // a control frame is at most 125 bytes
+      } else if (length > 125) return false; // a control frame is at most 125 bytes
       this.#payloadLeft = length;
       this.#frameHeaderLength = 0;
     }
-    return at;
+    return true;
   }
 
   /** Answers the client with a bare error status and closes. */
@@ -327,15 +331,10 @@ class Relay {
     const body = JSON.stringify({ error: { code: "connection_refused", message: reason } });
     const response = `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\n` +
       `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
-    const client = this.client;
+    if (this.#closed) return;
     this.#closed = true;
-    writeAll(client, new TextEncoder().encode(response)).catch(() => {}).finally(() => {
-      for (const c of [client, this.#upstream]) {
-        try {
-          c?.close();
-        } catch { /* already closed */ }
-      }
-    });
+    writeAll(this.client, new TextEncoder().encode(response)).catch(() => {})
+      .finally(() => this.#closeBoth());
   }
 }
 
@@ -353,9 +352,4 @@ function concat(parts: Uint8Array[], length: number): Uint8Array {
     at += p.length;
   }
   return out;
-}
-
-function lastBytes(parts: Uint8Array[], n: number): Uint8Array {
-  const all = concat(parts, parts.reduce((s, p) => s + p.length, 0));
-  return all.subarray(Math.max(0, all.length - n));
 }

@@ -2,8 +2,8 @@
 import { argon2id, argon2Verify } from "hash-wasm";
 
 export type PasswordJob =
-  | { id: number; op: "hash"; password: string; salt: Uint8Array; params: HashParams }
-  | { id: number; op: "verify"; password: string; hash: string };
+  | { op: "hash"; password: string; salt: Uint8Array; params: HashParams }
+  | { op: "verify"; password: string; hash: string };
 
 export interface HashParams {
   parallelism: number;
@@ -18,7 +18,7 @@ export type PasswordResult = { id: number; value: string | boolean } | {
 };
 
 const scope = self as unknown as {
-  onmessage: ((e: MessageEvent<PasswordJob>) => void) | null;
+  onmessage: ((e: MessageEvent<PasswordJob & { id: number }>) => void) | null;
   postMessage(message: PasswordResult): void;
 };
 

@@ -11,20 +11,17 @@ const PARAMS: HashParams = { parallelism: 1, iterations: 2, memorySize: 19456, h
 /** Jobs that may wait for a worker at most. */
 export const MAX_WAITING = 256;
 
-type Job = PasswordJob extends infer J ? J extends { id: number } ? Omit<J, "id"> : never
-  : never;
-
 class PasswordPool {
   #idle: Worker[] = [];
   #workers: Worker[] = [];
-  #waiting: { job: Job; done: (r: PasswordResult) => void }[] = [];
+  #waiting: { job: PasswordJob; done: (r: PasswordResult) => void }[] = [];
   #pending = new Map<number, (r: PasswordResult) => void>();
   #nextId = 1;
   done = 0;
 
   constructor(readonly size: number) {}
 
-  run(job: Job): Promise<string | boolean> {
+  run(job: PasswordJob): Promise<string | boolean> {
     if (this.#waiting.length >= MAX_WAITING) {
       return Promise.reject(
         new AppError(503, "busy", "Too many sign-ins at once; try again in a few seconds.", {

@@ -187,9 +187,6 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     for (let retry = 0; retry < MAX_READ_RETRIES && lostConnection.has(request); retry++) {
       lostConnection.delete(request);
       await res.body?.cancel();
-      // Let the failed socket's close event run first: postgres.js never settles a query
-      // handed to a connection between its socket's error and its close.
-      await new Promise((next) => setTimeout(next, 5));
       res = await handle(request, env, ctx);
     }
     lostConnection.delete(request);

@@ -66,8 +66,8 @@ callTest(
       await bobChat.getByText("Hello from Ada").waitFor({ timeout: 10_000 });
       assert.equal(await bobChat.locator("li").first().locator("strong").innerText(), "Ada");
 
-      // A payload claiming another sender changes nothing: the name is LiveKit's participant.
-      await bob.page.evaluate(() => {}); // (the page sends only {text}; a forged field is ignored)
+      // A payload claiming another sender changes nothing: the name is LiveKit's participant
+      // (the page sends only {text}; a forged field is ignored).
       await bob.page.getByRole("textbox", { name: "Message" }).fill("Hi Ada");
       await bob.page.getByRole("button", { name: "Send" }).click();
       const adaChat = ada.page.getByRole("complementary", { name: "Chat" });
