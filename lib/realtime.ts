@@ -84,6 +84,8 @@ const asJson = ({ invitee_id: _, ...invite }: Invite & { invitee_id?: string }) 
 export class Realtime {
   readonly options: RealtimeOptions;
   #clients = new Map<WebSocket, Client>();
+  /** Sockets whose send queue is over the limit now. */
+  #over = new Set<Client>();
   #byUser = new Map<string, Set<Client>>();
   #bus: EventBus;
   #queue: BusEvent[] = [];
@@ -113,6 +115,9 @@ export class Realtime {
     await this.#bus.start();
     this.#timers.push(setInterval(() => this.#sweep(), this.options.sweepIntervalMs));
     this.#timers.push(setInterval(() => this.#closeExpired(), SESSION_CHECK_MS));
+    this.#timers.push(setInterval(() => {
+      for (const client of this.#over) this.#droppedAsSlow(client);
+    }, SLOW_GRACE_MS / 2));
   }
 
   /** Closes every socket as going away and stops listening. */
@@ -202,6 +207,7 @@ export class Realtime {
     const client = this.#clients.get(ws);
     if (!client) return;
     this.#clients.delete(ws);
+    this.#over.delete(client);
     const set = this.#byUser.get(client.userId);
     set?.delete(client);
     if (set?.size === 0) this.#byUser.delete(client.userId);
@@ -248,22 +254,33 @@ export class Realtime {
   #send(client: Client, message: ServerMessage | string): void {
     const text = typeof message === "string" ? message : JSON.stringify(message);
     if (client.ws.readyState !== WebSocket.OPEN) return;
-    // A burst (many events in one turn of the event loop) fills a healthy socket's queue for
-    // a moment; one that stays over the limit for a second, or reaches four times it, is not
-    // reading: it is dropped rather than held an ever-growing queue.
+    if (this.#droppedAsSlow(client)) return;
+    client.ws.send(text);
+  }
+
+  /**
+   * A burst (many events in one turn of the event loop) fills a healthy socket's queue for a
+   * moment; one that stays over the limit for a second, or reaches four times it, is not
+   * reading: it is closed rather than held an ever-growing queue. Checked before each send,
+   * and twice a second for sockets over the limit (which may be sent nothing more).
+   */
+  #droppedAsSlow(client: Client): boolean {
     const buffered = client.ws.bufferedAmount;
     const max = this.options.maxBufferedBytes;
-    if (buffered <= max) client.overSince = 0;
-    else {
-      const now = Date.now();
-      if (client.overSince === 0) client.overSince = now;
-      if (buffered > 4 * max || now - client.overSince > SLOW_GRACE_MS) {
-        this.log.warn("slow socket closed", { user: client.userId, buffered });
-        this.#close(client, CLOSE_TOO_SLOW, "too slow");
-        return;
-      }
+    if (buffered <= max) {
+      client.overSince = 0;
+      this.#over.delete(client);
+      return false;
     }
-    client.ws.send(text);
+    const now = Date.now();
+    if (client.overSince === 0) {
+      client.overSince = now;
+      this.#over.add(client);
+    }
+    if (buffered <= 4 * max && now - client.overSince <= SLOW_GRACE_MS) return false;
+    this.log.warn("slow socket closed", { user: client.userId, buffered });
+    this.#close(client, CLOSE_TOO_SLOW, "too slow");
+    return true;
   }
 
   /** Sends to every socket of a user; live events wait while a socket's snapshot is read. */
