@@ -44,6 +44,8 @@ type Handler = (
 ) => Response | Promise<Response>;
 
 const CRLFCRLF = [13, 10, 13, 10];
+// How long shutting down waits for the server's requests before cutting their connections.
+const SHUTDOWN_GRACE_MS = 10_000;
 const decoder = new TextDecoder();
 // The request headers the guard reads, in a head already lowercased.
 const TRANSFER_ENCODING = /\r\ntransfer-encoding:/;
@@ -97,17 +99,27 @@ export function serveGuarded(
   return {
     addr: listener.addr as Deno.NetAddr,
     async shutdown() {
-      clearInterval(clock);
       try {
         listener.close();
       } catch { /* already closed */ }
-      await inner.shutdown();
+      // The deadlines keep running meanwhile, and the server's own wait is bounded: a
+      // connection it would wait for (a request that never ends) is cut after 10 s, and a
+      // handler that still has not answered is left behind a second later.
+      const drained = inner.shutdown();
+      const within = async (ms: number) => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([drained, new Promise((r) => timer = setTimeout(r, ms))]);
+        clearTimeout(timer);
+      };
+      await within(SHUTDOWN_GRACE_MS);
       // What the server sent last (a WebSocket's close frame, say) is let through: relays end
       // by themselves once the server has closed its side; those still open after 2 s are cut.
       for (let waited = 0; open.size > 0 && waited < 2000; waited += 20) {
         await new Promise((r) => setTimeout(r, 20));
       }
       for (const relay of open) relay.close();
+      await within(1000);
+      clearInterval(clock);
     },
   };
 }

@@ -193,3 +193,17 @@ Deno.test("guard - one address holds only so many connections; the app sees each
     await server.shutdown();
   }
 });
+
+Deno.test("guard - shutting down ends even when a request never gets its answer", async () => {
+  const server = serveGuarded(
+    { hostname: "127.0.0.1", port: 0 },
+    () => new Promise<Response>(() => {}), // a handler stuck for good
+  );
+  const pending = fetch(`http://127.0.0.1:${server.addr.port}/`).then(
+    (r) => `answered ${r.status}`,
+    () => "cut off",
+  );
+  await new Promise((r) => setTimeout(r, 200));
+  await server.shutdown(); // this test hangs if it does not end
+  assert.equal(await pending, "cut off");
+});

@@ -209,6 +209,8 @@ export async function call(
     body: options.json !== undefined ? JSON.stringify(options.json) : options.body,
     // Redirects are answers to assert on, not to follow.
     redirect: "manual",
+    // A request the app never answers fails its test rather than holding up the suite.
+    signal: AbortSignal.timeout(60_000),
   });
   const text = await res.text();
   const isJson = res.headers.get("Content-Type")?.includes("application/json");
