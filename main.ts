@@ -2,7 +2,7 @@ import { AssetsMissing, loadAssets } from "./lib/assets.ts";
 import { ConfigError, loadConfig } from "./lib/config.ts";
 import { createDb } from "./lib/db.ts";
 import { DEFAULT_GUARD, serveGuarded } from "./lib/guard.ts";
-import { stopOnSignals, whenDatabaseAnswers } from "./lib/lifecycle.ts";
+import { DatabaseSetupError, stopOnSignals, whenDatabaseAnswers } from "./lib/lifecycle.ts";
 import { LiveKit } from "./lib/livekit.ts";
 import { createLogger } from "./lib/log.ts";
 import { migrate } from "./lib/migrate.ts";
@@ -28,7 +28,15 @@ try {
 }
 const log = createLogger(config.logLevel);
 const sql = createDb(config.databaseUrl, { log });
-const applied = await whenDatabaseAnswers(() => migrate(sql), log);
+let applied;
+try {
+  applied = await whenDatabaseAnswers(() => migrate(sql), log, 5000, config.databaseUrl);
+} catch (err) {
+  if (!(err instanceof DatabaseSetupError)) throw err;
+  console.error(err.message);
+  await sql.end({ timeout: 1 });
+  Deno.exit(1);
+}
 if (applied.length > 0) log.info("migrations applied", { versions: applied });
 const realtime = new Realtime(sql, config, log);
 await realtime.start();
@@ -39,7 +47,7 @@ const app = createApp({ config, sql, log, assets, realtime, livekit });
 // Clients reach the app through the connection guard (header, body and idle timeouts,
 // WebSocket frame sizes, connections per address); behind a proxy every connection is the
 // proxy's, so the per-address count is left to it.
-const server = serveGuarded({ port: config.port }, app.fetch, {
+const server = serveGuarded({ hostname: config.host, port: config.port }, app.fetch, {
   maxConnectionsPerAddress: config.trustProxy ? 0 : DEFAULT_GUARD.maxConnectionsPerAddress,
 });
 log.info("listening", {

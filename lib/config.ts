@@ -7,6 +7,8 @@ export interface Config {
   /** True when PUBLIC_URL is https: cookies are then marked Secure. */
   secureCookies: boolean;
   port: number;
+  /** Address the server listens on (HOST): 127.0.0.1 unless told, e.g. 0.0.0.0 in a container. */
+  host: string;
   livekitUrl: string;
   livekitApiUrl: string;
   livekitApiKey: string;
@@ -16,6 +18,8 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error";
   /** Seconds a call rings before it counts as missed (INVITE_RING_SECONDS, default 60). */
   inviteRingSeconds: number;
+  /** Bearer token that also opens GET /metrics from elsewhere than loopback ("" = none). */
+  metricsToken: string;
 }
 
 export class ConfigError extends Error {
@@ -95,7 +99,7 @@ export function loadConfig(env: Env): Config {
 
   const sessionSecretRaw = r.required(
     "SESSION_SECRET",
-    "at least 32 random bytes, e.g. `openssl rand -base64 48`",
+    "at least 32 random bytes, e.g. `openssl rand -hex 32`",
   );
   const sessionSecret = new TextEncoder().encode(sessionSecretRaw);
   if (sessionSecretRaw !== "" && sessionSecret.length < 32) {
@@ -112,12 +116,26 @@ export function loadConfig(env: Env): Config {
   }
 
   const port = r.wholeNumber("PORT", 8000, 1, 65535);
+  const host = r.value("HOST") ?? "127.0.0.1";
+  if (!/^([0-9.]+|[0-9a-f:]+|[a-z0-9.-]+)$/i.test(host)) {
+    problems.push(
+      `HOST must be an address to listen on, e.g. 127.0.0.1 or 0.0.0.0 (got "${host}")`,
+    );
+  }
 
   const livekitUrlRaw = r.required(
     "LIVEKIT_URL",
     "the LiveKit address browsers use, e.g. wss://livekit.example.com",
   );
   const livekitUrl = r.url("LIVEKIT_URL", livekitUrlRaw, ["ws:", "wss:", "http:", "https:"]);
+  if (
+    publicUrl?.protocol === "https:" && livekitUrl && !/^(wss|https):$/.test(livekitUrl.protocol)
+  ) {
+    problems.push(
+      `LIVEKIT_URL must be wss:// when PUBLIC_URL is https (got ${livekitUrl.protocol}//): ` +
+        "browsers refuse an unencrypted connection from an https page",
+    );
+  }
   const livekitApiUrlRaw = r.value("LIVEKIT_API_URL");
   let livekitApiUrl = "";
   if (livekitApiUrlRaw !== undefined) {
@@ -156,15 +174,21 @@ export function loadConfig(env: Env): Config {
   }
 
   const inviteRingSeconds = r.wholeNumber("INVITE_RING_SECONDS", 60, 1, 600);
+  const metricsToken = r.value("METRICS_TOKEN") ?? "";
+  if (metricsToken !== "" && metricsToken.length < 32) {
+    problems.push(`METRICS_TOKEN must be at least 32 characters (got ${metricsToken.length})`);
+  }
 
   r.done();
   return {
     inviteRingSeconds,
+    metricsToken,
     databaseUrl,
     sessionSecret,
     publicUrl: publicUrl!.origin,
     secureCookies: publicUrl!.protocol === "https:",
     port,
+    host,
     livekitUrl: livekitUrlRaw.replace(/\/+$/, ""),
     livekitApiUrl: livekitApiUrl.replace(/\/+$/, ""),
     livekitApiKey,

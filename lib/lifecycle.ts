@@ -6,19 +6,68 @@ import { errorFields, type Logger } from "./log.ts";
 import type { Realtime } from "./realtime.ts";
 
 /**
+ * A database that answers but refuses this app for good: no such role, wrong password, no such
+ * database. Waiting will not help; the message says what to create or fix.
+ */
+export class DatabaseSetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DatabaseSetupError";
+  }
+}
+
+/** The one-line explanation for a connection PostgreSQL refused for good, if it was one. */
+export function databaseSetupProblem(err: unknown, databaseUrl: string): string | null {
+  const code = (err as { cause?: { code?: unknown } })?.cause?.code;
+  let role = "?", database = "?", host = "?";
+  try {
+    const u = new URL(databaseUrl);
+    role = decodeURIComponent(u.username) || "(none)";
+    database = decodeURIComponent(u.pathname.slice(1)) || role;
+    host = u.host;
+  } catch {
+    // loadConfig checked the URL; the message only loses its names.
+  }
+  const message = (err as Error)?.cause instanceof Error
+    ? (err as Error & { cause: Error }).cause.message
+    : "";
+  if (code === "28000" && /role .* does not exist/.test(message)) {
+    return `PostgreSQL at ${host} has no role "${role}": create it (as a superuser: ` +
+      `CREATE ROLE "${role}" LOGIN PASSWORD '…';) or fix the user in DATABASE_URL`;
+  }
+  if (code === "28000") {
+    return `PostgreSQL at ${host} refuses role "${role}" from this address (${message}): ` +
+      "allow it in pg_hba.conf or fix DATABASE_URL";
+  }
+  if (code === "28P01") {
+    return `PostgreSQL at ${host} refused the password of role "${role}": fix the password ` +
+      "in DATABASE_URL (or the role's, with ALTER ROLE … PASSWORD)";
+  }
+  if (code === "3D000") {
+    return `PostgreSQL at ${host} has no database "${database}": create it (as a superuser: ` +
+      `CREATE DATABASE "${database}" OWNER "${role}";) or fix the name in DATABASE_URL`;
+  }
+  return null;
+}
+
+/**
  * Runs `attempt` until PostgreSQL answers (a stack or a VM that boots starts the app before the
  * database is ready), waiting 0.25 s, then twice as long each time up to `maxDelayMs`. Any
- * error other than "cannot reach the database" is thrown at once.
+ * error other than "cannot reach the database" is thrown at once; one that waiting cannot
+ * fix (no such role or database, a wrong password) as a DatabaseSetupError saying what to do.
  */
 export async function whenDatabaseAnswers<T>(
   attempt: () => Promise<T>,
   log: Logger,
   maxDelayMs = 5000,
+  databaseUrl = "",
 ): Promise<T> {
   for (let n = 1;; n++) {
     try {
       return await attempt();
     } catch (err) {
+      const setup = databaseSetupProblem(err, databaseUrl);
+      if (setup) throw new DatabaseSetupError(setup);
       if (!isDatabaseUnavailable(err)) throw err;
       const delay = Math.min(250 * 2 ** (n - 1), maxDelayMs);
       log.warn("database not answering yet", {

@@ -22,6 +22,8 @@ import { inviteRoutes } from "./api/invites.ts";
 import { livekitRoutes, MAX_WEBHOOK_BYTES } from "./api/livekit.ts";
 import type { AppEnv, Deps, GuestLimits, Limits, LoginLimits } from "./context.ts";
 import { healthRoutes } from "./health.ts";
+import { metricsRoutes, timeRequests, watchInstance } from "./metrics.ts";
+import { Metrics } from "../lib/metrics.ts";
 import { errorPage, pageRoutes } from "./pages.tsx";
 import { staticRoutes } from "./static.ts";
 import { wsRoutes } from "./ws.ts";
@@ -58,6 +60,8 @@ export interface AppOptions {
   assets?: Assets | null;
   /** This instance's sockets and event channel, started by the caller (who also stops it). */
   realtime: Realtime;
+  /** Counters for GET /metrics (a fresh set when not given). */
+  metrics?: Metrics;
 }
 
 const STATUS_CODES: Record<number, [string, string]> = {
@@ -101,7 +105,9 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
       new LiveKit(config, { tokenTtlSeconds: options.tokenTtlSeconds }),
     assets: options.assets ?? null,
     realtime: options.realtime,
+    metrics: options.metrics ?? new Metrics(),
   };
+  watchInstance(deps);
   const app = new Hono<AppEnv>();
   // Reads that met a pooled connection PostgreSQL had already closed: run again on another.
   const lostConnection = new WeakSet<Request>();
@@ -140,6 +146,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     return c.json({ error: { code: "internal", message } }, 500);
   });
 
+  app.use("/api/*", timeRequests(deps.metrics));
   app.use(securityHeaders(config));
   app.use(originGuard(config));
   const tooLarge = (max: number) => () => {
@@ -156,6 +163,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   app.use("/api/*", requireJsonBody);
 
   app.route("/", healthRoutes(deps));
+  app.route("/", metricsRoutes(deps));
   app.route("/api/auth", authRoutes(deps));
   app.route("/api/contacts", contactRoutes(deps));
   app.route("/api/livekit", livekitRoutes(deps));

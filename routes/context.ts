@@ -1,3 +1,4 @@
+import type { Metrics } from "../lib/metrics.ts";
 import type { Assets } from "../lib/assets.ts";
 import type { Config } from "../lib/config.ts";
 import type { Sql } from "../lib/db.ts";
@@ -56,6 +57,8 @@ export interface Deps {
   assets: Assets | null;
   /** This instance's sockets and the event channel. */
   realtime: Realtime;
+  /** What this instance counts for GET /metrics. */
+  metrics: Metrics;
 }
 
 export interface AppEnv {

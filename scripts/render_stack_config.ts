@@ -69,19 +69,137 @@ export function renderTemplate(
   return template.replace(/\$\{([A-Z][A-Z0-9_]*)\}/g, (_, name) => env[name]!.trim());
 }
 
+const LOCAL_NAMES = /^(localhost|.*\.localhost|.*\.local|.*\.internal)$/i;
+
+/** Addresses no browser elsewhere can send media to. */
+export function unreachableIp(ip: string): string | null {
+  const v4 = IPV4.test(ip) ? ip.split(".").map(Number) : null;
+  if (v4) {
+    if (v4[0] === 127) return "a loopback address";
+    if (v4[0] === 0) return "not an address browsers can reach";
+    if (v4[0] === 169 && v4[1] === 254) return "a link-local address";
+    return null;
+  }
+  const low = ip.toLowerCase();
+  if (low === "::1") return "a loopback address";
+  if (low === "::") return "not an address browsers can reach";
+  if (/^fe[89ab]/.test(low)) return "a link-local address";
+  return null;
+}
+
+/** A private address: fine on an intranet, wrong for browsers on the internet. */
+export function privateIp(ip: string): boolean {
+  const v4 = IPV4.test(ip) ? ip.split(".").map(Number) : null;
+  if (v4) {
+    return v4[0] === 10 || (v4[0] === 172 && v4[1] >= 16 && v4[1] <= 31) ||
+      (v4[0] === 192 && v4[1] === 168) || (v4[0] === 100 && v4[1] >= 64 && v4[1] <= 127);
+  }
+  return /^f[cd]/i.test(ip);
+}
+
+/**
+ * What makes an https deployment (the tls profile) unable to work, each with its fix: an
+ * advertised address browsers cannot reach (signalling connects, media never does), names
+ * missing, or settings that do not point where the proxy serves. Nothing when PUBLIC_URL is
+ * http (a laptop). `warnings` gets what works only in some networks.
+ */
+export function deploymentProblems(
+  env: Record<string, string | undefined>,
+  warnings: string[] = [],
+): string[] {
+  const get = (k: string) => env[k]?.trim() ?? "";
+  let publicUrl: URL;
+  try {
+    publicUrl = new URL(get("PUBLIC_URL"));
+  } catch {
+    return [];
+  }
+  if (publicUrl.protocol !== "https:") return [];
+  const problems: string[] = [];
+  const ip = get("PUBLIC_IP");
+  const bad = unreachableIp(ip);
+  if (bad) {
+    problems.push(
+      `PUBLIC_IP is ${ip}, ${bad}: with an https PUBLIC_URL, browsers elsewhere would reach ` +
+        "signalling but never send media. Set the VM's public IP address.",
+    );
+  } else if (ip && privateIp(ip)) {
+    warnings.push(
+      `PUBLIC_IP ${ip} is a private address: only browsers on that network can send media to it.`,
+    );
+  }
+  const names = ["APP_DOMAIN", "LIVEKIT_DOMAIN", "TURN_DOMAIN"] as const;
+  for (const name of names) {
+    const v = get(name);
+    if (!v) problems.push(`${name} is missing: the tls profile needs a DNS name for it`);
+    else if (!HOSTNAME.test(v) || IPV4.test(v) || LOCAL_NAMES.test(v)) {
+      problems.push(`${name} is "${v}": it must be a public DNS name pointing at PUBLIC_IP`);
+    }
+  }
+  const given = names.map(get).filter((v) => v !== "");
+  if (new Set(given.map((v) => v.toLowerCase())).size !== given.length) {
+    problems.push(
+      "APP_DOMAIN, LIVEKIT_DOMAIN and TURN_DOMAIN must be three different names: the proxy " +
+        "tells the app, LiveKit and TURN apart by name on port 443",
+    );
+  }
+  const app = get("APP_DOMAIN");
+  if (app && (publicUrl.hostname !== app.toLowerCase() || publicUrl.port !== "")) {
+    problems.push(`PUBLIC_URL is ${publicUrl.origin}: with the tls profile it is https://${app}`);
+  }
+  const livekit = get("LIVEKIT_DOMAIN");
+  const livekitUrl = get("LIVEKIT_URL").replace(/\/+$/, "");
+  if (livekit && livekitUrl !== `wss://${livekit}`) {
+    problems.push(
+      `LIVEKIT_URL is "${livekitUrl}": with the tls profile it is wss://${livekit} ` +
+        "(an https page cannot open ws://)",
+    );
+  }
+  if (!/@/.test(get("ACME_EMAIL"))) {
+    problems.push("ACME_EMAIL is missing: Let's Encrypt needs an address to issue certificates");
+  }
+  if (!/^(true|1|yes)$/i.test(get("TRUST_PROXY"))) {
+    problems.push(
+      "TRUST_PROXY must be true with the tls profile: every request comes through the proxy, " +
+        "and rate limits would otherwise count all clients as one",
+    );
+  }
+  return problems;
+}
+
+/** `--owner=uid:gid` among the arguments, and the rest. */
+function parseArgs(args: string[]): { owner?: [number, number]; rest: string[] } {
+  let owner: [number, number] | undefined;
+  const rest: string[] = [];
+  for (const a of args) {
+    const m = /^--owner=(\d+):(\d+)$/.exec(a);
+    if (m) owner = [Number(m[1]), Number(m[2])];
+    else rest.push(a);
+  }
+  return { owner, rest };
+}
+
 if (import.meta.main) {
-  const [from, to] = Deno.args;
+  const { owner, rest } = parseArgs(Deno.args);
+  const [from, to] = rest;
   if (!from || !to) {
-    console.error("usage: render_stack_config.ts <templates dir> <out dir>");
+    console.error("usage: render_stack_config.ts [--owner=uid:gid] <templates dir> <out dir>");
     Deno.exit(2);
   }
   const env = Deno.env.toObject();
   try {
+    const warnings: string[] = [];
+    const problems = deploymentProblems(env, warnings);
+    for (const w of warnings) console.error(`warning: ${w}`);
+    if (problems.length > 0) throw new StackConfigError(problems);
     for (const name of STACK_TEMPLATES) {
       const text = renderTemplate(await Deno.readTextFile(`${from}/${name}`), env);
-      await Deno.writeTextFile(`${to}/${name}`, text, { mode: 0o600 });
-      await Deno.chmod(`${to}/${name}`, 0o600);
-      console.log(`wrote ${to}/${name}`);
+      const path = `${to}/${name}`;
+      await Deno.writeTextFile(path, text, { mode: 0o600 });
+      await Deno.chmod(path, 0o600);
+      // LiveKit and coturn run unprivileged and read these files; nobody else may.
+      if (owner) await Deno.chown(path, owner[0], owner[1]);
+      console.log(`wrote ${path}`);
     }
   } catch (err) {
     console.error(err instanceof StackConfigError ? err.message : String(err));

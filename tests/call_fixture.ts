@@ -127,7 +127,7 @@ let wav: Promise<string> | undefined;
  * default fake microphone only beeps briefly, too little for LiveKit to call anyone speaking,
  * and a steady tone is what noise suppression removes.
  */
-function speechLikeWav(): Promise<string> {
+export function speechLikeWav(): Promise<string> {
   wav ??= (async () => {
     const rate = 48_000, seconds = 4;
     const samples = new Int16Array(rate * seconds);
@@ -166,21 +166,28 @@ function speechLikeWav(): Promise<string> {
 }
 
 /**
- * What a page's WebRTC may use: everything; only the TURN relay (a strict firewall); or
- * nothing at all (media can never connect, while signalling does).
+ * What a page's WebRTC may use: everything; only the TURN relay (a strict firewall); only the
+ * relay reached over TLS (`turns:` URLs: a network that lets only https out); or nothing at
+ * all (media can never connect, while signalling does).
  */
-export type IcePolicy = "all" | "relay" | "none";
+export type IcePolicy = "all" | "relay" | "relay-tls" | "none";
 
-async function preparePage(context: BrowserContext, ice: IcePolicy = "all") {
+export async function preparePage(context: BrowserContext, ice: IcePolicy = "all") {
   await context.addInitScript((policy: string) => {
     const Native = globalThis.RTCPeerConnection;
     const list: RTCPeerConnection[] = [];
     Object.defineProperty(globalThis, "__pcs", { value: list });
+    const tlsOnly = (servers: RTCIceServer[] = []) =>
+      servers.map((s) => ({
+        ...s,
+        urls: ([] as string[]).concat(s.urls).filter((u) => u.startsWith("turns:")),
+      })).filter((s) => s.urls.length > 0);
     const adjust = (config?: RTCConfiguration): RTCConfiguration | undefined =>
       policy === "all" ? config : {
         ...config,
         iceTransportPolicy: "relay",
         ...(policy === "none" ? { iceServers: [] } : {}),
+        ...(policy === "relay-tls" ? { iceServers: tlsOnly(config?.iceServers) } : {}),
       };
     globalThis.RTCPeerConnection = class extends Native {
       constructor(config?: RTCConfiguration) {
@@ -308,6 +315,34 @@ export async function selectedCandidateTypes(page: Page): Promise<string[]> {
       });
     }
     return types;
+  });
+}
+
+/** The page's selected ICE paths: the local candidate's type and how it reaches its server. */
+export async function selectedPaths(
+  page: Page,
+): Promise<{ type: string; protocol: string; relayProtocol?: string; url?: string }[]> {
+  return await page.evaluate(async () => {
+    const paths: { type: string; protocol: string; relayProtocol?: string; url?: string }[] = [];
+    for (const pc of (globalThis as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+      if (pc.connectionState !== "connected") continue;
+      const stats = await pc.getStats();
+      stats.forEach((s) => {
+        if (s.type === "transport" && s.selectedCandidatePairId) {
+          const pair = stats.get(s.selectedCandidatePairId);
+          const local = pair && stats.get(pair.localCandidateId);
+          if (local) {
+            paths.push({
+              type: local.candidateType,
+              protocol: local.protocol,
+              relayProtocol: local.relayProtocol,
+              url: local.url,
+            });
+          }
+        }
+      });
+    }
+    return paths;
   });
 }
 

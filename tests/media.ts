@@ -1,6 +1,8 @@
 // The media fixture: the real LiveKit and coturn as processes on loopback, configured with the
 // compose stack's own files (livekit/livekit.yaml and livekit/turnserver.conf, rendered by
-// scripts/render_stack_config.ts) and the values a laptop would use. The few settings a test
+// scripts/render_stack_config.ts) and the values a laptop would use; on request, the tls
+// profile's entrance too (the real Caddy with layer4 and livekit/Caddyfile, certificates from
+// its internal CA, names under .urbania.test that tests map to 127.0.0.1). The few settings a test
 // must change are in TEST_OVERRIDES, each with its reason. `bash scripts/install_media.sh`
 // installs both servers; without them the call tests report themselves skipped, except in CI
 // (CI=true), where they run and fail saying what is missing.
@@ -24,6 +26,19 @@ const TOOLS = Deno.env.get("URBANIA_TOOLS") ??
 export const LIVEKIT_BIN = Deno.env.get("LIVEKIT_SERVER") ??
   `${TOOLS}/livekit-${LIVEKIT_VERSION}/server`;
 export const TURNSERVER_BIN = Deno.env.get("TURNSERVER") ?? "turnserver";
+
+const DOCKERFILE = Deno.readTextFileSync(new URL("Dockerfile", ROOT));
+const arg = (name: string) => {
+  const m = new RegExp(`^ARG ${name}=(\\S+)\\s*$`, "m").exec(DOCKERFILE);
+  if (!m) throw new Error(`the Dockerfile has no ARG ${name}`);
+  return m[1];
+};
+/** Caddy and its layer4 module as the Dockerfile's caddy stage pins them. */
+export const CADDY_VERSION = arg("CADDY_VERSION"), CADDY_L4_VERSION = arg("CADDY_L4_VERSION");
+/** The Debian package the stack's coturn image installs; the tests run the same release. */
+export const COTURN_VERSION = arg("COTURN_VERSION");
+export const CADDY_BIN = Deno.env.get("CADDY") ??
+  `${TOOLS}/caddy-${CADDY_VERSION}-l4-${CADDY_L4_VERSION}/caddy`;
 const IN_CI = Deno.env.get("CI") === "true";
 
 function runs(bin: string, args: string[]): string | null {
@@ -43,7 +58,16 @@ export const MEDIA_MISSING: string[] = (() => {
   else if (!lk.includes(LIVEKIT_VERSION.slice(1))) {
     missing.push(`LiveKit ${LIVEKIT_VERSION} (${LIVEKIT_BIN} is ${lk.trim()})`);
   }
-  if (runs(TURNSERVER_BIN, ["-h"]) === null) missing.push("coturn (turnserver)");
+  const turn = runs(TURNSERVER_BIN, ["--version"]);
+  const release = COTURN_VERSION.replace(/-[^-]*$/, "");
+  if (turn === null) missing.push("coturn (turnserver)");
+  else if (turn.trim().split("\n")[0].trim() !== release) {
+    missing.push(`coturn ${release}, the stack's (${TURNSERVER_BIN} is ${turn.trim()})`);
+  }
+  const caddy = runs(CADDY_BIN, ["list-modules"]);
+  if (caddy === null || !/^layer4$/m.test(caddy)) {
+    missing.push(`Caddy ${CADDY_VERSION} with layer4 ${CADDY_L4_VERSION} (${CADDY_BIN})`);
+  }
   return missing;
 })();
 
@@ -74,20 +98,18 @@ export const TEST_OVERRIDES = {
     // Traffic stays on loopback: LiveKit gathers and offers 127.0.0.1 only.
     "rtc.interfaces.includes": ["lo"],
     "rtc.enable_loopback_candidate": true,
-    "rtc.turn_servers[].port": "coturn's test ports",
+    "rtc.turn_servers[].port": "coturn's test port (UDP); the entrance's (TLS)",
+    // Without the entrance, TURN over TLS has nowhere to go.
+    "rtc.turn_servers[tls]": "dropped unless the entrance runs",
   },
   coturn: {
-    "listening-port / tls-listening-port / min-port / max-port": "free ports",
+    "listening-port / min-port / max-port": "free ports",
     // Listen and relay on loopback only.
     "listening-ip": "127.0.0.1",
     "relay-ip": "127.0.0.1",
     // The relay's peer is the test's LiveKit, on loopback; coturn refuses loopback peers
     // unless told (in production LiveKit is reached on PUBLIC_IP, never loopback).
     "allow-loopback-peers": true,
-    // The tls profile's certificate does not exist here: a self-signed one stands in.
-    "cert / pkey": "a self-signed certificate made for the run",
-    // Running unprivileged (a developer's machine) cannot switch to nobody.
-    "proc-user / proc-group": "dropped unless running as root",
     // RFC 5780's alternate port would be listening-port + 1, which may be taken.
     "no-rfc5780": true,
   },
@@ -96,7 +118,24 @@ export const TEST_OVERRIDES = {
     PUBLIC_IP: "127.0.0.1",
     TURN_DOMAIN: "127.0.0.1",
   },
+  caddy: {
+    // No ACME on loopback: certificates from Caddy's own CA, for names mapped to 127.0.0.1.
+    "email": "replaced by local_certs",
+    "http_port / https_port / servers :443": "free ports instead of 80 and 443",
+    "default_bind": "127.0.0.1",
+    "admin": "off (nothing reconfigures it)",
+    "storage": "a folder of the run (certificates, the CA)",
+  },
+  /** The names the entrance serves; browsers map them to 127.0.0.1. */
+  domains: {
+    APP_DOMAIN: "app.urbania.test",
+    LIVEKIT_DOMAIN: "livekit.urbania.test",
+    TURN_DOMAIN: "turn.urbania.test",
+  },
 } as const;
+
+/** Chromium's flag that sends the entrance's names to loopback (no DNS involved). */
+export const RESOLVE_TEST_DOMAINS = "--host-resolver-rules=MAP *.urbania.test 127.0.0.1";
 
 /** Lines kept of each server's output, for a failure's message. */
 const LOG_LINES = 400;
@@ -107,11 +146,17 @@ class ServerProcess {
   #exited: Promise<Deno.CommandStatus> | null = null;
   #alive = false;
 
-  constructor(readonly name: string, readonly bin: string, readonly args: string[]) {}
+  constructor(
+    readonly name: string,
+    readonly bin: string,
+    readonly args: string[],
+    readonly env?: Record<string, string>,
+  ) {}
 
   start() {
     this.#child = new Deno.Command(this.bin, {
       args: this.args,
+      env: this.env,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -197,43 +242,21 @@ function udpRange(size = 100): [number, number] {
   return [20_000 + slot * size, 20_000 + slot * size + size - 1];
 }
 
-async function selfSignedCertificate(dir: string): Promise<{ cert: string; key: string }> {
-  const cert = `${dir}/turn.crt`, key = `${dir}/turn.key`;
-  const out = await new Deno.Command("openssl", {
-    args: [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!out.success) throw new Error(`openssl: ${new TextDecoder().decode(out.stderr)}`);
-  return { cert, key };
-}
-
 export interface MediaStack {
   /** ws://127.0.0.1:port, as browsers and the app reach LiveKit. */
   livekitUrl: string;
   apiKey: string;
   apiSecret: string;
-  turn: { port: number; tlsPort: number; secret: string; relayPorts: [number, number] };
+  turn: { port: number; secret: string; relayPorts: [number, number] };
+  /** The tls profile's entrance, when asked for. */
+  edge: Edge | null;
   /** The rendered files, as the servers read them. */
   files: { livekit: string; coturn: string };
   livekit: ServerProcess;
   coturn: ServerProcess;
+  /** coturn stopped (a crashed relay); `startCoturn` brings it back. */
+  stopCoturn(): Promise<void>;
+  startCoturn(): Promise<void>;
   /** The app settings that point at this LiveKit. */
   appEnv: Record<string, string>;
   /** LiveKit killed (as a crash or a lost host would); `startLiveKit` brings it back. */
@@ -262,9 +285,103 @@ export function configComplaints(proc: { lines: string[] }): string[] {
   );
 }
 
+/** The tls profile's entrance: Caddy on one port for the app, LiveKit and TURN over TLS. */
+export interface Edge {
+  port: number;
+  /** https://app.urbania.test:port, wss://livekit.urbania.test:port */
+  appUrl: string;
+  livekitUrl: string;
+  /** Caddy's internal root certificate (PEM file): what issued every name's certificate. */
+  rootCa: string;
+  caddy: ServerProcess;
+  /** The Caddyfile as Caddy ran it (the repository's with TEST_OVERRIDES.caddy). */
+  caddyfile: string;
+  stop(): Promise<void>;
+}
+
+/** The repository's Caddyfile with the test overrides (TEST_OVERRIDES.caddy) applied. */
+export function testCaddyfile(text: string, ports: { http: number; https: number }, dir: string) {
+  const global = [
+    "local_certs",
+    "skip_install_trust",
+    "admin off",
+    `http_port ${ports.http}`,
+    `https_port ${ports.https}`,
+    "default_bind 127.0.0.1",
+    `storage file_system ${dir}`,
+  ].map((l) => `\t${l}`).join("\n");
+  const out = text.replace(/^\temail \{\$ACME_EMAIL\}$/m, global)
+    .replace(/^\tservers :443 \{$/m, `\tservers 127.0.0.1:${ports.https} {`);
+  if (!out.includes("local_certs") || !out.includes(`servers 127.0.0.1:${ports.https}`)) {
+    throw new Error("livekit/Caddyfile no longer has the lines the test overrides replace");
+  }
+  return out;
+}
+
+/**
+ * Starts the entrance in front of `upstreams` (host:port of the app, LiveKit, and coturn's
+ * TURN over TCP) and waits until it serves each name with its certificate.
+ */
+export async function startEdge(
+  upstreams: { app: string; livekit: string; turn: string },
+  port = freePort(),
+): Promise<Edge> {
+  const dir = await Deno.makeTempDir({ prefix: "urbania-edge-" });
+  const caddyfile = testCaddyfile(
+    await Deno.readTextFile(new URL("livekit/Caddyfile", ROOT)),
+    { http: freePort(), https: port },
+    `${dir}/data`,
+  );
+  await Deno.writeTextFile(`${dir}/Caddyfile`, caddyfile);
+  const caddy = new ServerProcess("caddy", CADDY_BIN, [
+    "run",
+    "--config",
+    `${dir}/Caddyfile`,
+    "--adapter",
+    "caddyfile",
+  ], {
+    ...TEST_OVERRIDES.domains,
+    APP_UPSTREAM: upstreams.app,
+    LIVEKIT_UPSTREAM: upstreams.livekit,
+    TURN_UPSTREAM: upstreams.turn,
+    HOME: dir,
+    XDG_DATA_HOME: `${dir}/xdg-data`,
+    XDG_CONFIG_HOME: `${dir}/xdg-config`,
+  });
+  caddy.start();
+  const stop = async () => {
+    await caddy.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  const rootCa = `${dir}/data/pki/authorities/local/root.crt`;
+  await waitUntil("Caddy", async () => {
+    await Deno.stat(rootCa);
+    // The certificate for the app's name is issued: a TLS handshake with it succeeds.
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const tls = await Deno.startTls(conn, {
+      hostname: TEST_OVERRIDES.domains.APP_DOMAIN,
+      caCerts: [await Deno.readTextFile(rootCa)],
+    });
+    await tls.handshake();
+    tls.close();
+    return true;
+  }, caddy);
+  return {
+    port,
+    appUrl: `https://${TEST_OVERRIDES.domains.APP_DOMAIN}:${port}`,
+    livekitUrl: `wss://${TEST_OVERRIDES.domains.LIVEKIT_DOMAIN}:${port}`,
+    rootCa,
+    caddy,
+    caddyfile,
+    stop,
+  };
+}
+
 /**
  * Starts coturn and LiveKit with the stack's configuration; LiveKit posts its webhooks to
- * `webhookUrl`. Fails (rather than skipping) when a server is missing or refuses its config.
+ * `webhookUrl`. With `edge`, the entrance too, in front of the app at `edge.appPort`: TURN
+ * over TLS then goes through it, as in production. Fails (rather than skipping) when a server
+ * is missing or refuses its config.
  */
 export async function startMediaStack(
   options: {
@@ -274,12 +391,16 @@ export async function startMediaStack(
     stackPorts?: boolean;
     /** The key pair and TURN secret; the tests' own by default. */
     secrets?: { apiKey: string; apiSecret: string; turnSecret: string };
+    /** Run the entrance (Caddy) in front of the app listening on this port. */
+    edge?: { appPort: number };
+    /** Values .env would set, over the laptop's (PUBLIC_IP, say). */
+    env?: Record<string, string>;
   },
 ): Promise<MediaStack> {
   if (MEDIA_MISSING.length > 0) {
     throw new Error(
       `The media servers are not installed: ${MEDIA_MISSING.join(", ")}. ` +
-        "Run `bash scripts/install_media.sh` (LiveKit is built with Go 1.26).",
+        "Run `bash scripts/install_media.sh` (LiveKit and Caddy are built with Go 1.26).",
     );
   }
   const dir = await Deno.makeTempDir({ prefix: "urbania-media-" });
@@ -287,6 +408,8 @@ export async function startMediaStack(
     { apiKey: TEST_LIVEKIT_KEY, apiSecret: TEST_LIVEKIT_SECRET, turnSecret: TEST_TURN_SECRET };
   const env = {
     ...TEST_OVERRIDES.env,
+    ...(options.edge ? { TURN_DOMAIN: TEST_OVERRIDES.domains.TURN_DOMAIN } : {}),
+    ...options.env,
     LIVEKIT_API_KEY: secrets.apiKey,
     LIVEKIT_API_SECRET: secrets.apiSecret,
     TURN_SECRET: secrets.turnSecret,
@@ -299,35 +422,30 @@ export async function startMediaStack(
   const rendered = renderTemplate(await templates("turnserver.conf"), env);
   const confValue = (k: string) => Number(new RegExp(`^${k}=(\\d+)$`, "m").exec(rendered)![1]);
   const turnPort = stack ? confValue("listening-port") : freePort();
-  const tlsPort = stack ? confValue("tls-listening-port") : freePort();
   const relay: [number, number] = stack
     ? [confValue("min-port"), confValue("max-port")]
     : udpRange(50);
-  const { cert, key } = await selfSignedCertificate(dir);
-  const root = Deno.uid() === 0;
   const coturnConf = overrideConf(rendered, {
     "listening-port": String(turnPort),
-    "tls-listening-port": String(tlsPort),
     "min-port": String(relay[0]),
     "max-port": String(relay[1]),
     "listening-ip": TEST_OVERRIDES.coturn["listening-ip"],
     "relay-ip": TEST_OVERRIDES.coturn["relay-ip"],
     "allow-loopback-peers": true,
     "no-rfc5780": true,
-    "cert": cert,
-    "pkey": key,
-    ...(root ? {} : { "proc-user": null, "proc-group": null }),
   });
   const coturnFile = `${dir}/turnserver.conf`;
   await Deno.writeTextFile(coturnFile, coturnConf);
-  if (root) await Deno.chmod(dir, 0o755);
   const coturn = new ServerProcess("coturn", TURNSERVER_BIN, ["-c", coturnFile]);
-  coturn.start();
-  await waitUntil("coturn", async () => {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port: turnPort });
-    conn.close();
-    return true;
-  }, coturn);
+  const startCoturn = async () => {
+    coturn.start();
+    await waitUntil("coturn", async () => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: turnPort });
+      conn.close();
+      return true;
+    }, coturn);
+  };
+  await startCoturn();
 
   // LiveKit
   const doc = parse(renderTemplate(await templates("livekit.yaml"), env));
@@ -335,14 +453,17 @@ export async function startMediaStack(
   const [udpStart, udpEnd] = stack
     ? [doc.rtc.port_range_start, doc.rtc.port_range_end]
     : udpRange();
+  const edgePort = options.edge ? freePort() : 0;
   setPath(doc, "port", port);
   setPath(doc, "rtc.tcp_port", tcpPort);
   setPath(doc, "rtc.port_range_start", udpStart);
   setPath(doc, "rtc.port_range_end", udpEnd);
   setPath(doc, "rtc.interfaces.includes", TEST_OVERRIDES.livekit["rtc.interfaces.includes"]);
   setPath(doc, "rtc.enable_loopback_candidate", true);
+  const turns = doc.rtc.turn_servers as { protocol: string; port: number }[];
+  doc.rtc.turn_servers = turns.filter((t) => t.protocol !== "tls" || options.edge);
   for (const t of doc.rtc.turn_servers as { protocol: string; port: number }[]) {
-    t.port = t.protocol === "tls" ? tlsPort : turnPort;
+    t.port = t.protocol === "tls" ? edgePort : turnPort;
   }
   options.livekitYaml?.(doc);
   const livekitFile = `${dir}/livekit.yaml`;
@@ -357,9 +478,18 @@ export async function startMediaStack(
       return res.ok;
     }, livekit);
   };
+  let edge: Edge | null = null;
   try {
     await startLiveKit();
+    if (options.edge) {
+      edge = await startEdge({
+        app: `127.0.0.1:${options.edge.appPort}`,
+        livekit: `127.0.0.1:${port}`,
+        turn: `127.0.0.1:${turnPort}`,
+      }, edgePort);
+    }
   } catch (err) {
+    await livekit.stop();
     await coturn.stop();
     throw err;
   }
@@ -368,18 +498,23 @@ export async function startMediaStack(
     livekitUrl: `ws://127.0.0.1:${port}`,
     apiKey: secrets.apiKey,
     apiSecret: secrets.apiSecret,
-    turn: { port: turnPort, tlsPort, secret: secrets.turnSecret, relayPorts: relay },
+    turn: { port: turnPort, secret: secrets.turnSecret, relayPorts: relay },
+    edge,
     files: { livekit: livekitFile, coturn: coturnFile },
     livekit,
     coturn,
+    stopCoturn: () => coturn.stop(),
+    startCoturn,
     appEnv: {
-      LIVEKIT_URL: `ws://127.0.0.1:${port}`,
+      LIVEKIT_URL: edge ? edge.livekitUrl : `ws://127.0.0.1:${port}`,
+      ...(edge ? { LIVEKIT_API_URL: httpUrl, PUBLIC_URL: edge.appUrl, TRUST_PROXY: "true" } : {}),
       LIVEKIT_API_KEY: secrets.apiKey,
       LIVEKIT_API_SECRET: secrets.apiSecret,
     },
     killLiveKit: () => livekit.stop("SIGKILL"),
     startLiveKit,
     async stop() {
+      await edge?.stop();
       await livekit.stop();
       await coturn.stop();
       await Deno.remove(dir, { recursive: true }).catch(() => {});

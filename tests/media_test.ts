@@ -11,7 +11,7 @@ import {
   startMediaStack,
   TURNSERVER_BIN,
 } from "./media.ts";
-import { turnAllocate } from "./turn_client.ts";
+import { turnAllocate } from "../lib/turn_client.ts";
 import { freePort } from "./harness.ts";
 
 const WEBHOOK = "http://127.0.0.1:9/api/livekit/webhook";
@@ -52,8 +52,39 @@ Deno.test({
         `relay port ${ok.relayedPort} in ${media.turn.relayPorts}`,
       );
       const bad = await turnAllocate({ port: media.turn.port, secret: "not-the-secret" });
-      assert.equal(bad.result, "error");
-      assert.equal(bad.code, 401);
+      assert.deepEqual(bad, { result: "error", code: 401, reason: "Unauthorized" });
+      // Over UDP as well (the port the firewall opens for TURN).
+      const udp = await turnAllocate({
+        transport: "udp",
+        port: media.turn.port,
+        secret: media.turn.secret,
+      });
+      assert.equal(udp.result, "allocated", JSON.stringify(udp));
+
+      // The relay may send to a public address (where LiveKit is in production), and to no
+      // private, shared or link-local one. A permission sends nothing: no packet leaves here.
+      const peer = async (ip: string) => {
+        const r = await turnAllocate({
+          port: media.turn.port,
+          secret: media.turn.secret,
+          peer: ip,
+        });
+        assert.equal(r.result, "allocated");
+        return r.result === "allocated" ? r.permission : undefined;
+      };
+      assert.equal(await peer("203.0.113.7"), "granted");
+      assert.equal(await peer("198.51.100.20"), "granted");
+      for (const ip of ["10.1.2.3", "172.17.0.2", "192.168.1.1", "169.254.169.254", "100.64.0.1"]) {
+        assert.deepEqual(await peer(ip), { code: 403, reason: "Forbidden IP" }, ip);
+      }
+      // A TCP relay (the relay as an outbound TCP proxy to anywhere) is refused.
+      const tcpRelay = await turnAllocate({
+        port: media.turn.port,
+        secret: media.turn.secret,
+        relay: "tcp",
+      });
+      assert.equal(tcpRelay.result, "error");
+      assert.equal(tcpRelay.result === "error" && tcpRelay.code, 442, JSON.stringify(tcpRelay));
 
       await new Promise((r) => setTimeout(r, 300));
       assert.deepEqual(configComplaints(media.coturn), [], media.coturn.tail());
@@ -96,7 +127,6 @@ Deno.test({
     try {
       const conf = overrideConf(await Deno.readTextFile(media.files.coturn), {
         "listening-port": String(freePort()),
-        "tls-listening-port": String(freePort()),
         "no-such-option": "1",
       });
       await Deno.writeTextFile(`${dir}/bad.conf`, conf);

@@ -185,6 +185,15 @@ Deno.test("stack - every file compose mounts or builds from exists and parses", 
   assert.deepEqual(JSON.parse(cmd).slice(0, 2), ["deno", "run"]);
   assert.ok(!/-A\b|--allow-all|--allow-write|--allow-run/.test(cmd), "least permissions");
   assert.ok(dockerfile.includes("AS test"), "a test stage for the tests service");
+  // Every service built from the Dockerfile names its stage (without one, compose builds the
+  // last stage, which is not the app).
+  const stages = [...dockerfile.matchAll(/^FROM \S+ AS (\S+)$/gm)].map((m) => m[1]);
+  for (const [name, svc] of Object.entries<Yaml>(compose.services)) {
+    if (!svc.build) continue;
+    assert.ok(stages.includes(svc.build.target), `${name} builds stage ${svc.build.target}`);
+  }
+  assert.equal(compose.services.app.build.target, "app");
+  assert.equal(compose.services.config.build.target, "app");
 });
 
 Deno.test("stack - ports and secrets agree between compose, livekit.yaml and turnserver.conf", async () => {
@@ -222,24 +231,46 @@ Deno.test("stack - ports and secrets agree between compose, livekit.yaml and tur
   assert.equal(hook.pathname, "/api/livekit/webhook");
   assert.equal(new URL(s.app.environment.LIVEKIT_API_URL).port, String(lk.port));
 
-  // TURN: LiveKit hands out coturn's ports with coturn's secret; coturn's ports are published.
-  const turnPorts = published(s.coturn);
+  // TURN: LiveKit hands out TURN over UDP on coturn's port, and TURN over TLS on 443, where
+  // Caddy ends TLS for TURN_DOMAIN and passes TURN to coturn's port on the stack's network.
+  assert.deepEqual(
+    lk.rtc.turn_servers.map((t: { protocol: string; port: number }) => `${t.protocol}/${t.port}`),
+    [`udp/${one("listening-port")}`, "tls/443"],
+  );
   for (const t of lk.rtc.turn_servers) {
     assert.equal(t.secret, env.TURN_SECRET);
     assert.equal(t.host, env.TURN_DOMAIN);
-    const port = t.protocol === "tls" ? one("tls-listening-port") : one("listening-port");
-    assert.equal(String(t.port), port, `${t.protocol} port`);
-    assert.ok(turnPorts.has(`${t.port}/${t.protocol === "udp" ? "udp" : "tcp"}`));
   }
+  const turnPorts = published(s.coturn);
   assert.deepEqual(
-    new Set(lk.rtc.turn_servers.map((t: { protocol: string }) => t.protocol)),
-    new Set(["udp", "tcp", "tls"]),
+    [...turnPorts].sort(),
+    [`${one("listening-port")}/udp`, `${one("min-port")}-${one("max-port")}/udp`].sort(),
+    "coturn publishes TURN over UDP and its relay range, nothing over TCP",
   );
+  assert.equal(s.caddy.environment.TURN_UPSTREAM, `coturn:${one("listening-port")}`);
+  assert.equal(s.caddy.environment.APP_UPSTREAM, `app:${s.app.environment.PORT}`);
+  assert.equal(s.caddy.environment.LIVEKIT_UPSTREAM, `livekit:${lk.port}`);
+  assert.ok(published(s.caddy).has("443/tcp") && published(s.caddy).has("80/tcp"));
   assert.equal(one("static-auth-secret"), env.TURN_SECRET);
   assert.ok(turn.has("use-auth-secret"));
   assert.equal(one("external-ip"), env.PUBLIC_IP);
-  assert.ok(turnPorts.has(`${one("min-port")}-${one("max-port")}/udp`), "relay range published");
-  assert.match(one("cert"), new RegExp(`/${env.TURN_DOMAIN}\\.crt$`));
+
+  // coturn does no TLS of its own (no certificate to read, nothing to restart on renewal) and
+  // is hardened: no TCP relay, quotas within its relay range.
+  for (const flag of ["no-tls", "no-dtls", "no-tcp-relay", "no-multicast-peers", "no-cli"]) {
+    assert.ok(turn.has(flag), flag);
+  }
+  for (const gone of ["cert", "pkey", "tls-listening-port", "no-tlsv1", "no-tlsv1_1"]) {
+    assert.ok(!turn.has(gone), `no ${gone}`);
+  }
+  const range = Number(one("max-port")) - Number(one("min-port")) + 1;
+  assert.ok(Number(one("total-quota")) <= range, "total quota within the relay range");
+  assert.ok(Number(one("user-quota")) > 0 && Number(one("user-quota")) < range);
+  assert.ok(!s.coturn.volumes.some((v: string) => v.includes("caddy-data")));
+  // Neither media server runs as root; the renderer hands them their files.
+  assert.equal(s.livekit.user, "65534:65534");
+  assert.equal(s.coturn.user, "65534:65534");
+  assert.ok(s.config.command.includes("--owner=65534:65534"));
 
   // The app's environment in the stack is a valid configuration.
   const config = loadConfig(s.app.environment);
@@ -257,17 +288,21 @@ Deno.test("stack - every setting is documented in .env.example and secrets are g
   const used = new Set<string>();
   const compose = await read("compose.yaml");
   for (const m of compose.matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)) used.add(m[1]);
-  // Placeholders come from .env, except those the config service sets itself.
-  const fixed = Object.entries<string>(parse(compose).services.config.environment)
-    .filter(([, v]) => !v.includes("${")).map(([k]) => k);
+  // Placeholders come from .env, except those the config service (and caddy) set themselves.
+  const services = parse(compose).services;
+  const fixedIn = (svc: string) =>
+    Object.entries<string>(services[svc].environment)
+      .filter(([, v]) => !v.includes("${")).map(([k]) => k);
+  const fixed = fixedIn("config");
   assert.deepEqual(fixed, ["LIVEKIT_WEBHOOK_URL"]);
+  assert.deepEqual(fixedIn("caddy"), ["APP_UPSTREAM", "LIVEKIT_UPSTREAM", "TURN_UPSTREAM"]);
   for (const name of STACK_TEMPLATES) {
     for (const p of placeholders(await read(`livekit/${name}`))) {
       if (!fixed.includes(p)) used.add(p);
     }
   }
   for (const m of (await read("livekit/Caddyfile")).matchAll(/\{\$([A-Z][A-Z0-9_]*)\}/g)) {
-    used.add(m[1]);
+    if (!fixedIn("caddy").includes(m[1])) used.add(m[1]);
   }
   for (const name of used) {
     assert.ok(name in values, `${name} is in .env.example`);
@@ -392,6 +427,91 @@ Deno.test("stack - compose, the installer, the fixture and the README name one L
   const installer = await read("scripts/install_media.sh");
   assert.ok(!/v1\.\d+\.\d+/.test(installer), "install_media.sh names no version of its own");
   assert.match(installer, /livekit-server:/);
+});
+
+Deno.test("stack - Caddy, its layer4 module and coturn: one pin each, run by the tests", async () => {
+  const dockerfile = await read("Dockerfile");
+  const media = await import("./media.ts");
+  const arg = (n: string) => new RegExp(`^ARG ${n}=(\\S+)$`, "m").exec(dockerfile)![1];
+  assert.equal(media.CADDY_VERSION, arg("CADDY_VERSION"));
+  assert.equal(media.CADDY_L4_VERSION, arg("CADDY_L4_VERSION"));
+  assert.equal(media.COTURN_VERSION, arg("COTURN_VERSION"));
+  // The caddy stage builds those versions on the same Caddy release's images.
+  const bare = media.CADDY_VERSION.slice(1);
+  assert.match(dockerfile, new RegExp(`^FROM caddy:${bare}-builder AS caddy-build$`, "m"));
+  assert.match(dockerfile, new RegExp(`^FROM caddy:${bare}-alpine AS caddy$`, "m"));
+  assert.match(
+    dockerfile,
+    /xcaddy build \$\{CADDY_VERSION\} --with github.com\/mholt\/caddy-l4@\$\{CADDY_L4_VERSION\}/,
+  );
+  assert.match(dockerfile, /apt-get install .*coturn=\$\{COTURN_VERSION\}/);
+  // compose builds the proxy and the relay from those stages.
+  const s = parse(await read("compose.yaml")).services;
+  assert.equal(s.caddy.build.target, "caddy");
+  assert.equal(s.coturn.build.target, "coturn");
+  // The installer reads the pins rather than naming its own.
+  const installer = await read("scripts/install_media.sh");
+  assert.ok(
+    !installer.includes(media.CADDY_VERSION) && !installer.includes(media.CADDY_L4_VERSION),
+  );
+  assert.match(installer, /ARG CADDY_VERSION/);
+  // The README names the versions the stack runs.
+  const readme = await read("README.md");
+  for (
+    const v of [`Caddy ${media.CADDY_VERSION}`, `layer4 ${media.CADDY_L4_VERSION}`, "coturn 4.6.1"]
+  ) {
+    assert.ok(readme.includes(v), `README names ${v}`);
+  }
+  assert.ok(!/coturn\/coturn:|caddy:2\.10/.test(readme + JSON.stringify(s)), "no other pins left");
+});
+
+Deno.test("stack - a changed secret or address re-creates what holds it", async () => {
+  const env = await filledEnv();
+  const compose = parse(await read("compose.yaml"));
+  const fixed = ["LIVEKIT_WEBHOOK_URL"];
+  // Every value a media server's rendered file is made of is in its own definition.
+  for (const [svc, file] of [["livekit", "livekit.yaml"], ["coturn", "turnserver.conf"]]) {
+    const inputs = String(compose.services[svc].environment.URBANIA_CONFIG_INPUTS);
+    for (const p of placeholders(await read(`livekit/${file}`))) {
+      if (!fixed.includes(p)) assert.ok(inputs.includes(`\${${p}`), `${svc} changes with ${p}`);
+    }
+  }
+  // So compose sees a different service (and re-creates it) when one changes in .env.
+  const services = (e: Record<string, string>) => interpolateAll(compose, e).services;
+  const before = services(env);
+  const changed = (name: string) => {
+    const after = services({ ...env, [name]: `${env[name]}0` });
+    return Object.keys(before).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
+      .sort();
+  };
+  assert.deepEqual(changed("TURN_SECRET"), ["config", "coturn", "livekit"]);
+  assert.deepEqual(changed("LIVEKIT_API_SECRET"), ["app", "config", "livekit"]);
+  assert.deepEqual(changed("PUBLIC_IP"), ["config", "coturn", "livekit"]);
+  // The README's rotation steps say so.
+  const readme = await read("README.md");
+  assert.match(readme, /rotat/i);
+});
+
+Deno.test("stack - the ports the firewall must open: compose and the README agree", async () => {
+  const s = parse(await read("compose.yaml")).services;
+  const open = new Set<string>();
+  for (const svc of Object.values<Yaml>(s)) {
+    if ((svc.profiles ?? ["tls"]).every((p: string) => p !== "tls")) continue;
+    for (const entry of svc.ports ?? []) {
+      const text = String(entry);
+      if (text.startsWith("127.0.0.1:")) continue;
+      const [spec, proto = "tcp"] = text.split("/");
+      open.add(`${spec.split(":").at(-1)}/${proto}`);
+    }
+  }
+  assert.deepEqual(
+    [...open].sort(),
+    ["3478/udp", "443/tcp", "49160-49359/udp", "50000-50100/udp", "7881/tcp", "80/tcp"],
+  );
+  const readme = await read("README.md");
+  const step = /^3\. \*\*Firewall\.\*\*[\s\S]*?(?=^\d\. )/m.exec(readme)![0];
+  const listed = new Set([...step.matchAll(/`(\d+(?:-\d+)?\/(?:tcp|udp))`/g)].map((m) => m[1]));
+  assert.deepEqual([...listed].sort(), [...open].sort());
 });
 
 Deno.test("stack - a process that exits is started again: compose restart policies and the systemd unit", async () => {

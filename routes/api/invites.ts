@@ -23,11 +23,13 @@ export function inviteRoutes(deps: Deps) {
   app.post("/:id/accept", auth, async (c) => {
     const user = c.get("user");
     const roomId = await acceptInvite(sql, inviteId(c.req.param("id")), user.id);
+    deps.metrics.answers.inc({ answer: "accepted" });
     return c.json(roomView(await getRoom(sql, roomId), user.id, config.publicUrl));
   });
 
   app.post("/:id/decline", auth, async (c) => {
     await declineInvite(sql, inviteId(c.req.param("id")), c.get("user").id);
+    deps.metrics.answers.inc({ answer: "declined" });
     return c.json({ message: "Call declined." });
   });
 

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { WEBHOOK_EVENTS } from "../../lib/metrics.ts";
 import { getCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
 import { AppError, notFound } from "../../lib/errors.ts";
@@ -107,7 +108,8 @@ export function livekitRoutes(deps: Deps) {
         "Idempotency-Key must be 8 to 100 letters, digits, '-' or '_'.",
       );
     }
-    const { id, created } = await createRoom(sql, user.id, c.req.valid("json"), {
+    const input = c.req.valid("json");
+    const { id, created } = await createRoom(sql, user.id, input, {
       ringSeconds: config.inviteRingSeconds,
       requestKey,
       beforeRing: ringLimits(user.id),
@@ -118,6 +120,7 @@ export function livekitRoutes(deps: Deps) {
           "new meetings",
         ),
     });
+    if (created) deps.metrics.rings.inc({}, input.participants?.length ?? 0);
     return c.json(roomView(await getRoom(sql, id), user.id, config.publicUrl), created ? 201 : 200);
   });
 
@@ -147,6 +150,7 @@ export function livekitRoutes(deps: Deps) {
       config.inviteRingSeconds,
       ringLimits(user.id),
     );
+    deps.metrics.rings.inc({}, rung);
     return c.json({ rung, room: roomView(await getRoom(sql, id), user.id, config.publicUrl) });
   });
 
@@ -188,6 +192,7 @@ export function livekitRoutes(deps: Deps) {
     if (!event.id || !event.event) {
       throw new AppError(400, "invalid_event", "The webhook event has no id or kind.");
     }
+    deps.metrics.webhooks.inc({ event: WEBHOOK_EVENTS.has(event.event) ? event.event : "other" });
     const outcome = await applyWebhook(sql, event);
     if (outcome.result === "evict" || outcome.result === "close") {
       // Someone holding a token the app no longer stands behind: a removed person, or a
@@ -223,6 +228,7 @@ export function livekitRoutes(deps: Deps) {
       callType: call_type,
     });
     await renewSession(c, config, sessions);
+    deps.metrics.tokens.inc({ who: "member" });
     return c.json({ token, url: livekit.url, room_name: id });
   });
 
@@ -261,6 +267,7 @@ export function livekitRoutes(deps: Deps) {
       role: "guest",
       callType: guest.call_type,
     });
+    deps.metrics.tokens.inc({ who: "guest" });
     return { token, url: livekit.url, room_name: room };
   }
 

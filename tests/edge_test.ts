@@ -1,0 +1,176 @@
+// The tls profile's entrance, run for real: Caddy with the layer4 module and the repository's
+// livekit/Caddyfile in front of the app, LiveKit and coturn (certificates from Caddy's own CA,
+// names under .urbania.test mapped to 127.0.0.1, a free port standing in for 443). A browser
+// that may use nothing but the relay reached over TLS, as on a network that lets only https
+// out, loads the app, signals and sends media through that one port.
+import assert from "node:assert/strict";
+import type { Browser } from "playwright-core";
+import { launchChromium, screenshot } from "./browser.ts";
+import {
+  callTest,
+  preparePage,
+  seesVideoOf,
+  selectedPaths,
+  speechLikeWav,
+} from "./call_fixture.ts";
+import { call, freePort, registerUser, type TestApp } from "./harness.ts";
+import { startPageApp } from "./browser.ts";
+import {
+  configComplaints,
+  type MediaStack,
+  RESOLVE_TEST_DOMAINS,
+  startMediaStack,
+} from "./media.ts";
+import { turnAllocate } from "../lib/turn_client.ts";
+
+async function withEdge(fn: (media: MediaStack, app: TestApp) => Promise<void>) {
+  const lock = await Deno.open(`${Deno.env.get("TMPDIR") ?? "/tmp"}/urbania-calls.lock`, {
+    create: true,
+    write: true,
+  });
+  await lock.lock(true);
+  const port = freePort();
+  let media: MediaStack | undefined;
+  let app: TestApp | undefined;
+  try {
+    media = await startMediaStack({
+      webhookUrl: `http://127.0.0.1:${port}/api/livekit/webhook`,
+      edge: { appPort: port },
+    });
+    app = await startPageApp({ port, env: media.appEnv });
+    await fn(media, app);
+  } catch (err) {
+    if (media) {
+      console.error(
+        `Caddy said:\n${media.edge?.caddy.tail(20)}\nLiveKit said:\n${media.livekit.tail(20)}` +
+          `\ncoturn said:\n${media.coturn.tail(10)}`,
+      );
+    }
+    throw err;
+  } finally {
+    await app?.stop();
+    await media?.stop();
+    await lock.unlock();
+    lock.close();
+  }
+}
+
+callTest(
+  "edge - everything through one TLS port: TURN over TLS allocates through Caddy, LiveKit and the app answer by name",
+  async () => {
+    await withEdge(async (media, app) => {
+      const edge = media.edge!;
+      const caCerts = [await Deno.readTextFile(edge.rootCa)];
+      // TURN over TLS: Caddy ends TLS for the TURN name and passes TURN to coturn.
+      const ok = await turnAllocate({
+        transport: "tls",
+        port: edge.port,
+        serverName: "turn.urbania.test",
+        caCerts,
+        secret: media.turn.secret,
+      });
+      assert.equal(ok.result, "allocated", JSON.stringify(ok));
+      const refused = await turnAllocate({
+        transport: "tls",
+        port: edge.port,
+        serverName: "turn.urbania.test",
+        caCerts,
+        secret: "not-the-secret-0123456789-0123456789",
+      });
+      assert.deepEqual(refused, { result: "error", code: 401, reason: "Unauthorized" });
+
+      // The same port answers https for the app and LiveKit, each by its name.
+      const get = async (name: string, path: string) => {
+        // fetch resolves names itself: reach 127.0.0.1 and ask for the name (SNI and Host).
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port: edge.port });
+        const tls = await Deno.startTls(conn, { hostname: name, caCerts });
+        await tls.write(
+          new TextEncoder().encode(
+            `GET ${path} HTTP/1.1\r\nHost: ${name}\r\nConnection: close\r\n\r\n`,
+          ),
+        );
+        const text = new TextDecoder().decode(
+          await new Response(tls.readable).arrayBuffer(),
+        );
+        return { status: Number(text.split(" ")[1]), text };
+      };
+      const health = await get("app.urbania.test", "/healthz");
+      assert.equal(health.status, 200, health.text);
+      assert.match(health.text, /"ok"/);
+      // The metrics are for the machine itself: the entrance never serves them.
+      const metrics = await get("app.urbania.test", "/metrics");
+      assert.equal(metrics.status, 404);
+      const livekit = await get("livekit.urbania.test", "/");
+      assert.equal(livekit.status, 200, livekit.text);
+      assert.match(livekit.text, /OK/);
+
+      assert.deepEqual(configComplaints(media.coturn), [], media.coturn.tail());
+      // Caddy took the stack's file as written (the layer4 route included).
+      assert.ok(
+        !edge.caddy.lines.some((l) => /"level":"(error|fatal)"/.test(l)),
+        edge.caddy.tail(),
+      );
+    });
+  },
+);
+
+callTest(
+  "edge - a browser allowed only TURN over TLS gets video both ways through Caddy and coturn",
+  async () => {
+    await withEdge(async (media, app) => {
+      const edge = media.edge!;
+      let browser: Browser | undefined;
+      try {
+        browser = await launchChromium([
+          RESOLVE_TEST_DOMAINS,
+          // The entrance's certificates come from Caddy's own CA, which this profile does not know.
+          "--ignore-certificate-errors",
+          `--use-file-for-fake-audio-capture=${await speechLikeWav()}`,
+        ]);
+        const person = async (name: string) => {
+          const user = await registerUser(app, { display_name: name });
+          const context = await browser!.newContext({ ignoreHTTPSErrors: true });
+          const [cookie, value] = user.cookie.split("=");
+          await context.addCookies([{ name: cookie, value, url: edge.appUrl }]);
+          return { user, ...(await preparePage(context, "relay-tls")) };
+        };
+        const ada = await person("Ada");
+        const bob = await person("Bob");
+        assert.equal(
+          (await call(app, "POST", "/api/contacts", {
+            token: ada.user.token,
+            json: { email: bob.user.email },
+          })).status,
+          201,
+        );
+        const created = await call(app, "POST", "/api/livekit/rooms", {
+          token: ada.user.token,
+          json: {
+            room_name: "Behind the firewall",
+            call_type: "video",
+            participants: [bob.user.id],
+          },
+        });
+        assert.equal(created.status, 201);
+        for (const p of [ada, bob]) {
+          await p.page.goto(`${edge.appUrl}/meeting/room?room=${created.body.id}`);
+        }
+        await seesVideoOf(ada.page, bob.user.id);
+        await seesVideoOf(bob.page, ada.user.id);
+        for (const p of [ada, bob]) {
+          const paths = await selectedPaths(p.page);
+          assert.ok(paths.length > 0, "connected peer connections");
+          for (const path of paths) {
+            assert.equal(path.type, "relay", JSON.stringify(paths));
+            assert.equal(path.relayProtocol, "tls", JSON.stringify(paths));
+            assert.equal(path.url, `turns:turn.urbania.test:${edge.port}?transport=tcp`);
+          }
+          assert.deepEqual(p.errors, []);
+        }
+        await screenshot(bob.page, "40-call-through-tls-443");
+      } finally {
+        await browser?.close();
+      }
+    });
+  },
+);
