@@ -97,9 +97,12 @@ callTest(
       const health = await get("app.urbania.test", "/healthz");
       assert.equal(health.status, 200, health.text);
       assert.match(health.text, /"ok"/);
-      // The metrics are for the machine itself: the entrance never serves them.
+      // The metrics are for the machine itself: the app serves them on loopback, the entrance
+      // never does.
+      assert.equal((await call(app, "GET", "/metrics")).status, 200);
       const metrics = await get("app.urbania.test", "/metrics");
       assert.equal(metrics.status, 404);
+      assert.doesNotMatch(metrics.text, /urbania_/);
       const livekit = await get("livekit.urbania.test", "/");
       assert.equal(livekit.status, 200, livekit.text);
       assert.match(livekit.text, /OK/);
