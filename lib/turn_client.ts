@@ -85,12 +85,22 @@ function streamExchange(conn: Deno.Conn): Exchange {
   };
 }
 
-function udpExchange(socket: dgram.Socket, hostname: string, port: number): Exchange {
+function udpExchange(
+  socket: dgram.Socket,
+  hostname: string,
+  port: number,
+  closed: () => boolean,
+): Exchange {
   return (msg) =>
     new Promise((resolve, reject) => {
       // UDP may lose a datagram: send again every 500 ms, as a browser's ICE agent does.
       let tries = 0;
       const send = () => {
+        if (closed()) {
+          cleanup();
+          reject(new Error("closed"));
+          return;
+        }
         if (++tries > 6) {
           cleanup();
           reject(new Error(`no answer over UDP from ${hostname}:${port}`));
@@ -176,9 +186,15 @@ export async function turnAllocate(options: AllocateOptions): Promise<AllocateRe
     const exchange = await (async (): Promise<Exchange> => {
       if (transport === "udp") {
         const socket = dgram.createSocket(hostname.includes(":") ? "udp6" : "udp4");
-        close = () => socket.close();
+        // An unreachable port may be reported after the exchange gave up: nothing to do then.
+        socket.on("error", () => {});
+        let closed = false;
+        close = () => {
+          closed = true;
+          socket.close();
+        };
         await new Promise<void>((r) => socket.bind(0, r));
-        return udpExchange(socket, hostname, options.port);
+        return udpExchange(socket, hostname, options.port, () => closed);
       }
       const tcp = await Deno.connect({ hostname, port: options.port });
       close = () => tcp.close();

@@ -42,6 +42,7 @@ export const DEFAULT_LIMITS: Limits = {
   ringsPerPair: { max: 6, windowSeconds: TEN_MINUTES },
   ringsPerPerson: { max: 60, windowSeconds: TEN_MINUTES },
   contactAdds: { max: 60, windowSeconds: TEN_MINUTES },
+  probesPerAddress: { max: 60, windowSeconds: TEN_MINUTES },
 };
 
 export interface AppOptions {

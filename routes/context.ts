@@ -41,6 +41,8 @@ export interface Limits {
   ringsPerPerson: Window;
   /** Contacts one person adds (each a lookup by email). */
   contactAdds: Window;
+  /** The deployment doctor's webhook probes, per address. */
+  probesPerAddress: Window;
 }
 
 /** What route modules are built from. */

@@ -106,6 +106,7 @@ export function privateIp(ip: string): boolean {
 export function deploymentProblems(
   env: Record<string, string | undefined>,
   warnings: string[] = [],
+  options: { allowLoopback?: boolean } = {},
 ): string[] {
   const get = (k: string) => env[k]?.trim() ?? "";
   let publicUrl: URL;
@@ -118,12 +119,12 @@ export function deploymentProblems(
   const problems: string[] = [];
   const ip = get("PUBLIC_IP");
   const bad = unreachableIp(ip);
-  if (bad) {
+  if (bad && !(options.allowLoopback && bad === "a loopback address")) {
     problems.push(
       `PUBLIC_IP is ${ip}, ${bad}: with an https PUBLIC_URL, browsers elsewhere would reach ` +
         "signalling but never send media. Set the VM's public IP address.",
     );
-  } else if (ip && privateIp(ip)) {
+  } else if (ip && !bad && privateIp(ip)) {
     warnings.push(
       `PUBLIC_IP ${ip} is a private address: only browsers on that network can send media to it.`,
     );

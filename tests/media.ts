@@ -248,6 +248,8 @@ export interface MediaStack {
   apiKey: string;
   apiSecret: string;
   turn: { port: number; secret: string; relayPorts: [number, number] };
+  /** LiveKit's ICE over TCP port. */
+  iceTcpPort: number;
   /** The tls profile's entrance, when asked for. */
   edge: Edge | null;
   /** The rendered files, as the servers read them. */
@@ -499,6 +501,7 @@ export async function startMediaStack(
     apiKey: secrets.apiKey,
     apiSecret: secrets.apiSecret,
     turn: { port: turnPort, secret: secrets.turnSecret, relayPorts: relay },
+    iceTcpPort: tcpPort,
     edge,
     files: { livekit: livekitFile, coturn: coturnFile },
     livekit,

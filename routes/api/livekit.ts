@@ -210,6 +210,24 @@ export function livekitRoutes(deps: Deps) {
     return c.json({ result: outcome.result });
   });
 
+  // The deployment doctor makes a room named doctor-… in LiveKit and asks here whether LiveKit's
+  // room_started event for it arrived (verified like every event). Says nothing else.
+  app.get("/webhook/probe/:name", async (c) => {
+    const name = c.req.param("name");
+    if (!/^doctor-[0-9a-f]{32}$/.test(name)) {
+      throw new AppError(400, "invalid_probe", "A probe name is doctor- and 32 hex digits.");
+    }
+    await enforceLimits(sql, [{
+      key: `probe:addr:${clientAddress(c, config)}`,
+      ...deps.limits.probesPerAddress,
+    }], "webhook probes");
+    const [seen] = await sql<{ received_at: Date }[]>`
+      select received_at from livekit_events
+      where room_id = ${name} and event = 'room_started' limit 1`;
+    if (!seen) throw new AppError(404, "not_received", "No event has arrived for that room.");
+    return c.json({ received_at: seen.received_at.toISOString() });
+  });
+
   app.delete("/rooms/:id", auth, async (c) => {
     const id = roomIdOr404(c.req.param("id"));
     if (await endRoom(sql, id, c.get("user").id)) await closeLiveKitRoom(id);

@@ -1,0 +1,522 @@
+// The deployment doctor: checks, from wherever it runs (the VM or any machine outside), what
+// calls need from a deployment of the tls profile, and for each failure names the cause and
+// the fix. Run by `deno task doctor` (scripts/doctor.ts) with the deployment's .env.
+import tls from "node:tls";
+import { AccessToken } from "livekit-server-sdk";
+import { deploymentProblems } from "../scripts/render_stack_config.ts";
+import { turnAllocate } from "./turn_client.ts";
+
+export type Status = "ok" | "warn" | "fail";
+
+export interface Finding {
+  check: string;
+  status: Status;
+  /** What was seen. */
+  detail: string;
+  /** What to do about it (failures and warnings). */
+  fix?: string;
+}
+
+export interface DoctorOptions {
+  /** The deployment's settings (.env). */
+  env: Record<string, string | undefined>;
+  /** Name → address, instead of DNS (like curl's --resolve). */
+  resolve?: Record<string, string>;
+  /** Where Caddy listens for https (443). */
+  httpsPort?: number;
+  /** TURN over UDP (3478). */
+  turnPort?: number;
+  /** LiveKit's ICE over TCP (7881). */
+  iceTcpPort?: number;
+  /** PEM certificates to trust instead of the system's (a private CA). */
+  caCerts?: string[];
+  /** Certificates closer to their end than this warn (days; 14). */
+  expiryWarningDays?: number;
+  /** How long each network step may take (ms; 5000). */
+  timeoutMs?: number;
+  /** How long to wait for LiveKit's webhook to reach the app (ms; 10000). */
+  webhookWaitMs?: number;
+  /**
+   * A rehearsal on one machine (`--local`): PUBLIC_IP may be a loopback address, which a real
+   * deployment must never advertise.
+   */
+  local?: boolean;
+}
+
+const DAY = 86_400_000;
+
+/** Runs every check; a failed step never stops the others. */
+export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
+  const env = options.env;
+  const get = (k: string) => env[k]?.trim() ?? "";
+  const findings: Finding[] = [];
+  const add = (f: Finding) => findings.push(f);
+  const httpsPort = options.httpsPort ?? 443;
+  const timeout = options.timeoutMs ?? 5000;
+  // A private CA's certificates replace the system's (a deployment uses one or the other).
+  const ca = options.caCerts && options.caCerts.length > 0 ? options.caCerts : undefined;
+
+  // 1. Settings: what would make the stack refuse to start, or calls fail.
+  const warnings: string[] = [];
+  const problems = deploymentProblems(env, warnings, { allowLoopback: options.local });
+  if (!/^https:/.test(get("PUBLIC_URL"))) {
+    problems.push(
+      `PUBLIC_URL is "${get("PUBLIC_URL")}": the doctor checks a deployment with the tls ` +
+        "profile (https://APP_DOMAIN)",
+    );
+  }
+  for (const name of ["LIVEKIT_API_KEY", "LIVEKIT_API_SECRET", "TURN_SECRET", "PUBLIC_IP"]) {
+    if (!get(name)) problems.push(`${name} is missing`);
+  }
+  if (problems.length > 0) {
+    for (const p of problems) {
+      add({ check: "settings", status: "fail", detail: p, fix: "Correct it in .env." });
+    }
+    return findings;
+  }
+  for (const w of warnings) add({ check: "settings", status: "warn", detail: w });
+  add({ check: "settings", status: "ok", detail: ".env describes a complete https deployment" });
+
+  const publicIp = get("PUBLIC_IP");
+  const names = {
+    APP_DOMAIN: get("APP_DOMAIN"),
+    LIVEKIT_DOMAIN: get("LIVEKIT_DOMAIN"),
+    TURN_DOMAIN: get("TURN_DOMAIN"),
+  };
+
+  // 2. DNS: each name points at PUBLIC_IP.
+  const address: Record<string, string | null> = {};
+  for (const [setting, name] of Object.entries(names)) {
+    const found = await lookup(name, options.resolve);
+    address[name] = found[0] ?? null;
+    if (found.length === 0) {
+      add({
+        check: `DNS ${name}`,
+        status: "fail",
+        detail: `${setting} ${name} does not resolve`,
+        fix: `Create an A record for ${name} pointing at ${publicIp} (PUBLIC_IP).`,
+      });
+    } else if (!found.includes(publicIp)) {
+      add({
+        check: `DNS ${name}`,
+        status: "fail",
+        detail: `${name} resolves to ${found.join(", ")}, but PUBLIC_IP is ${publicIp}: ` +
+          "LiveKit and coturn send browsers to PUBLIC_IP for media",
+        fix: `If ${publicIp} is wrong, set PUBLIC_IP to this machine's public address and run ` +
+          `\`docker compose --profile tls up -d\`; otherwise point ${name} at ${publicIp}.`,
+      });
+    } else {
+      add({ check: `DNS ${name}`, status: "ok", detail: `${name} → ${found.join(", ")}` });
+    }
+  }
+  const at = (name: string) => address[name] ?? publicIp;
+
+  // 3. Certificates on 443, for each name.
+  for (const name of Object.values(names)) {
+    add(
+      await checkCertificate(
+        at(name),
+        httpsPort,
+        name,
+        ca,
+        options.expiryWarningDays ?? 14,
+        timeout,
+      ),
+    );
+  }
+
+  // 4. The app, through the proxy: it answers and is ready (database and LiveKit).
+  const ready = await httpRequest({
+    ip: at(names.APP_DOMAIN),
+    port: httpsPort,
+    name: names.APP_DOMAIN,
+    path: "/readyz",
+    ca,
+    timeout,
+  }).catch((err) => err as Error);
+  if (ready instanceof Error) {
+    add({
+      check: "app",
+      status: "fail",
+      detail: `https://${names.APP_DOMAIN}/readyz: ${ready.message}`,
+      fix: "Is Caddy running (`docker compose --profile tls ps`) and 443/tcp open in the firewall?",
+    });
+  } else if (ready.status === 200) {
+    add({ check: "app", status: "ok", detail: "ready: database and LiveKit answer" });
+  } else {
+    add({
+      check: "app",
+      status: "fail",
+      detail: `https://${names.APP_DOMAIN}/readyz answered ${ready.status}: ${
+        ready.body.slice(0, 200)
+      }`,
+      fix: ready.status === 502
+        ? "Caddy cannot reach the app: `docker compose logs app`."
+        : "The app cannot reach what it names above: `docker compose ps` and its logs.",
+    });
+  }
+
+  // 5. LiveKit: its signalling answers through the proxy, and accepts the key pair.
+  const livekitIp = at(names.LIVEKIT_DOMAIN);
+  const roomName = `doctor-${crypto.randomUUID().replaceAll("-", "")}`;
+  const keyPair = await livekitApi(livekitIp, httpsPort, names.LIVEKIT_DOMAIN, ca, env, timeout, {
+    method: "ListRooms",
+    body: {},
+  });
+  let roomMade = false;
+  if (keyPair instanceof Error) {
+    add({
+      check: "LiveKit",
+      status: "fail",
+      detail: `https://${names.LIVEKIT_DOMAIN}: ${keyPair.message}`,
+      fix: "Is LiveKit running (`docker compose ps livekit`)? Caddy passes LIVEKIT_DOMAIN to it.",
+    });
+  } else if (keyPair.status === 401) {
+    add({
+      check: "LiveKit",
+      status: "fail",
+      detail: "LiveKit refuses the key pair in .env (LIVEKIT_API_KEY / LIVEKIT_API_SECRET)",
+      fix: "LiveKit runs with another key pair: `docker compose --profile tls up -d` re-creates " +
+        "it with the one in .env.",
+    });
+  } else if (keyPair.status !== 200) {
+    add({
+      check: "LiveKit",
+      status: "fail",
+      detail: `LiveKit's API answered ${keyPair.status}: ${keyPair.body.slice(0, 200)}`,
+      fix: "`docker compose logs livekit`",
+    });
+  } else {
+    add({ check: "LiveKit", status: "ok", detail: "signalling answers and accepts the key pair" });
+    // A room made through the API makes LiveKit post room_started to the app.
+    const made = await livekitApi(livekitIp, httpsPort, names.LIVEKIT_DOMAIN, ca, env, timeout, {
+      method: "CreateRoom",
+      body: { name: roomName, empty_timeout: 10 },
+    }).catch((err) => err as Error);
+    roomMade = !(made instanceof Error) && made.status === 200;
+  }
+
+  // 6. The webhook: LiveKit reached the app with an event the app could verify.
+  if (roomMade) {
+    const deadline = Date.now() + (options.webhookWaitMs ?? 10_000);
+    let seen = false;
+    while (!seen && Date.now() < deadline) {
+      const probe = await httpRequest({
+        ip: at(names.APP_DOMAIN),
+        port: httpsPort,
+        name: names.APP_DOMAIN,
+        path: `/api/livekit/webhook/probe/${roomName}`,
+        ca,
+        timeout,
+      }).catch(() => null);
+      seen = probe?.status === 200;
+      if (!seen) await new Promise((r) => setTimeout(r, 500));
+    }
+    add(
+      seen ? { check: "webhook", status: "ok", detail: "LiveKit's signed events reach the app" } : {
+        check: "webhook",
+        status: "fail",
+        detail: "a room was made in LiveKit, but its room_started event never reached the app",
+        fix: "LiveKit posts to http://app:8000/api/livekit/webhook in the stack: check " +
+          "`docker compose logs livekit` for webhook errors, and the app's logs for " +
+          "invalid_signature (LiveKit and the app then hold different key pairs).",
+      },
+    );
+    await livekitApi(livekitIp, httpsPort, names.LIVEKIT_DOMAIN, ca, env, timeout, {
+      method: "DeleteRoom",
+      body: { room: roomName },
+    }).catch(() => {});
+  }
+
+  // 7. TURN: over UDP on 3478 and over TLS on 443, with credentials derived from TURN_SECRET;
+  // the relay announces PUBLIC_IP and may send to it (where LiveKit is).
+  const turnIp = at(names.TURN_DOMAIN);
+  for (const transport of ["udp", "tls"] as const) {
+    const port = transport === "udp" ? options.turnPort ?? 3478 : httpsPort;
+    const where = `${transport === "udp" ? "UDP" : "TLS"} ${names.TURN_DOMAIN}:${port}`;
+    const result = await turnAllocate({
+      hostname: turnIp,
+      port,
+      transport,
+      serverName: names.TURN_DOMAIN,
+      caCerts: ca,
+      secret: get("TURN_SECRET"),
+      peer: /^\d+\.\d+\.\d+\.\d+$/.test(publicIp) ? publicIp : undefined,
+      timeoutMs: timeout,
+    }).catch((err) => err as Error);
+    const check = `TURN over ${transport.toUpperCase()}`;
+    if (result instanceof Error) {
+      add({
+        check,
+        status: "fail",
+        detail: `${where}: ${result.message}`,
+        fix: transport === "udp"
+          ? "coturn does not answer: is coturn running (`docker compose ps coturn`)? Is " +
+            "3478/udp open in the firewall?"
+          : "TURN over TLS goes through Caddy to coturn: is coturn running " +
+            "(`docker compose ps coturn`)? Caddy's logs say whether it reached it.",
+      });
+    } else if (result.result === "error") {
+      add({
+        check,
+        status: "fail",
+        detail: `${where}: the relay refused an allocation (${result.code} ${result.reason})`,
+        fix: result.code === 401
+          ? "coturn refuses credentials derived from TURN_SECRET: it runs with another " +
+            "secret. `docker compose --profile tls up -d` re-creates it (and LiveKit) with .env's."
+          : result.code === 486
+          ? "coturn's allocation quota is used up: widen its relay range and total-quota."
+          : "`docker compose logs coturn`",
+      });
+    } else if (result.relayedAddress !== publicIp && /^\d/.test(publicIp)) {
+      add({
+        check,
+        status: "fail",
+        detail: `${where}: the relay announces ${result.relayedAddress}, not PUBLIC_IP ` +
+          publicIp,
+        fix: "coturn runs with another external-ip: `docker compose --profile tls up -d` " +
+          "re-creates it with PUBLIC_IP from .env.",
+      });
+    } else if (result.permission && result.permission !== "granted") {
+      add({
+        check,
+        status: "fail",
+        detail: `${where}: the relay may not send to PUBLIC_IP ${publicIp} ` +
+          `(${result.permission.code} ${result.permission.reason}): relayed media cannot reach ` +
+          "LiveKit",
+        fix: "PUBLIC_IP is in a range coturn refuses (private or local): use the public address.",
+      });
+    } else {
+      add({
+        check,
+        status: "ok",
+        detail: `${where}: relay allocated at ${result.relayedAddress}:${result.relayedPort}`,
+      });
+    }
+  }
+
+  // 8. LiveKit's ICE over TCP at the advertised address.
+  const icePort = options.iceTcpPort ?? 7881;
+  try {
+    const conn = await withTimeout(
+      Deno.connect({ hostname: publicIp, port: icePort }),
+      timeout,
+      `no answer within ${timeout / 1000} s`,
+    );
+    conn.close();
+    add({ check: "LiveKit ICE/TCP", status: "ok", detail: `${publicIp}:${icePort} answers` });
+  } catch (err) {
+    add({
+      check: "LiveKit ICE/TCP",
+      status: "fail",
+      detail: `${publicIp}:${icePort}: ${(err as Error).message}`,
+      fix: `Open ${icePort}/tcp in the firewall; if it is open, PUBLIC_IP is not this ` +
+        "machine's address.",
+    });
+  }
+  return findings;
+}
+
+async function lookup(name: string, resolve?: Record<string, string>): Promise<string[]> {
+  if (resolve?.[name]) return [resolve[name]];
+  try {
+    return await Deno.resolveDns(name, "A");
+  } catch {
+    return [];
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => timer = setTimeout(() => reject(new Error(message)), ms)),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** TLS to `ip:port` asking for `name`: the certificate is trusted, matches and is not near its end. */
+async function checkCertificate(
+  ip: string,
+  port: number,
+  name: string,
+  ca: string[] | undefined,
+  warningDays: number,
+  timeout: number,
+): Promise<Finding> {
+  const check = `certificate ${name}`;
+  try {
+    const { authorized, error, cert } = await withTimeout(
+      new Promise<{ authorized: boolean; error: string | null; cert: tls.PeerCertificate }>(
+        (resolve, reject) => {
+          const socket = tls.connect({
+            host: ip,
+            port,
+            servername: name,
+            ca,
+            rejectUnauthorized: false,
+          }, () => {
+            const cert = socket.getPeerCertificate();
+            const error = socket.authorizationError ? String(socket.authorizationError) : null;
+            resolve({ authorized: socket.authorized, error, cert });
+            socket.end();
+          });
+          socket.on("error", reject);
+        },
+      ),
+      timeout,
+      `no TLS answer within ${timeout / 1000} s`,
+    );
+    const notAfter = new Date(cert.valid_to).getTime();
+    if (error === "CERT_HAS_EXPIRED" || notAfter < Date.now()) {
+      return {
+        check,
+        status: "fail",
+        detail: `the certificate for ${name} expired on ${new Date(notAfter).toISOString()}`,
+        fix: "Caddy renews certificates by itself when it can: `docker compose logs caddy` says " +
+          "why it could not (80/tcp closed, DNS pointing elsewhere, Let's Encrypt's limits).",
+      };
+    }
+    const mismatch = tls.checkServerIdentity(name, cert);
+    if (!authorized || mismatch) {
+      return {
+        check,
+        status: "fail",
+        detail: `${name} presents a certificate browsers refuse (${
+          mismatch?.message ?? error ?? "not trusted"
+        }; issued by ${cert.issuer?.CN ?? "?"})`,
+        fix: "Caddy has not obtained a certificate for it yet: check that DNS points here and " +
+          "80/tcp and 443/tcp are open, then `docker compose logs caddy`.",
+      };
+    }
+    // Renewal is due with a third of the lifetime left (Caddy's rule; 30 days of Let's Encrypt's
+    // 90): less than that, or than `warningDays`, means renewals have been failing.
+    const left = notAfter - Date.now();
+    const lifetime = notAfter - new Date(cert.valid_from).getTime();
+    const days = Math.floor(left / DAY);
+    if (left < Math.min(warningDays * DAY, lifetime / 3)) {
+      return {
+        check,
+        status: "warn",
+        detail: `the certificate for ${name} ends on ${new Date(notAfter).toISOString()}`,
+        fix: "Caddy renews 30 days ahead: it has been failing; `docker compose logs caddy`.",
+      };
+    }
+    return {
+      check,
+      status: "ok",
+      detail: days >= 1
+        ? `valid for ${days} more days`
+        : `valid until ${new Date(notAfter).toISOString()}`,
+    };
+  } catch (err) {
+    return {
+      check,
+      status: "fail",
+      detail: `${ip}:${port}: ${(err as Error).message}`,
+      fix: "Nothing answers https there: is Caddy running and 443/tcp open in the firewall?",
+    };
+  }
+}
+
+interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
+/** One HTTP/1.0 request over TLS to `ip:port`, for `name` (SNI and Host). */
+function httpRequest(req: {
+  ip: string;
+  port: number;
+  name: string;
+  method?: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+  ca?: string[];
+  timeout: number;
+}): Promise<HttpAnswer> {
+  return withTimeout(
+    new Promise<HttpAnswer>((resolve, reject) => {
+      const chunks: Uint8Array[] = [];
+      const socket = tls.connect({
+        host: req.ip,
+        port: req.port,
+        servername: req.name,
+        ca: req.ca,
+      });
+      socket.on("secureConnect", () => {
+        const body = req.body ?? "";
+        const headers = {
+          Host: req.name,
+          Connection: "close",
+          ...(body ? { "Content-Length": String(new TextEncoder().encode(body).length) } : {}),
+          ...req.headers,
+        };
+        socket.write(
+          `${req.method ?? "GET"} ${req.path} HTTP/1.0\r\n` +
+            Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("") + "\r\n" + body,
+        );
+      });
+      socket.on("data", (d: Uint8Array) => chunks.push(d));
+      socket.on("error", reject);
+      socket.on("end", () => {
+        const text = new TextDecoder().decode(
+          chunks.reduce((a, b) => new Uint8Array([...a, ...b]), new Uint8Array()),
+        );
+        const status = Number(/^HTTP\/\d\.\d (\d{3})/.exec(text)?.[1] ?? 0);
+        resolve({ status, body: text.slice(text.indexOf("\r\n\r\n") + 4) });
+      });
+    }),
+    req.timeout,
+    `no answer within ${req.timeout / 1000} s`,
+  );
+}
+
+/** One RoomService call (Twirp, JSON) signed with the key pair from .env. */
+async function livekitApi(
+  ip: string,
+  port: number,
+  name: string,
+  ca: string[] | undefined,
+  env: Record<string, string | undefined>,
+  timeout: number,
+  call: { method: string; body: unknown },
+): Promise<HttpAnswer | Error> {
+  try {
+    const at = new AccessToken(env.LIVEKIT_API_KEY, env.LIVEKIT_API_SECRET, { ttl: 60 });
+    at.addGrant({ roomList: true, roomCreate: true, roomAdmin: true });
+    return await httpRequest({
+      ip,
+      port,
+      name,
+      method: "POST",
+      path: `/twirp/livekit.RoomService/${call.method}`,
+      headers: {
+        Authorization: `Bearer ${await at.toJwt()}`,
+        "Content-Type": "application/json",
+      },
+      body: JSON.stringify(call.body),
+      ca,
+      timeout,
+    });
+  } catch (err) {
+    return err as Error;
+  }
+}
+
+/** The findings as lines for a terminal: one per check, the fix under each failure. */
+export function report(findings: Finding[]): string {
+  const mark = { ok: "ok  ", warn: "WARN", fail: "FAIL" };
+  const lines: string[] = [];
+  for (const f of findings) {
+    lines.push(`${mark[f.status]}  ${f.check}: ${f.detail}`);
+    if (f.fix && f.status !== "ok") lines.push(`      fix: ${f.fix}`);
+  }
+  const failed = findings.filter((f) => f.status === "fail").length;
+  lines.push(
+    failed === 0
+      ? "Nothing blocks calls that the doctor can see from here."
+      : `${failed} problem${failed === 1 ? "" : "s"} found.`,
+  );
+  return lines.join("\n");
+}
