@@ -133,3 +133,29 @@ Deno.test("config - the server refuses to start and names each problem", async (
     assert.match(stderr, new RegExp(name));
   }
 });
+
+Deno.test("config - an https page cannot reach LiveKit over ws://; HOST and METRICS_TOKEN", () => {
+  assert.match(
+    problems({ ...valid, LIVEKIT_URL: "ws://livekit.example.com" }).join("\n"),
+    /LIVEKIT_URL must be wss:\/\/ when PUBLIC_URL is https/,
+  );
+  // A laptop's http page may use ws://.
+  assert.equal(
+    loadConfig({
+      ...valid,
+      PUBLIC_URL: "http://localhost:8000",
+      LIVEKIT_URL: "ws://localhost:7880",
+    })
+      .livekitUrl,
+    "ws://localhost:7880",
+  );
+  // The server listens on this machine only unless told otherwise.
+  assert.equal(loadConfig(valid).host, "127.0.0.1");
+  assert.equal(loadConfig({ ...valid, HOST: "0.0.0.0" }).host, "0.0.0.0");
+  assert.match(problems({ ...valid, HOST: "every where" }).join("\n"), /HOST must be an address/);
+  assert.equal(loadConfig(valid).metricsToken, "");
+  assert.match(
+    problems({ ...valid, METRICS_TOKEN: "short" }).join("\n"),
+    /METRICS_TOKEN must be at least 32 characters/,
+  );
+});

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { loadConfig } from "../lib/config.ts";
 import {
+  deploymentProblems,
   placeholders,
   renderTemplate,
   STACK_TEMPLATES,
@@ -427,6 +428,96 @@ Deno.test("stack - compose, the installer, the fixture and the README name one L
   const installer = await read("scripts/install_media.sh");
   assert.ok(!/v1\.\d+\.\d+/.test(installer), "install_media.sh names no version of its own");
   assert.match(installer, /livekit-server:/);
+});
+
+Deno.test("stack - an https deployment that cannot work is refused, naming each problem", async () => {
+  const production = {
+    PUBLIC_URL: "https://meet.example.com",
+    LIVEKIT_URL: "wss://livekit.example.com",
+    APP_DOMAIN: "meet.example.com",
+    LIVEKIT_DOMAIN: "livekit.example.com",
+    TURN_DOMAIN: "turn.example.com",
+    ACME_EMAIL: "ops@example.com",
+    TRUST_PROXY: "true",
+    PUBLIC_IP: "203.0.113.7",
+  };
+  assert.deepEqual(deploymentProblems(production), []);
+  // A laptop (http) is not checked.
+  assert.deepEqual(
+    deploymentProblems({ PUBLIC_URL: "http://localhost:8000", PUBLIC_IP: "127.0.0.1" }),
+    [],
+  );
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ PUBLIC_IP: "127.0.0.1" }, /PUBLIC_IP is 127\.0\.0\.1, a loopback address.*never send media/],
+    [{ PUBLIC_IP: "0.0.0.0" }, /PUBLIC_IP is 0\.0\.0\.0/],
+    [{ PUBLIC_IP: "169.254.10.1" }, /link-local/],
+    [{ APP_DOMAIN: "" }, /APP_DOMAIN is missing/],
+    [{ TURN_DOMAIN: "localhost" }, /TURN_DOMAIN is "localhost": it must be a public DNS name/],
+    [{ TURN_DOMAIN: "meet.example.com" }, /three different names/],
+    [
+      { PUBLIC_URL: "https://other.example.com" },
+      /PUBLIC_URL is https:\/\/other\.example\.com: with the tls profile it is https:\/\/meet\.example\.com/,
+    ],
+    [
+      { LIVEKIT_URL: "ws://livekit.example.com" },
+      /LIVEKIT_URL is "ws:\/\/livekit\.example\.com": with the tls profile it is wss:\/\/livekit\.example\.com/,
+    ],
+    [{ ACME_EMAIL: "" }, /ACME_EMAIL is missing/],
+    [{ TRUST_PROXY: "false" }, /TRUST_PROXY must be true/],
+  ];
+  for (const [change, message] of cases) {
+    const problems = deploymentProblems({ ...production, ...change });
+    assert.equal(problems.length, 1, `${JSON.stringify(change)}: ${problems.join("; ")}`);
+    assert.match(problems[0], message);
+  }
+  // A private address works only on its network: a warning, not a refusal.
+  const warnings: string[] = [];
+  assert.deepEqual(deploymentProblems({ ...production, PUBLIC_IP: "10.0.0.5" }, warnings), []);
+  assert.match(warnings[0], /private address/);
+
+  // The config service's command: it refuses before writing anything, and says why.
+  const dir = await Deno.makeTempDir();
+  try {
+    const render = (env: Record<string, string>) =>
+      new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          `--allow-read=${new URL("livekit", ROOT).pathname}`,
+          `--allow-write=${dir}`,
+          "--allow-env",
+          new URL("scripts/render_stack_config.ts", ROOT).pathname,
+          ...(Deno.uid() === 0 ? ["--owner=65534:65534"] : []),
+          new URL("livekit", ROOT).pathname,
+          dir,
+        ],
+        clearEnv: true,
+        env: {
+          PATH: Deno.env.get("PATH") ?? "",
+          LIVEKIT_API_KEY: "urbania",
+          LIVEKIT_API_SECRET: "a".repeat(64),
+          TURN_SECRET: "b".repeat(64),
+          LIVEKIT_WEBHOOK_URL: "http://app:8000/api/livekit/webhook",
+          ...production,
+          ...env,
+        },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    const refused = await render({ PUBLIC_IP: "127.0.0.1" });
+    assert.equal(refused.code, 1);
+    assert.match(new TextDecoder().decode(refused.stderr), /PUBLIC_IP is 127\.0\.0\.1/);
+    assert.deepEqual([...Deno.readDirSync(dir)], [], "nothing written");
+    const written = await render({});
+    assert.equal(written.code, 0, new TextDecoder().decode(written.stderr));
+    for (const name of STACK_TEMPLATES) {
+      const info = await Deno.stat(`${dir}/${name}`);
+      assert.equal(info.mode! & 0o777, 0o600, name);
+      // As root (the config service), the files go to LiveKit's and coturn's user.
+      if (Deno.uid() === 0) assert.equal(info.uid, 65534, name);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("stack - Caddy, its layer4 module and coturn: one pin each, run by the tests", async () => {

@@ -71,7 +71,9 @@ Deno.test("auth - cookies are Secure when the app is served over https", () =>
     assert.equal(res.status, 201);
     assert.match(res.headers.getSetCookie().join("\n"), /urbania_session=[^;]+;.*Secure/);
     assert.match(res.headers.get("Strict-Transport-Security") ?? "", /max-age=/);
-  }, { env: { PUBLIC_URL: "https://meet.example.test" } }));
+  }, {
+    env: { PUBLIC_URL: "https://meet.example.test", LIVEKIT_URL: "wss://livekit.example.test" },
+  }));
 
 Deno.test("auth - an email is taken whatever its case", () =>
   withApp(async (app) => {
