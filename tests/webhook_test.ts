@@ -258,3 +258,33 @@ Deno.test("webhook - someone holding a token the app no longer stands behind is 
     assert.equal(late.body.result, "close");
     assert.equal(deletes(), before + 1);
   }));
+
+Deno.test("webhook - the doctor's probe says whether LiveKit's event for its room arrived, and nothing more", async () => {
+  const { withApp } = await import("./harness.ts");
+  await withApp(async (app) => {
+    const name = `doctor-${crypto.randomUUID().replaceAll("-", "")}`;
+    const probe = (n: string) => call(app, "GET", `/api/livekit/webhook/probe/${n}`);
+    for (const bad of ["doctor-x", "not-a-probe", `doctor-${"g".repeat(32)}`]) {
+      const res = await probe(bad);
+      assert.equal(res.status, 400, bad);
+      assert.equal(res.body.error.code, "invalid_probe");
+    }
+    assert.equal((await probe(name)).body.error.code, "not_received");
+    // An unsigned event does not count.
+    const forged = await call(app, "POST", "/api/livekit/webhook", {
+      body: JSON.stringify({ event: "room_started", id: "EV_forged", room: { name } }),
+      headers: { "Content-Type": "application/webhook+json", Authorization: "forged" },
+    });
+    assert.equal(forged.status, 401);
+    assert.equal((await probe(name)).status, 404);
+    // LiveKit's (signed) room_started for that room: seen.
+    assert.equal((await deliver(app, { event: "room_started", room: name })).status, 200);
+    const seen = await probe(name);
+    assert.equal(seen.status, 200);
+    assert.ok(!Number.isNaN(Date.parse(seen.body.received_at)));
+    // Probes are counted per address (3 here).
+    const limited = await probe(name);
+    assert.equal(limited.status, 429);
+    assert.equal(limited.body.error.code, "rate_limited");
+  }, { limits: { probesPerAddress: { max: 3, windowSeconds: 600 } } });
+});
