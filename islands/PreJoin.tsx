@@ -2,6 +2,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { CallType, ContactJson, RoomJson, UserJson } from "../protocol/api.ts";
 import { api, ApiError, signInAgain } from "./api.ts";
+import { ConnectionTest } from "./ConnectionTest.tsx";
 import {
   DEFAULT_PREFS,
   loadPrefs,
@@ -262,6 +263,8 @@ export function PreJoin({ user, contacts }: PreJoinProps) {
             onChange={(id) => update({ speaker_id: id })}
           />
         )}
+        <h3 class="small">Network</h3>
+        <ConnectionTest compact />
       </section>
 
       <div class="actions">

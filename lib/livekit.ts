@@ -104,6 +104,29 @@ export class LiveKit {
     return await at.toJwt();
   }
 
+  /**
+   * A token for the connection test: a throwaway room of its own (check-…, never a meeting's),
+   * publishing a silent microphone track only, valid two minutes.
+   */
+  async mintCheckToken(identity: string, name: string): Promise<{ token: string; room: string }> {
+    const room = `check-${crypto.randomUUID().replaceAll("-", "")}`;
+    const at = new AccessToken(this.config.livekitApiKey, this.config.livekitApiSecret, {
+      identity,
+      name,
+      metadata: JSON.stringify({ role: "check" }),
+      ttl: 120,
+    });
+    at.addGrant({
+      roomJoin: true,
+      room,
+      canPublish: true,
+      canSubscribe: false,
+      canPublishData: false,
+      canPublishSources: [TrackSource.MICROPHONE],
+    });
+    return { token: await at.toJwt(), room };
+  }
+
   /** Closes LiveKit's room, disconnecting everyone in it. */
   async deleteRoom(room: string): Promise<void> {
     await this.#rooms.deleteRoom(room);

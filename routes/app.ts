@@ -43,6 +43,7 @@ export const DEFAULT_LIMITS: Limits = {
   ringsPerPerson: { max: 60, windowSeconds: TEN_MINUTES },
   contactAdds: { max: 60, windowSeconds: TEN_MINUTES },
   probesPerAddress: { max: 60, windowSeconds: TEN_MINUTES },
+  connectionChecks: { max: 30, windowSeconds: TEN_MINUTES },
 };
 
 export interface AppOptions {

@@ -41,6 +41,8 @@ export interface Limits {
   ringsPerPerson: Window;
   /** Contacts one person adds (each a lookup by email). */
   contactAdds: Window;
+  /** Connection tests one person runs (each a LiveKit token; a test takes three). */
+  connectionChecks: Window;
   /** The deployment doctor's webhook probes, per address. */
   probesPerAddress: Window;
 }

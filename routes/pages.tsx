@@ -16,6 +16,7 @@ import type { User } from "../lib/users.ts";
 import { AuthForm } from "../components/AuthForm.tsx";
 import { Island, Layout, type PageAssets } from "../components/Layout.tsx";
 import { RoomSummary } from "../components/RoomSummary.tsx";
+import { ConnectionPage } from "../islands/ConnectionTest.tsx";
 import { Dashboard } from "../islands/Dashboard.tsx";
 import { Invite } from "../islands/Invite.tsx";
 import { PreJoin } from "../islands/PreJoin.tsx";
@@ -233,6 +234,20 @@ export function pageRoutes(deps: Deps) {
         <PreJoin {...props} />
       </Island>,
       { user, entry: "prejoin" },
+    );
+  });
+
+  app.get("/connection-test", async (c) => {
+    const user = await currentUser(c);
+    if (!user) return toLogin(c);
+    return html(
+      c,
+      200,
+      "Connection test",
+      <Island name="ConnectionPage" props={{}}>
+        <ConnectionPage />
+      </Island>,
+      { user, entry: "connection" },
     );
   });
 

@@ -5,10 +5,10 @@
 // is wrong, or a certificate has expired.
 import assert from "node:assert/strict";
 import { type DoctorOptions, type Finding, report, runDoctor } from "../lib/doctor.ts";
-import { startPageApp } from "./browser.ts";
 import { callTest } from "./call_fixture.ts";
-import { freePort, type TestApp } from "./harness.ts";
-import { type MediaStack, startMediaStack, TEST_OVERRIDES } from "./media.ts";
+import { freePort } from "./harness.ts";
+import { withEdge } from "./edge_fixture.ts";
+import { type MediaStack, TEST_OVERRIDES } from "./media.ts";
 
 const DOMAINS = TEST_OVERRIDES.domains;
 
@@ -43,29 +43,7 @@ async function doctorOptions(media: MediaStack): Promise<DoctorOptions> {
 const failed = (findings: Finding[]) => findings.filter((f) => f.status === "fail");
 const byCheck = (findings: Finding[], check: string) => findings.filter((f) => f.check === check);
 
-async function withStack(fn: (media: MediaStack, app: TestApp) => Promise<void>) {
-  const lock = await Deno.open(`${Deno.env.get("TMPDIR") ?? "/tmp"}/urbania-calls.lock`, {
-    create: true,
-    write: true,
-  });
-  await lock.lock(true);
-  const port = freePort();
-  let media: MediaStack | undefined;
-  let app: TestApp | undefined;
-  try {
-    media = await startMediaStack({
-      webhookUrl: `http://127.0.0.1:${port}/api/livekit/webhook`,
-      edge: { appPort: port },
-    });
-    app = await startPageApp({ port, env: media.appEnv });
-    await fn(media, app);
-  } finally {
-    await app?.stop();
-    await media?.stop();
-    await lock.unlock();
-    lock.close();
-  }
-}
+const withStack = withEdge;
 
 callTest(
   "doctor - the healthy stack passes every check, from the library and the command line",

@@ -5,55 +5,12 @@
 // out, loads the app, signals and sends media through that one port.
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
-import { launchChromium, screenshot } from "./browser.ts";
-import {
-  callTest,
-  preparePage,
-  seesVideoOf,
-  selectedPaths,
-  speechLikeWav,
-} from "./call_fixture.ts";
-import { call, freePort, registerUser, type TestApp } from "./harness.ts";
-import { startPageApp } from "./browser.ts";
-import {
-  configComplaints,
-  type MediaStack,
-  RESOLVE_TEST_DOMAINS,
-  startMediaStack,
-} from "./media.ts";
+import { screenshot } from "./browser.ts";
+import { callTest, seesVideoOf, selectedPaths, speechLikeWav } from "./call_fixture.ts";
+import { edgeBrowser, edgePerson, withEdge } from "./edge_fixture.ts";
+import { call } from "./harness.ts";
+import { configComplaints } from "./media.ts";
 import { turnAllocate } from "../lib/turn_client.ts";
-
-async function withEdge(fn: (media: MediaStack, app: TestApp) => Promise<void>) {
-  const lock = await Deno.open(`${Deno.env.get("TMPDIR") ?? "/tmp"}/urbania-calls.lock`, {
-    create: true,
-    write: true,
-  });
-  await lock.lock(true);
-  const port = freePort();
-  let media: MediaStack | undefined;
-  let app: TestApp | undefined;
-  try {
-    media = await startMediaStack({
-      webhookUrl: `http://127.0.0.1:${port}/api/livekit/webhook`,
-      edge: { appPort: port },
-    });
-    app = await startPageApp({ port, env: media.appEnv });
-    await fn(media, app);
-  } catch (err) {
-    if (media) {
-      console.error(
-        `Caddy said:\n${media.edge?.caddy.tail(20)}\nLiveKit said:\n${media.livekit.tail(20)}` +
-          `\ncoturn said:\n${media.coturn.tail(10)}`,
-      );
-    }
-    throw err;
-  } finally {
-    await app?.stop();
-    await media?.stop();
-    await lock.unlock();
-    lock.close();
-  }
-}
 
 callTest(
   "edge - everything through one TLS port: TURN over TLS allocates through Caddy, LiveKit and the app answer by name",
@@ -124,19 +81,10 @@ callTest(
       const edge = media.edge!;
       let browser: Browser | undefined;
       try {
-        browser = await launchChromium([
-          RESOLVE_TEST_DOMAINS,
-          // The entrance's certificates come from Caddy's own CA, which this profile does not know.
-          "--ignore-certificate-errors",
+        browser = await edgeBrowser([
           `--use-file-for-fake-audio-capture=${await speechLikeWav()}`,
         ]);
-        const person = async (name: string) => {
-          const user = await registerUser(app, { display_name: name });
-          const context = await browser!.newContext({ ignoreHTTPSErrors: true });
-          const [cookie, value] = user.cookie.split("=");
-          await context.addCookies([{ name: cookie, value, url: edge.appUrl }]);
-          return { user, ...(await preparePage(context, "relay-tls")) };
-        };
+        const person = (name: string) => edgePerson(browser!, app, media, name, "relay-tls");
         const ada = await person("Ada");
         const bob = await person("Bob");
         assert.equal(

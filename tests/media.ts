@@ -101,6 +101,10 @@ export const TEST_OVERRIDES = {
     "rtc.turn_servers[].port": "coturn's test port (UDP); the entrance's (TLS)",
     // Without the entrance, TURN over TLS has nowhere to go.
     "rtc.turn_servers[tls]": "dropped unless the entrance runs",
+    // Chromium looks TURN-over-UDP names up outside --host-resolver-rules (ICE error 701,
+    // "TURN host lookup received error"): with the entrance, that entry names the address its
+    // DNS record would hold. TURN over TLS keeps the name, which TLS needs.
+    "rtc.turn_servers[udp].host": "127.0.0.1 when the entrance runs",
   },
   coturn: {
     "listening-port / min-port / max-port": "free ports",
@@ -464,8 +468,9 @@ export async function startMediaStack(
   setPath(doc, "rtc.enable_loopback_candidate", true);
   const turns = doc.rtc.turn_servers as { protocol: string; port: number }[];
   doc.rtc.turn_servers = turns.filter((t) => t.protocol !== "tls" || options.edge);
-  for (const t of doc.rtc.turn_servers as { protocol: string; port: number }[]) {
+  for (const t of doc.rtc.turn_servers as { protocol: string; port: number; host: string }[]) {
     t.port = t.protocol === "tls" ? edgePort : turnPort;
+    if (options.edge && t.protocol === "udp") t.host = "127.0.0.1";
   }
   options.livekitYaml?.(doc);
   const livekitFile = `${dir}/livekit.yaml`;

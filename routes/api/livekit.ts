@@ -210,6 +210,18 @@ export function livekitRoutes(deps: Deps) {
     return c.json({ result: outcome.result });
   });
 
+  // The connection test (its page, and pre-join): a token for a throwaway room of one's own.
+  app.post("/connection-check", auth, async (c) => {
+    const user = c.get("user");
+    await enforceLimits(sql, [{
+      key: `check:user:${user.id}`,
+      ...deps.limits.connectionChecks,
+    }], "connection tests");
+    const { token, room } = await livekit.mintCheckToken(user.id, user.display_name);
+    deps.metrics.tokens.inc({ who: "check" });
+    return c.json({ token, url: livekit.url, room_name: room });
+  });
+
   // The deployment doctor makes a room named doctor-… in LiveKit and asks here whether LiveKit's
   // room_started event for it arrived (verified like every event). Says nothing else.
   app.get("/webhook/probe/:name", async (c) => {

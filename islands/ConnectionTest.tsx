@@ -1,0 +1,123 @@
+// The connection test: which path this browser's media will take to the media server (direct
+// UDP or TCP, relayed over UDP, relayed over TLS on 443), or why none works, with a report to
+// copy for the administrator. The full page tries each path; the compact version (pre-join)
+// tries the automatic one and links here. livekit-client is loaded only when a test starts.
+import { useState } from "preact/hooks";
+import { ApiError, signInAgain } from "./api.ts";
+import type { Attempt, CheckReport, Mode } from "./connection_check.ts";
+
+const LABELS: Record<Mode, string> = {
+  "automatic": "Automatic (what a call does)",
+  "relay-udp": "Through the relay, over UDP",
+  "relay-tls": "Through the relay, over TLS (port 443)",
+};
+
+type Check = typeof import("./connection_check.ts");
+
+function Outcome({ attempt, check }: { attempt: Attempt; check: Check }) {
+  return (
+    <li class={attempt.ok ? "ok" : "failed"} data-mode={attempt.mode}>
+      <strong>{LABELS[attempt.mode]}:</strong> {attempt.ok
+        ? `works, ${check.describePath(attempt.path)} (${attempt.ms} ms)`
+        : `fails (${attempt.error})`}
+    </li>
+  );
+}
+
+export function ConnectionTest({ compact = false }: { compact?: boolean }) {
+  const [running, setRunning] = useState(false);
+  const [report, setReport] = useState<CheckReport | null>(null);
+  const [check, setCheck] = useState<Check | null>(null);
+  const [error, setError] = useState("");
+  const [copied, setCopied] = useState("");
+
+  async function run() {
+    setRunning(true);
+    setError("");
+    setCopied("");
+    setReport(null);
+    try {
+      const mod = await import("./connection_check.ts");
+      setCheck(mod);
+      const final = await mod.runCheck({
+        modes: compact ? ["automatic"] : undefined,
+        progress: setReport,
+      });
+      setReport(final);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return signInAgain();
+      setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setRunning(false);
+    }
+  }
+
+  async function copy() {
+    if (!report || !check) return;
+    const text = check.reportText(report, navigator.userAgent);
+    try {
+      await navigator.clipboard.writeText(text);
+      setCopied("Report copied.");
+    } catch {
+      setCopied("Select the report and copy it.");
+    }
+  }
+
+  const verdict = report && check ? check.verdict(report) : null;
+  const done = report && !running;
+  return (
+    <div class={`connection-test stack ${compact ? "compact" : ""}`}>
+      <div class="row">
+        <button type="button" onClick={run} disabled={running}>
+          {running ? "Testing…" : report ? "Test again" : "Test my connection"}
+        </button>
+        {compact && <a href="/connection-test">Full connection test</a>}
+      </div>
+      <p role="status" aria-live="polite" class="muted small">
+        {running
+          ? report?.signalling.ok
+            ? `Media server reached; trying ${
+              compact ? "a media connection" : `path ${report.attempts.length + 1} of 3`
+            }…`
+            : "Reaching the media server…"
+          : ""}
+      </p>
+      {error && <p class="error" role="alert">{error}</p>}
+      {report && check && (
+        <ul class="paths">
+          <li class={report.signalling.ok ? "ok" : "failed"} data-mode="signalling">
+            <strong>Media server:</strong>{" "}
+            {report.signalling.ok ? "reached" : `not reached (${report.signalling.error})`}
+          </li>
+          {report.attempts.map((a) => <Outcome key={a.mode} attempt={a} check={check} />)}
+        </ul>
+      )}
+      {done && verdict && (
+        <p class={verdict.ok ? "verdict ok" : "verdict error"} role="alert">{verdict.text}</p>
+      )}
+      {done && check && !compact && (
+        <details open={!verdict?.ok}>
+          <summary>Report for the administrator</summary>
+          <pre class="report" tabIndex={0}>{check.reportText(report, navigator.userAgent)}</pre>
+          <button type="button" onClick={copy}>Copy report</button>
+          {copied && <span role="status" class="muted small">{copied}</span>}
+        </details>
+      )}
+    </div>
+  );
+}
+
+/** The page: what it does, then the test. */
+export function ConnectionPage() {
+  return (
+    <section class="card stack" aria-labelledby="ct-title">
+      <h1 id="ct-title">Connection test</h1>
+      <p>
+        Checks how calls from this browser and network reach the media server: directly, or through
+        the relay over UDP or over TLS on port 443 (the way through firewalls that let only web
+        traffic out). It asks for no camera or microphone.
+      </p>
+      <ConnectionTest />
+    </section>
+  );
+}

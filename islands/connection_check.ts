@@ -1,0 +1,282 @@
+// Which path this browser's media takes to LiveKit, or why none works. Signalling is checked
+// with livekit-client's ConnectionCheck; each media path is then tried for real: a Room joins
+// a throwaway room, publishes a silent track, and the selected ICE candidate pair says how the
+// media goes (direct over UDP or TCP, or relayed by TURN over UDP or TLS). Used by the
+// connection test page and, loaded on demand, by pre-join.
+import { CheckStatus, ConnectionCheck, LocalAudioTrack, Room, Track } from "livekit-client";
+import { api } from "./api.ts";
+
+export type Mode = "automatic" | "relay-udp" | "relay-tls";
+
+export interface Path {
+  /** host, srflx, prflx or relay (the browser's side of the selected pair). */
+  type: string;
+  protocol: string;
+  relayProtocol?: string;
+  /** The TURN server's URL, for relayed paths. */
+  url?: string;
+  /** The server's side of the pair. */
+  remote: string;
+}
+
+export interface Attempt {
+  mode: Mode;
+  ok: boolean;
+  path?: Path;
+  ms: number;
+  error?: string;
+  /** ICE servers the browser could not use (URL, code, text). */
+  iceErrors: string[];
+}
+
+export interface CheckReport {
+  at: string;
+  url: string;
+  signalling: { ok: boolean; logs: string[]; error?: string };
+  attempts: Attempt[];
+}
+
+interface CheckToken {
+  token: string;
+  url: string;
+  room_name: string;
+}
+
+/** What a path is, in words. */
+export function describePath(path: Path | undefined): string {
+  if (!path) return "none";
+  if (path.type === "relay") {
+    const how = path.relayProtocol === "tls" ? "TLS" : (path.relayProtocol ?? "udp").toUpperCase();
+    const port = /:(\d+)/.exec(path.url?.replace(/^turns?:/, "") ?? "")?.[1];
+    return `relayed (TURN over ${how}${port ? ` on port ${port}` : ""})`;
+  }
+  return `direct over ${path.protocol.toUpperCase()}`;
+}
+
+const MODES: Mode[] = ["automatic", "relay-udp", "relay-tls"];
+
+/** The ICE servers a mode may use: all of LiveKit's, or one kind of TURN URL alone. */
+function filterServers(mode: Mode, servers: RTCIceServer[] = []): RTCIceServer[] {
+  if (mode === "automatic") return servers;
+  const keep = (u: string) =>
+    mode === "relay-tls"
+      ? u.startsWith("turns:")
+      : u.startsWith("turn:") && !/transport=tcp/.test(u);
+  return servers.map((s) => ({ ...s, urls: ([] as string[]).concat(s.urls).filter(keep) }))
+    .filter((s) => s.urls.length > 0);
+}
+
+/**
+ * Runs `fn` while every RTCPeerConnection the page makes is given `mode`'s ICE servers (and
+ * relay-only for the relay modes), and is kept so its statistics can be read.
+ */
+async function withPeerConnections<T>(
+  mode: Mode,
+  fn: (pcs: RTCPeerConnection[]) => Promise<T>,
+): Promise<T> {
+  const Native = globalThis.RTCPeerConnection;
+  const pcs: RTCPeerConnection[] = [];
+  const adjust = (config?: RTCConfiguration): RTCConfiguration | undefined =>
+    mode === "automatic" ? config : {
+      ...config,
+      iceTransportPolicy: "relay",
+      iceServers: filterServers(mode, config?.iceServers),
+    };
+  globalThis.RTCPeerConnection = class extends Native {
+    constructor(config?: RTCConfiguration) {
+      super(adjust(config));
+      pcs.push(this);
+    }
+    override setConfiguration(config?: RTCConfiguration) {
+      super.setConfiguration(adjust(config));
+    }
+  } as typeof RTCPeerConnection;
+  try {
+    return await fn(pcs);
+  } finally {
+    globalThis.RTCPeerConnection = Native;
+  }
+}
+
+/** The selected pair of the first connected peer connection that has one. */
+async function selectedPath(pcs: RTCPeerConnection[]): Promise<Path | undefined> {
+  for (const pc of pcs) {
+    if (pc.connectionState !== "connected") continue;
+    const stats = await pc.getStats();
+    let found: Path | undefined;
+    stats.forEach((s) => {
+      if (found || s.type !== "transport" || !s.selectedCandidatePairId) return;
+      const pair = stats.get(s.selectedCandidatePairId);
+      const local = pair && stats.get(pair.localCandidateId);
+      const remote = pair && stats.get(pair.remoteCandidateId);
+      if (!local) return;
+      found = {
+        type: local.candidateType,
+        protocol: local.protocol,
+        relayProtocol: local.relayProtocol,
+        url: local.url,
+        remote: remote ? `${remote.address ?? remote.ip}:${remote.port} (${remote.protocol})` : "?",
+      };
+    });
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** A silent audio track: publishing needs no microphone, so the check asks for nothing. */
+function silentTrack(): { track: LocalAudioTrack; close: () => void } {
+  const ctx = new AudioContext();
+  const osc = ctx.createOscillator();
+  const gain = ctx.createGain();
+  gain.gain.value = 0;
+  const out = ctx.createMediaStreamDestination();
+  osc.connect(gain).connect(out);
+  osc.start();
+  const [media] = out.stream.getAudioTracks();
+  return {
+    track: new LocalAudioTrack(media, undefined, false),
+    close: () => {
+      osc.stop();
+      ctx.close().catch(() => {});
+    },
+  };
+}
+
+/** One path: join, publish, wait for a connected pair; at most `timeoutMs`. */
+async function tryMode(grant: CheckToken, mode: Mode, timeoutMs: number): Promise<Attempt> {
+  const started = performance.now();
+  const iceErrors: string[] = [];
+  return await withPeerConnections(mode, async (pcs) => {
+    const room = new Room();
+    const silent = silentTrack();
+    const watched = new Set<RTCPeerConnection>();
+    const watch = setInterval(() => {
+      for (const pc of pcs) {
+        if (watched.has(pc)) continue;
+        watched.add(pc);
+        pc.addEventListener("icecandidateerror", (e: Event) => {
+          const ev = e as RTCPeerConnectionIceErrorEvent;
+          const line = `${ev.url} ${ev.errorCode} ${ev.errorText}`.trim();
+          if (!iceErrors.includes(line) && iceErrors.length < 10) iceErrors.push(line);
+        });
+      }
+    }, 20);
+    try {
+      const deadline = started + timeoutMs;
+      await room.connect(grant.url, grant.token, {
+        autoSubscribe: false,
+        peerConnectionTimeout: timeoutMs,
+        maxRetries: 0,
+      });
+      // As a microphone: the only source the test's token may publish.
+      await room.localParticipant.publishTrack(silent.track, {
+        source: Track.Source.Microphone,
+      });
+      let path: Path | undefined;
+      while (!(path = await selectedPath(pcs)) && performance.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      if (!path) throw new Error("no media connection within the time allowed");
+      return { mode, ok: true, path, ms: Math.round(performance.now() - started), iceErrors };
+    } catch (err) {
+      return {
+        mode,
+        ok: false,
+        ms: Math.round(performance.now() - started),
+        error: err instanceof Error ? err.message : String(err),
+        iceErrors,
+      };
+    } finally {
+      clearInterval(watch);
+      await room.disconnect().catch(() => {});
+      silent.close();
+    }
+  });
+}
+
+/**
+ * The whole check: signalling, then each mode (`modes`, all by default) in turn. `progress`
+ * hears each step as it ends.
+ */
+export async function runCheck(
+  options: { modes?: Mode[]; timeoutMs?: number; progress?: (r: CheckReport) => void } = {},
+): Promise<CheckReport> {
+  const report: CheckReport = {
+    at: new Date().toISOString(),
+    url: "",
+    signalling: { ok: false, logs: [] },
+    attempts: [],
+  };
+  const grant = await api<CheckToken>("POST", "/api/livekit/connection-check", {});
+  report.url = grant.url;
+  const check = new ConnectionCheck(grant.url, grant.token);
+  const ws = await check.checkWebsocket();
+  report.signalling = {
+    ok: ws.status === CheckStatus.SUCCESS,
+    logs: ws.logs.map((l) => `${l.level}: ${l.message}`),
+    ...(ws.status === CheckStatus.SUCCESS ? {} : { error: ws.logs.at(-1)?.message ?? "failed" }),
+  };
+  options.progress?.(structuredClone(report));
+  if (!report.signalling.ok) return report;
+  for (const mode of options.modes ?? MODES) {
+    // Each attempt joins with a fresh token: the room of the previous one may be closing.
+    const next = mode === (options.modes ?? MODES)[0]
+      ? grant
+      : await api<CheckToken>("POST", "/api/livekit/connection-check", {});
+    report.attempts.push(await tryMode(next, mode, options.timeoutMs ?? 12_000));
+    options.progress?.(structuredClone(report));
+  }
+  return report;
+}
+
+/** The conclusion for a person: how their calls will go, or what blocks them. */
+export function verdict(report: CheckReport): { ok: boolean; text: string } {
+  if (!report.signalling.ok) {
+    return {
+      ok: false,
+      text: `This browser cannot reach the media server (${report.url}): ${
+        report.signalling.error ?? "no answer"
+      }. A firewall or proxy may block it, or the server is down.`,
+    };
+  }
+  const auto = report.attempts.find((a) => a.mode === "automatic");
+  if (auto?.ok) {
+    return { ok: true, text: `Your calls will connect ${describePath(auto.path)}.` };
+  }
+  const relayed = report.attempts.filter((a) => a.mode !== "automatic" && a.ok);
+  if (relayed.length > 0) {
+    return {
+      ok: true,
+      text: `Direct connections fail here, but calls get through ${describePath(relayed[0].path)}.`,
+    };
+  }
+  if (report.attempts.length === 0) return { ok: false, text: "Not checked yet." };
+  return {
+    ok: false,
+    text: "Calls cannot connect from this network: the media server answers, but no media " +
+      "path works (direct, or relayed over UDP or over TLS). Send the report below to the " +
+      "administrator.",
+  };
+}
+
+/** The report as text to paste in a message to the administrator. */
+export function reportText(report: CheckReport, userAgent: string): string {
+  const lines = [
+    `Urbania connection test, ${report.at}`,
+    `Page: ${location.origin}`,
+    `Browser: ${userAgent}`,
+    `Media server: ${report.url}`,
+    `Signalling: ${report.signalling.ok ? "ok" : `FAILED (${report.signalling.error})`}`,
+    ...report.signalling.logs.map((l) => `  ${l}`),
+  ];
+  for (const a of report.attempts) {
+    lines.push(
+      `${a.mode}: ${
+        a.ok ? `ok, ${describePath(a.path)}, to ${a.path?.remote}` : `FAILED (${a.error})`
+      } in ${a.ms} ms`,
+    );
+    for (const e of a.iceErrors) lines.push(`  ICE error: ${e}`);
+  }
+  lines.push(`Verdict: ${verdict(report).text}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,5 @@
+import "./inbox.tsx";
+import { ConnectionPage } from "../ConnectionTest.tsx";
+import { mount } from "../mount.ts";
+
+mount("ConnectionPage", ConnectionPage);

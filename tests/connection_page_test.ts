@@ -1,0 +1,111 @@
+// The connection test page in Chromium, against the real stack behind the tls profile's
+// entrance: it names the path media takes (direct; relayed over UDP; relayed over TLS on the
+// entrance's port), reports "relayed over TLS" when the browser can use nothing else, and says
+// clearly that the media server cannot be reached when LiveKit is down. Pre-join runs the
+// compact version.
+import assert from "node:assert/strict";
+import type { Browser, Page } from "playwright-core";
+import { screenshot } from "./browser.ts";
+import { callTest } from "./call_fixture.ts";
+import { edgeBrowser, edgePerson, withEdge } from "./edge_fixture.ts";
+
+async function runTest(page: Page) {
+  await page.getByRole("button", { name: "Test my connection" }).click();
+  await page.locator("p.verdict").waitFor({ timeout: 90_000 });
+  return {
+    verdict: (await page.locator("p.verdict").textContent()) ?? "",
+    paths: Object.fromEntries(
+      await page.locator("ul.paths li").evaluateAll((items) =>
+        items.map((li) => [li.getAttribute("data-mode"), li.textContent ?? ""])
+      ),
+    ) as Record<string, string>,
+  };
+}
+
+callTest(
+  "connection test - names each path: direct, relayed over UDP, relayed over TLS on the entrance's port",
+  async () => {
+    await withEdge(async (media, app) => {
+      let browser: Browser | undefined;
+      try {
+        browser = await edgeBrowser();
+        const ada = await edgePerson(browser, app, media, "Ada");
+        await ada.page.goto(`${media.edge!.appUrl}/connection-test`);
+        const { verdict, paths } = await runTest(ada.page);
+        assert.match(paths.signalling, /Media server: reached/);
+        assert.match(paths.automatic, /works, direct over UDP/);
+        const text = await ada.page.locator("pre.report").textContent();
+        assert.match(paths["relay-udp"], /works, relayed \(TURN over UDP on port \d+\)/, text!);
+        assert.match(
+          paths["relay-tls"],
+          new RegExp(`works, relayed \\(TURN over TLS on port ${media.edge!.port}\\)`),
+        );
+        assert.match(verdict, /Your calls will connect direct over UDP/);
+        // The report for the administrator says the same, with the server and the browser.
+        const report = await ada.page.locator("pre.report").textContent();
+        assert.match(report!, /Media server: wss:\/\/livekit\.urbania\.test:\d+/);
+        assert.match(report!, /relay-tls: ok, relayed \(TURN over TLS/);
+        assert.match(report!, /Verdict: Your calls will connect direct over UDP/);
+        await screenshot(ada.page, "41-connection-test");
+        assert.deepEqual(ada.errors, []);
+
+        // Pre-join's compact version: the automatic path only, and a link to the full test.
+        await ada.page.goto(`${media.edge!.appUrl}/meeting/pre-join`);
+        const compact = await runTest(ada.page);
+        assert.match(compact.paths.automatic, /works, direct over UDP/);
+        assert.equal(compact.paths["relay-tls"], undefined);
+        assert.ok(await ada.page.getByRole("link", { name: "Full connection test" }).isVisible());
+        await ada.page.setViewportSize({ width: 390, height: 844 });
+        await ada.page.locator(".connection-test").scrollIntoViewIfNeeded();
+        await screenshot(ada.page, "44-prejoin-connection-check-phone");
+      } finally {
+        await browser?.close();
+      }
+    });
+  },
+);
+
+callTest(
+  "connection test - a browser that may use only TURN over TLS is told its calls go that way",
+  async () => {
+    await withEdge(async (media, app) => {
+      let browser: Browser | undefined;
+      try {
+        browser = await edgeBrowser();
+        const bob = await edgePerson(browser, app, media, "Bob", "relay-tls");
+        await bob.page.goto(`${media.edge!.appUrl}/connection-test`);
+        const { verdict, paths } = await runTest(bob.page);
+        assert.match(paths.automatic, /works, relayed \(TURN over TLS on port \d+\)/);
+        assert.match(paths["relay-udp"], /fails/);
+        assert.match(paths["relay-tls"], /works, relayed \(TURN over TLS/);
+        assert.match(verdict, /Your calls will connect relayed \(TURN over TLS/);
+        await screenshot(bob.page, "42-connection-test-tls-only");
+      } finally {
+        await browser?.close();
+      }
+    });
+  },
+);
+
+callTest(
+  "connection test - LiveKit down: the page says the media server cannot be reached",
+  async () => {
+    await withEdge(async (media, app) => {
+      let browser: Browser | undefined;
+      try {
+        await media.killLiveKit();
+        browser = await edgeBrowser();
+        const cy = await edgePerson(browser, app, media, "Cy");
+        await cy.page.goto(`${media.edge!.appUrl}/connection-test`);
+        const { verdict, paths } = await runTest(cy.page);
+        assert.match(paths.signalling, /Media server: not reached/);
+        assert.equal(paths.automatic, undefined, "no media path tried without signalling");
+        assert.match(verdict, /cannot reach the media server \(wss:\/\/livekit\.urbania\.test/);
+        assert.ok(await cy.page.locator("details[open] pre.report").isVisible());
+        await screenshot(cy.page, "43-connection-test-livekit-down");
+      } finally {
+        await browser?.close();
+      }
+    });
+  },
+);

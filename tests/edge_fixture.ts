@@ -1,0 +1,67 @@
+// The app, LiveKit, coturn and the tls profile's entrance (Caddy) on loopback, for tests of
+// what crosses the entrance: the browser on it, the doctor, the connection test. One at a
+// time on this machine, like the call tests (they share the lock).
+import type { Browser, BrowserContext } from "playwright-core";
+import { launchChromium, startPageApp } from "./browser.ts";
+import { type IcePolicy, preparePage } from "./call_fixture.ts";
+import { freePort, registerUser, type TestApp, type TestUser } from "./harness.ts";
+import { type MediaStack, RESOLVE_TEST_DOMAINS, startMediaStack } from "./media.ts";
+
+export async function withEdge(fn: (media: MediaStack, app: TestApp) => Promise<void>) {
+  const lock = await Deno.open(`${Deno.env.get("TMPDIR") ?? "/tmp"}/urbania-calls.lock`, {
+    create: true,
+    write: true,
+  });
+  await lock.lock(true);
+  const port = freePort();
+  let media: MediaStack | undefined;
+  let app: TestApp | undefined;
+  try {
+    media = await startMediaStack({
+      webhookUrl: `http://127.0.0.1:${port}/api/livekit/webhook`,
+      edge: { appPort: port },
+    });
+    app = await startPageApp({ port, env: media.appEnv });
+    await fn(media, app);
+  } catch (err) {
+    if (media) {
+      console.error(
+        `Caddy said:\n${media.edge?.caddy.tail(20)}\nLiveKit said:\n${media.livekit.tail(20)}` +
+          `\ncoturn said:\n${media.coturn.tail(10)}`,
+      );
+    }
+    throw err;
+  } finally {
+    await app?.stop();
+    await media?.stop();
+    await lock.unlock();
+    lock.close();
+  }
+}
+
+/** Chromium that reaches the entrance's names on loopback and takes its certificates. */
+export function edgeBrowser(extra: string[] = []): Promise<Browser> {
+  return launchChromium([
+    RESOLVE_TEST_DOMAINS,
+    // The entrance's certificates come from Caddy's own CA, which this profile does not know.
+    "--ignore-certificate-errors",
+    ...extra,
+  ]);
+}
+
+/** A signed-in person with a page on the entrance's app address. */
+export async function edgePerson(
+  browser: Browser,
+  app: TestApp,
+  media: MediaStack,
+  name: string,
+  ice: IcePolicy = "all",
+): Promise<
+  { user: TestUser; context: BrowserContext } & Awaited<ReturnType<typeof preparePage>>
+> {
+  const user = await registerUser(app, { display_name: name });
+  const context = await browser.newContext({ ignoreHTTPSErrors: true });
+  const [cookie, value] = user.cookie.split("=");
+  await context.addCookies([{ name: cookie, value, url: media.edge!.appUrl }]);
+  return { user, ...(await preparePage(context, ice)) };
+}
