@@ -6,7 +6,7 @@ COPY deno.json deno.lock ./
 RUN deno install --frozen
 COPY . .
 RUN deno task build \
-  && deno cache main.ts scripts/render_stack_config.ts \
+  && deno cache main.ts scripts/render_stack_config.ts scripts/doctor.ts \
   && chown -R deno:deno /app /deno-dir
 USER deno
 EXPOSE 8000

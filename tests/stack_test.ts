@@ -123,7 +123,7 @@ Deno.test("stack - compose.yaml has the services, volumes and profiles the deplo
   const s = compose.services;
   assert.deepEqual(
     Object.keys(s).sort(),
-    ["app", "caddy", "config", "coturn", "livekit", "postgres", "tests"],
+    ["app", "caddy", "config", "coturn", "doctor", "livekit", "postgres", "tests"],
   );
   assert.match(s.livekit.image, /^livekit\/livekit-server:v\d+\.\d+\.\d+$/, "LiveKit pinned");
   for (const [name, svc] of Object.entries<Yaml>(s)) {
@@ -378,7 +378,8 @@ Deno.test({
         `${dir}/.env`,
         Object.entries(env).map(([k, v]) => `${k}=${v}`).join("\n") + "\n",
       );
-      for (const profile of [[], ["--profile", "tls"], ["--profile", "test"]]) {
+      const profiles = [[], ["--profile", "tls"], ["--profile", "test"], ["--profile", "doctor"]];
+      for (const profile of profiles) {
         const out = await new Deno.Command("docker-compose", {
           args: [
             "-f",
@@ -389,6 +390,10 @@ Deno.test({
             "config",
             "-q",
           ],
+          // Only the file: variables exported in this shell (an empty POSTGRES_PASSWORD, say)
+          // would override it.
+          env: { PATH: Deno.env.get("PATH") ?? "" },
+          clearEnv: true,
           stdout: "piped",
           stderr: "piped",
         }).output();
