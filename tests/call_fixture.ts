@@ -299,25 +299,6 @@ export async function inboundAudioBytes(page: Page): Promise<number> {
   });
 }
 
-/** The candidate types of the page's selected ICE pairs (host, srflx, prflx, relay). */
-export async function selectedCandidateTypes(page: Page): Promise<string[]> {
-  return await page.evaluate(async () => {
-    const types: string[] = [];
-    for (const pc of (globalThis as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
-      if (pc.connectionState !== "connected") continue;
-      const stats = await pc.getStats();
-      stats.forEach((s) => {
-        if (s.type === "transport" && s.selectedCandidatePairId) {
-          const pair = stats.get(s.selectedCandidatePairId);
-          const local = pair && stats.get(pair.localCandidateId);
-          if (local) types.push(local.candidateType);
-        }
-      });
-    }
-    return types;
-  });
-}
-
 /** The page's selected ICE paths: the local candidate's type and how it reaches its server. */
 export async function selectedPaths(
   page: Page,
@@ -344,6 +325,11 @@ export async function selectedPaths(
     }
     return paths;
   });
+}
+
+/** The candidate types of the page's selected ICE pairs (host, srflx, prflx, relay). */
+export async function selectedCandidateTypes(page: Page): Promise<string[]> {
+  return (await selectedPaths(page)).map((p) => p.type);
 }
 
 /** The room as its host sees it through the API. */

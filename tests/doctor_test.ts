@@ -13,7 +13,9 @@ import { type MediaStack, TEST_OVERRIDES } from "./media.ts";
 const DOMAINS = TEST_OVERRIDES.domains;
 
 /** The deployment's .env as the doctor reads it: a real https deployment's settings. */
-function deploymentEnv(media: MediaStack): Record<string, string> {
+function deploymentEnv(
+  secrets: { apiKey: string; apiSecret: string; turnSecret: string },
+): Record<string, string> {
   return {
     PUBLIC_URL: `https://${DOMAINS.APP_DOMAIN}`,
     LIVEKIT_URL: `wss://${DOMAINS.LIVEKIT_DOMAIN}`,
@@ -21,15 +23,15 @@ function deploymentEnv(media: MediaStack): Record<string, string> {
     ACME_EMAIL: "ops@urbania.test",
     TRUST_PROXY: "true",
     PUBLIC_IP: "127.0.0.1",
-    LIVEKIT_API_KEY: media.apiKey,
-    LIVEKIT_API_SECRET: media.apiSecret,
-    TURN_SECRET: media.turn.secret,
+    LIVEKIT_API_KEY: secrets.apiKey,
+    LIVEKIT_API_SECRET: secrets.apiSecret,
+    TURN_SECRET: secrets.turnSecret,
   };
 }
 
 async function doctorOptions(media: MediaStack): Promise<DoctorOptions> {
   return {
-    env: deploymentEnv(media),
+    env: deploymentEnv({ ...media, turnSecret: media.turn.secret }),
     resolve: Object.fromEntries(Object.values(DOMAINS).map((d) => [d, "127.0.0.1"])),
     caCerts: [await Deno.readTextFile(media.edge!.rootCa)],
     httpsPort: media.edge!.port,
@@ -248,17 +250,11 @@ Deno.test("doctor - an expired certificate is named, with its date", async () =>
   })();
   try {
     const findings = await runDoctor({
-      env: {
-        PUBLIC_URL: `https://${DOMAINS.APP_DOMAIN}`,
-        LIVEKIT_URL: `wss://${DOMAINS.LIVEKIT_DOMAIN}`,
-        ...DOMAINS,
-        ACME_EMAIL: "ops@urbania.test",
-        TRUST_PROXY: "true",
-        PUBLIC_IP: "127.0.0.1",
-        LIVEKIT_API_KEY: "urbania",
-        LIVEKIT_API_SECRET: "s".repeat(40),
-        TURN_SECRET: "t".repeat(40),
-      },
+      env: deploymentEnv({
+        apiKey: "urbania",
+        apiSecret: "s".repeat(40),
+        turnSecret: "t".repeat(40),
+      }),
       resolve: Object.fromEntries(Object.values(DOMAINS).map((d) => [d, "127.0.0.1"])),
       // Trusted, so that what fails is the date alone.
       caCerts: [cert],
