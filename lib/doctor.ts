@@ -24,6 +24,8 @@ export interface DoctorOptions {
   resolve?: Record<string, string>;
   /** Where Caddy listens for https (443). */
   httpsPort?: number;
+  /** Where Caddy listens for http (80: certificate challenges, redirects to https). */
+  httpPort?: number;
   /** TURN over UDP (3478). */
   turnPort?: number;
   /** LiveKit's ICE over TCP (7881). */
@@ -123,6 +125,31 @@ export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
         timeout,
       ),
     );
+  }
+
+  // 3b. Port 80: Let's Encrypt's HTTP challenge (issuance and renewals) and the redirect.
+  const httpPort = options.httpPort ?? 80;
+  const plain = await plainHttp(at(names.APP_DOMAIN), httpPort, names.APP_DOMAIN, timeout)
+    .catch((err) => err as Error);
+  if (plain instanceof Error) {
+    add({
+      check: "port 80",
+      status: "fail",
+      detail: `http://${names.APP_DOMAIN}:${httpPort}: ${plain.message}`,
+      fix: "Open 80/tcp in the firewall: Let's Encrypt checks it to issue and renew " +
+        "certificates, and browsers typing the bare name land there.",
+    });
+  } else if (plain.status >= 300 && plain.status < 400 && /^https:/m.test(plain.location)) {
+    add({ check: "port 80", status: "ok", detail: `redirects to ${plain.location}` });
+  } else {
+    add({
+      check: "port 80",
+      status: "fail",
+      detail: `http://${names.APP_DOMAIN}:${httpPort} answered ${plain.status}, not a redirect ` +
+        "to https",
+      fix: "Something else than the stack's Caddy answers on 80/tcp: stop it, then " +
+        "`docker compose --profile tls up -d`.",
+    });
   }
 
   // 4. The app, through the proxy: it answers and is ready (database and LiveKit).
@@ -415,6 +442,43 @@ async function checkCertificate(
       detail: `${ip}:${port}: ${(err as Error).message}`,
       fix: "Nothing answers https there: is Caddy running and 443/tcp open in the firewall?",
     };
+  }
+}
+
+/** One plain HTTP/1.0 GET to `ip:port` for `name`: its status and Location. */
+async function plainHttp(
+  ip: string,
+  port: number,
+  name: string,
+  timeout: number,
+): Promise<{ status: number; location: string }> {
+  const conn = await withTimeout(
+    Deno.connect({ hostname: ip, port }),
+    timeout,
+    `no answer within ${timeout / 1000} s`,
+  );
+  try {
+    await conn.write(new TextEncoder().encode(`GET / HTTP/1.0\r\nHost: ${name}\r\n\r\n`));
+    const head = await withTimeout(
+      (async () => {
+        const buf = new Uint8Array(4096);
+        let text = "";
+        while (!text.includes("\r\n\r\n")) {
+          const n = await conn.read(buf);
+          if (n === null) break;
+          text += new TextDecoder().decode(buf.subarray(0, n));
+        }
+        return text;
+      })(),
+      timeout,
+      `no answer within ${timeout / 1000} s`,
+    );
+    return {
+      status: Number(/^HTTP\/\d\.\d (\d{3})/.exec(head)?.[1] ?? 0),
+      location: /^location: *(\S+)/im.exec(head)?.[1] ?? "",
+    };
+  } finally {
+    conn.close();
   }
 }
 

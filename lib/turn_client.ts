@@ -167,6 +167,8 @@ export interface AllocateOptions {
   serverName?: string;
   /** TLS: certificates to trust besides the system's (a private CA). */
   caCerts?: string[];
+  /** TLS: application protocols to offer (none by default, as browsers do for TURN). */
+  alpn?: string[];
   /** Gives up after this long (default 5 s). */
   timeoutMs?: number;
   /** Also ask for a permission to send to this IPv4 address (CreatePermission). */
@@ -202,6 +204,7 @@ export async function turnAllocate(options: AllocateOptions): Promise<AllocateRe
       const tls = await Deno.startTls(tcp, {
         hostname: options.serverName ?? hostname,
         caCerts: options.caCerts,
+        alpnProtocols: options.alpn,
       });
       close = () => tls.close();
       await tls.handshake();

@@ -4,7 +4,7 @@
 //   deno task doctor --env-file=/srv/urbania/.env
 // Options for checking before DNS is switched, or a private CA:
 //   --resolve=meet.example.com:203.0.113.7   (repeat per name; like curl's --resolve)
-//   --ca-file=root.pem --https-port=443 --turn-port=3478 --ice-port=7881
+//   --ca-file=root.pem --https-port=443 --http-port=80 --turn-port=3478 --ice-port=7881
 // and --local for a rehearsal on one machine (PUBLIC_IP may then be 127.0.0.1).
 // Exit status: 0 when nothing failed, 1 otherwise, 2 for bad arguments.
 import { report, runDoctor } from "../lib/doctor.ts";
@@ -24,7 +24,7 @@ function usage(message: string): never {
   console.error(`doctor: ${message}`);
   console.error(
     "usage: deno task doctor [--env-file=.env] [--resolve=name:ip ...] [--ca-file=pem] " +
-      "[--https-port=443] [--turn-port=3478] [--ice-port=7881] [--local]",
+      "[--https-port=443] [--http-port=80] [--turn-port=3478] [--ice-port=7881] [--local]",
   );
   Deno.exit(2);
 }
@@ -50,7 +50,7 @@ if (import.meta.main) {
       if (at < 1) usage(`--resolve takes name:ip (got ${value})`);
       resolve[value.slice(0, at).toLowerCase()] = value.slice(at + 1);
     } else if (key === "ca-file") caCerts.push(await Deno.readTextFile(value));
-    else if (["https-port", "turn-port", "ice-port"].includes(key)) {
+    else if (["https-port", "http-port", "turn-port", "ice-port"].includes(key)) {
       const n = Number(value);
       if (!Number.isInteger(n) || n < 1 || n > 65535) usage(`--${key} takes a port number`);
       ports[key] = n;
@@ -71,6 +71,7 @@ if (import.meta.main) {
     resolve,
     caCerts,
     httpsPort: ports["https-port"],
+    httpPort: ports["http-port"],
     turnPort: ports["turn-port"],
     iceTcpPort: ports["ice-port"],
     local,

@@ -35,6 +35,7 @@ async function doctorOptions(media: MediaStack): Promise<DoctorOptions> {
     resolve: Object.fromEntries(Object.values(DOMAINS).map((d) => [d, "127.0.0.1"])),
     caCerts: [await Deno.readTextFile(media.edge!.rootCa)],
     httpsPort: media.edge!.port,
+    httpPort: media.edge!.httpPort,
     turnPort: media.turn.port,
     iceTcpPort: media.iceTcpPort,
     local: true,
@@ -60,6 +61,7 @@ callTest(
           "settings",
           `DNS ${DOMAINS.APP_DOMAIN}`,
           `certificate ${DOMAINS.TURN_DOMAIN}`,
+          "port 80",
           "app",
           "LiveKit",
           "webhook",
@@ -100,6 +102,7 @@ callTest(
           ...Object.values(DOMAINS).map((d) => `--resolve=${d}:127.0.0.1`),
           `--ca-file=${dir}/root.pem`,
           `--https-port=${options.httpsPort}`,
+          `--http-port=${options.httpPort}`,
           `--turn-port=${options.turnPort}`,
           `--ice-port=${options.iceTcpPort}`,
           "--local",
@@ -156,6 +159,11 @@ callTest(
       const relay = byCheck(wrongIp, "TURN over UDP")[0];
       assert.equal(relay.status, "fail");
       assert.match(relay.detail, /announces 127\.0\.0\.1, not PUBLIC_IP 127\.0\.0\.2/);
+
+      // Nothing on port 80 (a firewall closed it): certificates could not be renewed.
+      const closed80 = await runDoctor({ ...options, httpPort: freePort() });
+      assert.deepEqual(failed(closed80).map((f) => f.check), ["port 80"], report(closed80));
+      assert.match(failed(closed80)[0].fix!, /Open 80\/tcp/);
 
       // coturn stopped: TURN fails over UDP and through Caddy; everything else still passes.
       await media.stopCoturn();
@@ -259,6 +267,7 @@ Deno.test("doctor - an expired certificate is named, with its date", async () =>
       // Trusted, so that what fails is the date alone.
       caCerts: [cert],
       httpsPort: listener.addr.port,
+      httpPort: freePort(),
       turnPort: freePort(),
       iceTcpPort: freePort(),
       local: true,

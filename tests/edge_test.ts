@@ -70,6 +70,19 @@ callTest(
         !edge.caddy.lines.some((l) => /"level":"(error|fatal)"/.test(l)),
         edge.caddy.tail(),
       );
+      // A certificate challenge for the TURN name (TLS-ALPN, "acme-tls/1") stays with Caddy:
+      // it never reaches coturn.
+      await assert.rejects(() =>
+        turnAllocate({
+          transport: "tls",
+          port: edge.port,
+          serverName: "turn.urbania.test",
+          caCerts,
+          alpn: ["acme-tls/1"],
+          secret: media.turn.secret,
+          timeoutMs: 3000,
+        })
+      );
     });
   },
 );

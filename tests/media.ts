@@ -294,6 +294,8 @@ export function configComplaints(proc: { lines: string[] }): string[] {
 /** The tls profile's entrance: Caddy on one port for the app, LiveKit and TURN over TLS. */
 export interface Edge {
   port: number;
+  /** Where it answers plain http (redirects, certificate challenges). */
+  httpPort: number;
   /** https://app.urbania.test:port, wss://livekit.urbania.test:port */
   appUrl: string;
   livekitUrl: string;
@@ -333,9 +335,10 @@ export async function startEdge(
   port = freePort(),
 ): Promise<Edge> {
   const dir = await Deno.makeTempDir({ prefix: "urbania-edge-" });
+  const httpPort = freePort();
   const caddyfile = testCaddyfile(
     await Deno.readTextFile(new URL("livekit/Caddyfile", ROOT)),
-    { http: freePort(), https: port },
+    { http: httpPort, https: port },
     `${dir}/data`,
   );
   await Deno.writeTextFile(`${dir}/Caddyfile`, caddyfile);
@@ -374,6 +377,7 @@ export async function startEdge(
   }, caddy);
   return {
     port,
+    httpPort,
     appUrl: `https://${TEST_OVERRIDES.domains.APP_DOMAIN}:${port}`,
     livekitUrl: `wss://${TEST_OVERRIDES.domains.LIVEKIT_DOMAIN}:${port}`,
     rootCa,
