@@ -40,7 +40,7 @@ ENTRYPOINT ["turnserver"]
 FROM app AS test
 USER root
 RUN apt-get update \
-  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium coturn openssl \
+  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium coturn openssl libnss3-tools \
   && rm -rf /var/lib/apt/lists/*
 COPY --from=livekit/livekit-server:v1.13.5 /livekit-server /usr/local/bin/livekit-server
 ENV LIVEKIT_SERVER=/usr/local/bin/livekit-server

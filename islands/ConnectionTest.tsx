@@ -95,8 +95,9 @@ export function ConnectionTest({ compact = false }: { compact?: boolean }) {
       {done && verdict && (
         <p class={verdict.ok ? "verdict ok" : "verdict error"} role="alert">{verdict.text}</p>
       )}
+      {done && verdict?.warning && <p class="advice">{verdict.warning}</p>}
       {done && check && !compact && (
-        <details open={!verdict?.ok}>
+        <details open={!verdict?.ok || !!verdict?.warning}>
           <summary>Report for the administrator</summary>
           <pre class="report" tabIndex={0}>{check.reportText(report, navigator.userAgent)}</pre>
           <button type="button" onClick={copy}>Copy report</button>

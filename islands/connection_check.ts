@@ -229,8 +229,26 @@ export async function runCheck(
   return report;
 }
 
-/** The conclusion for a person: how their calls will go, or what blocks them. */
-export function verdict(report: CheckReport): { ok: boolean; text: string } {
+/**
+ * The conclusion for a person: how their calls will go, or what blocks them; and, when calls
+ * work here but the relay over TLS does not, a warning for the administrator (people on
+ * networks that let only web traffic out would not get through).
+ */
+export function verdict(report: CheckReport): { ok: boolean; text: string; warning?: string } {
+  const result = conclusion(report);
+  const tls = report.attempts.find((a) => a.mode === "relay-tls");
+  if (result.ok && tls && !tls.ok) {
+    return {
+      ...result,
+      warning: "The relay over TLS (port 443) fails from here: people on networks that let " +
+        "only web traffic out could not join. Send the report below to the administrator " +
+        "(`deno task doctor` checks the server's side).",
+    };
+  }
+  return result;
+}
+
+function conclusion(report: CheckReport): { ok: boolean; text: string } {
   if (!report.signalling.ok) {
     return {
       ok: false,
@@ -277,6 +295,8 @@ export function reportText(report: CheckReport, userAgent: string): string {
     );
     for (const e of a.iceErrors) lines.push(`  ICE error: ${e}`);
   }
-  lines.push(`Verdict: ${verdict(report).text}`);
+  const v = verdict(report);
+  lines.push(`Verdict: ${v.text}`);
+  if (v.warning) lines.push(`Warning: ${v.warning}`);
   return lines.join("\n");
 }

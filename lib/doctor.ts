@@ -411,7 +411,8 @@ async function checkCertificate(
         detail: `${name} presents a certificate browsers refuse (${
           mismatch?.message ?? error ?? "not trusted"
         }; issued by ${cert.issuer?.CN ?? "?"})`,
-        fix: "Caddy has not obtained a certificate for it yet: check that DNS points here and " +
+        fix: "Browsers refuse it, TURN over TLS included (relayed calls fail without a word). " +
+          "Caddy has not obtained a certificate for it yet: check that DNS points here and " +
           "80/tcp and 443/tcp are open, then `docker compose logs caddy`.",
       };
     }

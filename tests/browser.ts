@@ -25,10 +25,14 @@ export async function startPageApp(
 }
 
 /** Chromium as the tests run it; playwright gives each launch a fresh, empty profile. */
-export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+export async function launchChromium(
+  extraArgs: string[] = [],
+  env?: Record<string, string>,
+): Promise<Browser> {
   return await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
+    ...(env ? { env: { ...Deno.env.toObject(), ...env } } : {}),
     args: [
       "--no-sandbox",
       "--disable-gpu",

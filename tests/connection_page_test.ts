@@ -28,7 +28,7 @@ callTest(
     await withEdge(async (media, app) => {
       let browser: Browser | undefined;
       try {
-        browser = await edgeBrowser();
+        browser = await edgeBrowser(media);
         const ada = await edgePerson(browser, app, media, "Ada");
         await ada.page.goto(`${media.edge!.appUrl}/connection-test`);
         const { verdict, paths } = await runTest(ada.page);
@@ -71,7 +71,7 @@ callTest(
     await withEdge(async (media, app) => {
       let browser: Browser | undefined;
       try {
-        browser = await edgeBrowser();
+        browser = await edgeBrowser(media);
         const bob = await edgePerson(browser, app, media, "Bob", "relay-tls");
         await bob.page.goto(`${media.edge!.appUrl}/connection-test`);
         const { verdict, paths } = await runTest(bob.page);
@@ -88,13 +88,44 @@ callTest(
 );
 
 callTest(
+  "connection test - a TURN certificate the browser does not trust: the TLS relay fails, and the report says why",
+  async () => {
+    await withEdge(async (media, app) => {
+      let browser: Browser | undefined;
+      try {
+        // The entrance's CA is not trusted: the page is let in (a person clicking through a
+        // warning), but Chromium still checks the TURN server's certificate itself.
+        browser = await edgeBrowser(media, [], { trustCa: false });
+        const dee = await edgePerson(browser, app, media, "Dee", "all", true);
+        await dee.page.goto(`${media.edge!.appUrl}/connection-test`);
+        const { verdict, paths } = await runTest(dee.page);
+        assert.match(paths.automatic, /works, direct over UDP/);
+        assert.match(paths["relay-udp"], /works/);
+        assert.match(paths["relay-tls"], /fails/);
+        assert.match(verdict, /Your calls will connect direct over UDP/);
+        const report = await dee.page.locator("pre.report").textContent();
+        assert.match(report!, /relay-tls: FAILED/);
+        assert.match(
+          await dee.page.locator("p.advice").textContent() ?? "",
+          /The relay over TLS \(port 443\) fails from here/,
+        );
+        await screenshot(dee.page, "45-connection-test-untrusted-turn-certificate");
+        assert.match(report!, /ICE error: turns:turn\.urbania\.test:\d+\?transport=tcp/, report!);
+      } finally {
+        await browser?.close();
+      }
+    });
+  },
+);
+
+callTest(
   "connection test - LiveKit down: the page says the media server cannot be reached",
   async () => {
     await withEdge(async (media, app) => {
       let browser: Browser | undefined;
       try {
         await media.killLiveKit();
-        browser = await edgeBrowser();
+        browser = await edgeBrowser(media);
         const cy = await edgePerson(browser, app, media, "Cy");
         await cy.page.goto(`${media.edge!.appUrl}/connection-test`);
         const { verdict, paths } = await runTest(cy.page);

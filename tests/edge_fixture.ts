@@ -39,14 +39,46 @@ export async function withEdge(fn: (media: MediaStack, app: TestApp) => Promise<
   }
 }
 
-/** Chromium that reaches the entrance's names on loopback and takes its certificates. */
-export function edgeBrowser(extra: string[] = []): Promise<Browser> {
-  return launchChromium([
-    RESOLVE_TEST_DOMAINS,
-    // The entrance's certificates come from Caddy's own CA, which this profile does not know.
-    "--ignore-certificate-errors",
-    ...extra,
-  ]);
+/**
+ * Chromium that reaches the entrance's names on loopback and trusts the entrance's CA as a
+ * machine trusts a public one: the root is added to the profile's NSS database (certutil,
+ * Debian's libnss3-tools), so every certificate is checked as in production, the TURN
+ * server's included (Chromium refuses TURN over TLS with a certificate it does not trust).
+ */
+export async function edgeBrowser(
+  media: MediaStack,
+  extra: string[] = [],
+  options: { trustCa?: boolean } = {},
+): Promise<Browser> {
+  const home = await Deno.makeTempDir({ prefix: "urbania-chromium-home-" });
+  const nssdb = `${home}/.pki/nssdb`;
+  await Deno.mkdir(nssdb, { recursive: true });
+  const certutil = async (args: string[]) => {
+    const out = await new Deno.Command("certutil", { args, stdout: "piped", stderr: "piped" })
+      .output();
+    if (!out.success) {
+      throw new Error(`certutil ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+    }
+  };
+  await certutil(["-N", "-d", `sql:${nssdb}`, "--empty-password"]);
+  if (options.trustCa ?? true) {
+    await certutil([
+      "-A",
+      "-d",
+      `sql:${nssdb}`,
+      "-n",
+      "Urbania test entrance",
+      "-t",
+      "C,,",
+      "-i",
+      media.edge!.rootCa,
+    ]);
+  }
+  const browser = await launchChromium([RESOLVE_TEST_DOMAINS, ...extra], { HOME: home });
+  browser.on("disconnected", () => {
+    Deno.remove(home, { recursive: true }).catch(() => {});
+  });
+  return browser;
 }
 
 /** A signed-in person with a page on the entrance's app address. */
@@ -56,11 +88,13 @@ export async function edgePerson(
   media: MediaStack,
   name: string,
   ice: IcePolicy = "all",
+  /** Let the page load over certificates the browser does not trust (WebRTC still checks). */
+  ignoreHTTPSErrors = false,
 ): Promise<
   { user: TestUser; context: BrowserContext } & Awaited<ReturnType<typeof preparePage>>
 > {
   const user = await registerUser(app, { display_name: name });
-  const context = await browser.newContext({ ignoreHTTPSErrors: true });
+  const context = await browser.newContext({ ignoreHTTPSErrors });
   const [cookie, value] = user.cookie.split("=");
   await context.addCookies([{ name: cookie, value, url: media.edge!.appUrl }]);
   return { user, ...(await preparePage(context, ice)) };

@@ -94,7 +94,7 @@ callTest(
       const edge = media.edge!;
       let browser: Browser | undefined;
       try {
-        browser = await edgeBrowser([
+        browser = await edgeBrowser(media, [
           `--use-file-for-fake-audio-capture=${await speechLikeWav()}`,
         ]);
         const person = (name: string) => edgePerson(browser!, app, media, name, "relay-tls");
