@@ -269,6 +269,8 @@ export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
       caCerts: ca,
       secret: get("TURN_SECRET"),
       peer: /^\d+\.\d+\.\d+\.\d+$/.test(publicIp) ? publicIp : undefined,
+      // Once is enough: the relay's ports are the same whichever way the client came.
+      probeRelay: transport === "udp",
       timeoutMs: timeout,
     }).catch((err) => err as Error);
     const check = `TURN over ${transport.toUpperCase()}`;
@@ -319,6 +321,29 @@ export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
         status: "ok",
         detail: `${where}: relay allocated at ${result.relayedAddress}:${result.relayedPort}`,
       });
+    }
+    // The relay's UDP ports: a datagram from here to the relayed port comes back through it.
+    if (!(result instanceof Error) && result.result === "allocated" && result.relayPorts) {
+      const { result: seen, seenFrom } = result.relayPorts;
+      const at = `${result.relayedAddress}:${result.relayedPort}`;
+      add(
+        seen === "open"
+          ? { check: "TURN relay ports", status: "ok", detail: `a datagram to ${at} was relayed` }
+          : seen === "closed"
+          ? {
+            check: "TURN relay ports",
+            status: "fail",
+            detail: `a datagram sent to the relayed address ${at} never came through the relay`,
+            fix: "Open coturn's relay range (49160-49359/udp) in the firewall; if it is open, " +
+              "coturn announces an address that is not this machine's (external-ip is PUBLIC_IP).",
+          }
+          : {
+            check: "TURN relay ports",
+            status: "warn",
+            detail: `not checked: the relay sees the doctor at ${seenFrom}, where it may not send`,
+            fix: "Run the doctor from a machine outside the VM's network to check the relay range.",
+          },
+      );
     }
   }
 

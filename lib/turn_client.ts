@@ -17,6 +17,8 @@ const A = {
   NONCE: 0x0015,
   XOR_RELAYED_ADDRESS: 0x0016,
   XOR_PEER_ADDRESS: 0x0012,
+  XOR_MAPPED_ADDRESS: 0x0020,
+  DATA: 0x0013,
   REQUESTED_TRANSPORT: 0x0019,
   LIFETIME: 0x000d,
 };
@@ -65,79 +67,135 @@ function parseAttrs(msg: Buffer): Map<number, Buffer> {
   return out;
 }
 
-/** Sends one request and reads its answer (a STUN message: 20-byte header + body). */
-type Exchange = (msg: Buffer) => Promise<Buffer>;
+/** Messages from the server as they arrive; a reader takes the first one it wants. */
+class Mailbox {
+  #messages: Buffer[] = [];
+  #waiters: (() => void)[] = [];
+  #failure: Error | null = null;
 
-function streamExchange(conn: Deno.Conn): Exchange {
-  let buf = Buffer.alloc(0);
-  const chunk = new Uint8Array(4096);
-  return async (msg) => {
-    await conn.write(msg);
-    while (buf.length < 20 || buf.length < 20 + buf.readUInt16BE(2)) {
-      const n = await conn.read(chunk);
-      if (n === null) throw new Error("the TURN server closed the connection");
-      buf = Buffer.concat([buf, Buffer.from(chunk.subarray(0, n))]);
+  deliver(msg: Buffer) {
+    this.#messages.push(msg);
+    this.#wake();
+  }
+
+  fail(err: Error) {
+    this.#failure ??= err;
+    this.#wake();
+  }
+
+  #wake() {
+    for (const w of this.#waiters.splice(0)) w();
+  }
+
+  /** The first message `want` accepts (others stay), or a rejection. */
+  async take(want: (m: Buffer) => boolean, until: AbortSignal): Promise<Buffer> {
+    for (;;) {
+      const at = this.#messages.findIndex(want);
+      if (at >= 0) return this.#messages.splice(at, 1)[0];
+      if (this.#failure) throw this.#failure;
+      if (until.aborted) throw until.reason;
+      await new Promise<void>((wake) => {
+        this.#waiters.push(wake);
+        until.addEventListener("abort", () => wake(), { once: true });
+      });
     }
-    const size = 20 + buf.readUInt16BE(2);
-    const reply = buf.subarray(0, size);
-    buf = buf.subarray(size);
-    return reply;
+  }
+}
+
+/** A connection to the TURN server: requests and their answers, and indications. */
+interface Channel {
+  /** Sends a request; resolves with the answer bearing its transaction id. */
+  request(msg: Buffer): Promise<Buffer>;
+  /** The next indication of `type` (Data indications, say). */
+  indication(type: number, until: AbortSignal): Promise<Buffer>;
+  close(): void;
+}
+
+const sameTransaction = (msg: Buffer) => (m: Buffer) =>
+  m.length >= 20 && m.subarray(8, 20).equals(msg.subarray(8, 20));
+
+function streamChannel(conn: Deno.Conn): Channel {
+  const box = new Mailbox();
+  const never = new AbortController().signal;
+  (async () => {
+    let buf = Buffer.alloc(0);
+    const chunk = new Uint8Array(4096);
+    try {
+      for (;;) {
+        const n = await conn.read(chunk);
+        if (n === null) throw new Error("the TURN server closed the connection");
+        buf = Buffer.concat([buf, Buffer.from(chunk.subarray(0, n))]);
+        while (buf.length >= 20 && buf.length >= 20 + buf.readUInt16BE(2)) {
+          const size = 20 + buf.readUInt16BE(2);
+          box.deliver(buf.subarray(0, size));
+          buf = buf.subarray(size);
+        }
+      }
+    } catch (err) {
+      box.fail(err instanceof Error ? err : new Error(String(err)));
+    }
+  })();
+  return {
+    async request(msg) {
+      await conn.write(msg);
+      return await box.take(sameTransaction(msg), never);
+    },
+    indication: (type, until) => box.take((m) => m.readUInt16BE(0) === type, until),
+    close: () => conn.close(),
   };
 }
 
-function udpExchange(
-  socket: dgram.Socket,
-  hostname: string,
-  port: number,
-  closed: () => boolean,
-): Exchange {
-  return (msg) =>
-    new Promise((resolve, reject) => {
-      // UDP may lose a datagram: send again every 500 ms, as a browser's ICE agent does.
+function udpChannel(socket: dgram.Socket, hostname: string, port: number): Channel {
+  const box = new Mailbox();
+  let closed = false;
+  socket.on("message", (data: Buffer) => {
+    if (data.length >= 20) box.deliver(data);
+  });
+  return {
+    async request(msg) {
+      // UDP may lose a datagram: send again every 500 ms, as a browser's ICE agent does, six
+      // times at most.
+      const gaveUp = new AbortController();
       let tries = 0;
       const send = () => {
-        if (closed()) {
-          cleanup();
-          reject(new Error("closed"));
-          return;
-        }
+        if (closed) return gaveUp.abort(new Error("closed"));
         if (++tries > 6) {
-          cleanup();
-          reject(new Error(`no answer over UDP from ${hostname}:${port}`));
-          return;
+          return gaveUp.abort(new Error(`no answer over UDP from ${hostname}:${port}`));
         }
         socket.send(msg, port, hostname);
       };
       const timer = setInterval(send, 500);
-      const onMessage = (data: Buffer) => {
-        if (data.length >= 20 && data.subarray(8, 20).equals(msg.subarray(8, 20))) {
-          cleanup();
-          resolve(data);
-        }
-      };
-      const onError = (err: Error) => {
-        cleanup();
-        reject(err);
-      };
-      const cleanup = () => {
-        clearInterval(timer);
-        socket.off("message", onMessage);
-        socket.off("error", onError);
-      };
-      socket.on("message", onMessage);
-      socket.on("error", onError);
       send();
-    });
+      try {
+        return await box.take(sameTransaction(msg), gaveUp.signal);
+      } finally {
+        clearInterval(timer);
+      }
+    },
+    indication: (type, until) => box.take((m) => m.readUInt16BE(0) === type, until),
+    close: () => {
+      closed = true;
+      box.fail(new Error("closed"));
+      socket.close();
+    },
+  };
+}
+
+export interface AllocatedRelay {
+  result: "allocated";
+  relayedAddress: string;
+  relayedPort: number;
+  /** Whether the relay may send to `peer` (when asked): what LiveKit's address needs. */
+  permission?: "granted" | { code: number; reason: string };
+  /**
+   * With `probeRelay`: whether a datagram sent to the relayed port from this machine came back
+   * through the relay ("not-checked" when the relay may not send here: a private address).
+   */
+  relayPorts?: { result: "open" | "closed" | "not-checked"; seenFrom: string };
 }
 
 export type AllocateResult =
-  | {
-    result: "allocated";
-    relayedAddress: string;
-    relayedPort: number;
-    /** Whether the relay may send to `peer` (when asked): what LiveKit's address needs. */
-    permission?: "granted" | { code: number; reason: string };
-  }
+  | AllocatedRelay
   | { result: "error"; code: number; reason: string };
 
 /** XOR-PEER-ADDRESS of an IPv4 address (port 0: a permission is for an address). */
@@ -175,6 +233,8 @@ export interface AllocateOptions {
   peer?: string;
   /** What the relay should speak to peers: UDP (what browsers ask for) or TCP (RFC 6062). */
   relay?: "udp" | "tcp";
+  /** Also check that the relay's UDP ports can be reached from here (a datagram round trip). */
+  probeRelay?: boolean;
 }
 
 /** Asks the TURN server for a UDP relay with REST credentials derived from `secret`. */
@@ -182,33 +242,31 @@ export async function turnAllocate(options: AllocateOptions): Promise<AllocateRe
   const hostname = options.hostname ?? "127.0.0.1";
   const transport = options.transport ?? "tcp";
   const timeout = options.timeoutMs ?? 5000;
-  let close = () => {};
+  let channel: Channel | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const exchange = await (async (): Promise<Exchange> => {
+    channel = await (async (): Promise<Channel> => {
       if (transport === "udp") {
         const socket = dgram.createSocket(hostname.includes(":") ? "udp6" : "udp4");
         // An unreachable port may be reported after the exchange gave up: nothing to do then.
         socket.on("error", () => {});
-        let closed = false;
-        close = () => {
-          closed = true;
-          socket.close();
-        };
         await new Promise<void>((r) => socket.bind(0, r));
-        return udpExchange(socket, hostname, options.port, () => closed);
+        return udpChannel(socket, hostname, options.port);
       }
       const tcp = await Deno.connect({ hostname, port: options.port });
-      close = () => tcp.close();
-      if (transport === "tcp") return streamExchange(tcp);
+      if (transport === "tcp") return streamChannel(tcp);
       const tls = await Deno.startTls(tcp, {
         hostname: options.serverName ?? hostname,
         caCerts: options.caCerts,
         alpnProtocols: options.alpn,
       });
-      close = () => tls.close();
-      await tls.handshake();
-      return streamExchange(tls);
+      try {
+        await tls.handshake();
+      } catch (err) {
+        tls.close();
+        throw err;
+      }
+      return streamChannel(tls);
     })();
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -216,71 +274,111 @@ export async function turnAllocate(options: AllocateOptions): Promise<AllocateRe
         timeout,
       );
     });
-    return await Promise.race([
-      allocate(exchange, options.secret, options.peer, options.relay),
-      expired,
-    ]);
+    return await Promise.race([allocate(channel, options), expired]);
   } finally {
     clearTimeout(timer);
     try {
-      close();
+      channel?.close();
     } catch {
       // Already closed.
     }
   }
 }
 
-async function allocate(
-  exchange: Exchange,
-  secret: string,
-  peer?: string,
-  relay: "udp" | "tcp" = "udp",
-): Promise<AllocateResult> {
-  const protocol = relay === "tcp" ? 6 : 17;
+const DATA_INDICATION = 0x0017;
+
+function xorAddress(x: Buffer): { ip: string; port: number } {
+  const port = x.readUInt16BE(2) ^ (MAGIC >>> 16);
+  const ip = (x.readUInt32BE(4) ^ MAGIC) >>> 0;
+  return { ip: [24, 16, 8, 0].map((s) => (ip >>> s) & 255).join("."), port };
+}
+
+async function allocate(channel: Channel, options: AllocateOptions): Promise<AllocateResult> {
+  const protocol = options.relay === "tcp" ? 6 : 17;
   const transport = attr(A.REQUESTED_TRANSPORT, Buffer.from([protocol, 0, 0, 0]));
-  const challenge = parseAttrs(await exchange(message(ALLOCATE, [transport])));
+  const challenge = parseAttrs(await channel.request(message(ALLOCATE, [transport])));
   const realm = challenge.get(A.REALM), nonce = challenge.get(A.NONCE);
   if (!realm || !nonce) return { result: "error", code: 0, reason: "no challenge" };
-  const { username, password } = restCredentials(secret);
+  const { username, password } = restCredentials(options.secret);
   const key = createHash("md5").update(`${username}:${realm}:${password}`).digest();
-  const reply = await exchange(
-    message(ALLOCATE, [
-      transport,
-      attr(A.LIFETIME, Buffer.from([0, 0, 0, 60])),
+  const signed = (type: number, attrs: Buffer[]) =>
+    message(type, [
+      ...attrs,
       attr(A.USERNAME, Buffer.from(username)),
       attr(A.REALM, realm),
       attr(A.NONCE, nonce),
-    ], key),
+    ], key);
+  const reply = await channel.request(
+    signed(ALLOCATE, [transport, attr(A.LIFETIME, Buffer.from([0, 0, 0, 60]))]),
   );
   const type = reply.readUInt16BE(0);
   const attrs = parseAttrs(reply);
-  if (type === ALLOCATE_OK) {
-    const x = attrs.get(A.XOR_RELAYED_ADDRESS)!;
-    const port = x.readUInt16BE(2) ^ (MAGIC >>> 16);
-    const ip = (x.readUInt32BE(4) ^ MAGIC) >>> 0;
-    let permission: "granted" | { code: number; reason: string } | undefined;
-    if (peer) {
-      const answer = await exchange(
-        message(PERMISSION, [
-          attr(A.XOR_PEER_ADDRESS, xorPeer(peer)),
-          attr(A.USERNAME, Buffer.from(username)),
-          attr(A.REALM, realm),
-          attr(A.NONCE, nonce),
-        ], key),
-      );
-      permission = answer.readUInt16BE(0) === PERMISSION_OK
-        ? "granted"
-        : errorOf(parseAttrs(answer));
+  if (type === ALLOCATE_ERR) return { result: "error", ...errorOf(attrs) };
+  if (type !== ALLOCATE_OK) {
+    return { result: "error", code: 0, reason: `unexpected message type ${type}` };
+  }
+  const relayed = xorAddress(attrs.get(A.XOR_RELAYED_ADDRESS)!);
+  const permit = async (ip: string) => {
+    const answer = await channel.request(
+      signed(PERMISSION, [attr(A.XOR_PEER_ADDRESS, xorPeer(ip))]),
+    );
+    return answer.readUInt16BE(0) === PERMISSION_OK
+      ? "granted" as const
+      : errorOf(parseAttrs(answer));
+  };
+  const permission = options.peer ? await permit(options.peer) : undefined;
+  let relayPorts: AllocatedRelay["relayPorts"];
+  if (options.probeRelay) {
+    // Where this client is seen from: a datagram from there to the relayed port must come
+    // back as a Data indication, or the relay's ports are closed on the way.
+    const mapped = attrs.get(A.XOR_MAPPED_ADDRESS);
+    const from = mapped ? xorAddress(mapped).ip : null;
+    const allowed = from ? await permit(from) : null;
+    if (!from || allowed !== "granted") {
+      relayPorts = { result: "not-checked", seenFrom: from ?? "?" };
+    } else {
+      relayPorts = await probeRelay(channel, relayed, from, options.timeoutMs ?? 5000);
     }
-    return {
-      result: "allocated",
-      relayedAddress: [24, 16, 8, 0].map((s) => (ip >>> s) & 255).join("."),
-      relayedPort: port,
-      ...(permission ? { permission } : {}),
-    };
   }
-  if (type === ALLOCATE_ERR) {
-    return { result: "error", ...errorOf(attrs) };
+  return {
+    result: "allocated",
+    relayedAddress: relayed.ip,
+    relayedPort: relayed.port,
+    ...(permission ? { permission } : {}),
+    ...(relayPorts ? { relayPorts } : {}),
+  };
+}
+
+/** Sends a datagram to the relayed address from another socket; it must arrive through the relay. */
+async function probeRelay(
+  channel: Channel,
+  relayed: { ip: string; port: number },
+  from: string,
+  timeoutMs: number,
+): Promise<NonNullable<AllocatedRelay["relayPorts"]>> {
+  const probe = Buffer.from(`urbania-relay-probe-${crypto.randomUUID()}`);
+  const socket = dgram.createSocket("udp4");
+  socket.on("error", () => {});
+  const done = new AbortController();
+  const timer = setTimeout(() => done.abort(new Error("timeout")), Math.min(timeoutMs, 3000));
+  try {
+    await new Promise<void>((r) => socket.bind(0, r));
+    const send = () => socket.send(probe, relayed.port, relayed.ip);
+    send();
+    const again = setInterval(send, 500);
+    try {
+      for (;;) {
+        const data = parseAttrs(await channel.indication(DATA_INDICATION, done.signal))
+          .get(A.DATA);
+        if (data?.equals(probe)) return { result: "open", seenFrom: from };
+      }
+    } finally {
+      clearInterval(again);
+    }
+  } catch {
+    return { result: "closed", seenFrom: from };
+  } finally {
+    clearTimeout(timer);
+    socket.close();
   }
-  return { result: "error", code: 0, reason: `unexpected message type ${type}` };
 }

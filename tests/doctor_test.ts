@@ -67,6 +67,7 @@ callTest(
           "webhook",
           "TURN over UDP",
           "TURN over TLS",
+          "TURN relay ports",
           "LiveKit ICE/TCP",
         ]
       ) assert.ok(checks.has(c), `${c} was checked`);

@@ -53,13 +53,19 @@ Deno.test({
       );
       const bad = await turnAllocate({ port: media.turn.port, secret: "not-the-secret" });
       assert.deepEqual(bad, { result: "error", code: 401, reason: "Unauthorized" });
-      // Over UDP as well (the port the firewall opens for TURN).
+      // Over UDP as well (the port the firewall opens for TURN), and a datagram sent to the
+      // relayed port comes back through the relay.
       const udp = await turnAllocate({
         transport: "udp",
         port: media.turn.port,
         secret: media.turn.secret,
+        probeRelay: true,
       });
       assert.equal(udp.result, "allocated", JSON.stringify(udp));
+      assert.deepEqual(udp.result === "allocated" && udp.relayPorts, {
+        result: "open",
+        seenFrom: "127.0.0.1",
+      });
 
       // The relay may send to a public address (where LiveKit is in production), and to no
       // private, shared or link-local one. A permission sends nothing: no packet leaves here.
@@ -143,6 +149,51 @@ Deno.test({
       assert.ok(complaints.length > 0);
       for (const line of complaints) assert.match(line, /no-such-option/);
     } finally {
+      await media.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "media - a relay that announces an address its ports are not on is found out",
+  ignore: SKIP_CALLS,
+  async fn() {
+    // coturn told another external address than the one it relays on: the allocation works,
+    // but nothing sent to the announced address reaches the relay (as with a wrong PUBLIC_IP,
+    // or a relay range the firewall drops).
+    const media = await startMediaStack({ webhookUrl: WEBHOOK });
+    const dir = await Deno.makeTempDir();
+    const port = freePort();
+    const conf = overrideConf(await Deno.readTextFile(media.files.coturn), {
+      "listening-port": String(port),
+      "external-ip": "127.0.0.2",
+    });
+    await Deno.writeTextFile(`${dir}/wrong-ip.conf`, conf);
+    const coturn = new Deno.Command(TURNSERVER_BIN, {
+      args: ["-c", `${dir}/wrong-ip.conf`],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      let result;
+      for (let i = 0; i < 50; i++) {
+        result = await turnAllocate({
+          transport: "udp",
+          port,
+          secret: media.turn.secret,
+          probeRelay: true,
+          timeoutMs: 4000,
+        }).catch(() => null);
+        if (result) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(result && result.result === "allocated", JSON.stringify(result));
+      assert.equal(result.relayedAddress, "127.0.0.2");
+      assert.deepEqual(result.relayPorts, { result: "closed", seenFrom: "127.0.0.1" });
+    } finally {
+      coturn.kill();
+      await coturn.status;
       await media.stop();
       await Deno.remove(dir, { recursive: true });
     }
