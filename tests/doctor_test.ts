@@ -6,11 +6,15 @@
 import assert from "node:assert/strict";
 import { type DoctorOptions, type Finding, report, runDoctor } from "../lib/doctor.ts";
 import { callTest } from "./call_fixture.ts";
-import { freePort } from "./harness.ts";
 import { withEdge } from "./edge_fixture.ts";
 import { type MediaStack, TEST_OVERRIDES } from "./media.ts";
 
 const DOMAINS = TEST_OVERRIDES.domains;
+/**
+ * A port nothing listens on (tcpmux): unlike a port found free a moment ago, nothing can
+ * start using it meanwhile.
+ */
+const CLOSED_PORT = 1;
 
 /** The deployment's .env as the doctor reads it: a real https deployment's settings. */
 function deploymentEnv(
@@ -162,7 +166,7 @@ callTest(
       assert.match(relay.detail, /announces 127\.0\.0\.1, not PUBLIC_IP 127\.0\.0\.2/);
 
       // Nothing on port 80 (a firewall closed it): certificates could not be renewed.
-      const closed80 = await runDoctor({ ...options, httpPort: freePort() });
+      const closed80 = await runDoctor({ ...options, httpPort: CLOSED_PORT });
       assert.deepEqual(failed(closed80).map((f) => f.check), ["port 80"], report(closed80));
       assert.match(failed(closed80)[0].fix!, /Open 80\/tcp/);
 
@@ -268,9 +272,9 @@ Deno.test("doctor - an expired certificate is named, with its date", async () =>
       // Trusted, so that what fails is the date alone.
       caCerts: [cert],
       httpsPort: listener.addr.port,
-      httpPort: freePort(),
-      turnPort: freePort(),
-      iceTcpPort: freePort(),
+      httpPort: CLOSED_PORT,
+      turnPort: CLOSED_PORT,
+      iceTcpPort: CLOSED_PORT,
       local: true,
       timeoutMs: 1000,
     });
