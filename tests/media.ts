@@ -365,14 +365,20 @@ export async function startEdge(
   const rootCa = `${dir}/data/pki/authorities/local/root.crt`;
   await waitUntil("Caddy", async () => {
     await Deno.stat(rootCa);
-    // The certificate for the app's name is issued: a TLS handshake with it succeeds.
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    const tls = await Deno.startTls(conn, {
-      hostname: TEST_OVERRIDES.domains.APP_DOMAIN,
-      caCerts: [await Deno.readTextFile(rootCa)],
-    });
-    await tls.handshake();
-    tls.close();
+    // Every name's certificate is issued (Caddy obtains them one by one): a TLS handshake
+    // for each succeeds.
+    for (const name of Object.values(TEST_OVERRIDES.domains)) {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      const tls = await Deno.startTls(conn, {
+        hostname: name,
+        caCerts: [await Deno.readTextFile(rootCa)],
+      });
+      try {
+        await tls.handshake();
+      } finally {
+        tls.close();
+      }
+    }
     return true;
   }, caddy);
   return {
