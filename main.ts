@@ -30,7 +30,9 @@ const log = createLogger(config.logLevel);
 const sql = createDb(config.databaseUrl, { log });
 let applied;
 try {
-  applied = await whenDatabaseAnswers(() => migrate(sql), log, 5000, config.databaseUrl);
+  applied = await whenDatabaseAnswers(() => migrate(sql), log, {
+    databaseUrl: config.databaseUrl,
+  });
 } catch (err) {
   if (!(err instanceof DatabaseSetupError)) throw err;
   console.error(err.message);

@@ -68,10 +68,12 @@ function filterServers(mode: Mode, servers: RTCIceServer[] = []): RTCIceServer[]
 
 /**
  * Runs `fn` while every RTCPeerConnection the page makes is given `mode`'s ICE servers (and
- * relay-only for the relay modes), and is kept so its statistics can be read.
+ * relay-only for the relay modes), is kept so its statistics can be read, and reports the
+ * ICE servers it could not use to `onIceError`.
  */
 async function withPeerConnections<T>(
   mode: Mode,
+  onIceError: (e: RTCPeerConnectionIceErrorEvent) => void,
   fn: (pcs: RTCPeerConnection[]) => Promise<T>,
 ): Promise<T> {
   const Native = globalThis.RTCPeerConnection;
@@ -86,6 +88,10 @@ async function withPeerConnections<T>(
     constructor(config?: RTCConfiguration) {
       super(adjust(config));
       pcs.push(this);
+      this.addEventListener(
+        "icecandidateerror",
+        (e) => onIceError(e as RTCPeerConnectionIceErrorEvent),
+      );
     }
     override setConfiguration(config?: RTCConfiguration) {
       super.setConfiguration(adjust(config));
@@ -146,21 +152,13 @@ function silentTrack(): { track: LocalAudioTrack; close: () => void } {
 async function tryMode(grant: CheckToken, mode: Mode, timeoutMs: number): Promise<Attempt> {
   const started = performance.now();
   const iceErrors: string[] = [];
-  return await withPeerConnections(mode, async (pcs) => {
+  const onIceError = (ev: RTCPeerConnectionIceErrorEvent) => {
+    const line = `${ev.url} ${ev.errorCode} ${ev.errorText}`.trim();
+    if (!iceErrors.includes(line) && iceErrors.length < 10) iceErrors.push(line);
+  };
+  return await withPeerConnections(mode, onIceError, async (pcs) => {
     const room = new Room();
     const silent = silentTrack();
-    const watched = new Set<RTCPeerConnection>();
-    const watch = setInterval(() => {
-      for (const pc of pcs) {
-        if (watched.has(pc)) continue;
-        watched.add(pc);
-        pc.addEventListener("icecandidateerror", (e: Event) => {
-          const ev = e as RTCPeerConnectionIceErrorEvent;
-          const line = `${ev.url} ${ev.errorCode} ${ev.errorText}`.trim();
-          if (!iceErrors.includes(line) && iceErrors.length < 10) iceErrors.push(line);
-        });
-      }
-    }, 20);
     try {
       const deadline = started + timeoutMs;
       await room.connect(grant.url, grant.token, {
@@ -187,7 +185,6 @@ async function tryMode(grant: CheckToken, mode: Mode, timeoutMs: number): Promis
         iceErrors,
       };
     } finally {
-      clearInterval(watch);
       await room.disconnect().catch(() => {});
       silent.close();
     }
@@ -207,22 +204,22 @@ export async function runCheck(
     signalling: { ok: false, logs: [] },
     attempts: [],
   };
-  const grant = await api<CheckToken>("POST", "/api/livekit/connection-check", {});
+  const newGrant = () => api<CheckToken>("POST", "/api/livekit/connection-check", {});
+  const grant = await newGrant();
   report.url = grant.url;
-  const check = new ConnectionCheck(grant.url, grant.token);
-  const ws = await check.checkWebsocket();
+  const ws = await new ConnectionCheck(grant.url, grant.token).checkWebsocket();
+  const reached = ws.status === CheckStatus.SUCCESS;
   report.signalling = {
-    ok: ws.status === CheckStatus.SUCCESS,
+    ok: reached,
     logs: ws.logs.map((l) => `${l.level}: ${l.message}`),
-    ...(ws.status === CheckStatus.SUCCESS ? {} : { error: ws.logs.at(-1)?.message ?? "failed" }),
+    ...(reached ? {} : { error: ws.logs.at(-1)?.message ?? "failed" }),
   };
   options.progress?.(structuredClone(report));
   if (!report.signalling.ok) return report;
-  for (const mode of options.modes ?? MODES) {
+  const modes = options.modes ?? MODES;
+  for (const [n, mode] of modes.entries()) {
     // Each attempt joins with a fresh token: the room of the previous one may be closing.
-    const next = mode === (options.modes ?? MODES)[0]
-      ? grant
-      : await api<CheckToken>("POST", "/api/livekit/connection-check", {});
+    const next = n === 0 ? grant : await newGrant();
     report.attempts.push(await tryMode(next, mode, options.timeoutMs ?? 12_000));
     options.progress?.(structuredClone(report));
   }

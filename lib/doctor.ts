@@ -1,6 +1,8 @@
 // The deployment doctor: checks, from wherever it runs (the VM or any machine outside), what
 // calls need from a deployment of the tls profile, and for each failure names the cause and
 // the fix. Run by `deno task doctor` (scripts/doctor.ts) with the deployment's .env.
+import { Buffer } from "node:buffer";
+import net from "node:net";
 import tls from "node:tls";
 import { AccessToken } from "livekit-server-sdk";
 import { deploymentProblems } from "../scripts/render_stack_config.ts";
@@ -112,6 +114,31 @@ export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
     }
   }
   const at = (name: string) => address[name] ?? publicIp;
+  /** One request through the entrance (https on 443) to `name`. */
+  const viaEdge = (
+    name: string,
+    path: string,
+    more: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  ) => httpRequest({ ip: at(name), port: httpsPort, name, tls: true, ca, path, timeout, ...more });
+  /** One RoomService call (Twirp, JSON) through the entrance, signed with .env's key pair. */
+  const livekitApi = async (method: string, body: unknown): Promise<HttpAnswer | Error> => {
+    try {
+      const token = new AccessToken(get("LIVEKIT_API_KEY"), get("LIVEKIT_API_SECRET"), {
+        ttl: 60,
+      });
+      token.addGrant({ roomList: true, roomCreate: true, roomAdmin: true });
+      return await viaEdge(names.LIVEKIT_DOMAIN, `/twirp/livekit.RoomService/${method}`, {
+        method: "POST",
+        headers: {
+          Authorization: `Bearer ${await token.toJwt()}`,
+          "Content-Type": "application/json",
+        },
+        body: JSON.stringify(body),
+      });
+    } catch (err) {
+      return err as Error;
+    }
+  };
 
   // 3. Certificates on 443, for each name.
   for (const name of Object.values(names)) {
@@ -129,8 +156,14 @@ export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
 
   // 3b. Port 80: Let's Encrypt's HTTP challenge (issuance and renewals) and the redirect.
   const httpPort = options.httpPort ?? 80;
-  const plain = await plainHttp(at(names.APP_DOMAIN), httpPort, names.APP_DOMAIN, timeout)
-    .catch((err) => err as Error);
+  const plain = await httpRequest({
+    ip: at(names.APP_DOMAIN),
+    port: httpPort,
+    name: names.APP_DOMAIN,
+    tls: false,
+    path: "/",
+    timeout,
+  }).catch((err) => err as Error);
   if (plain instanceof Error) {
     add({
       check: "port 80",
@@ -153,14 +186,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
   }
 
   // 4. The app, through the proxy: it answers and is ready (database and LiveKit).
-  const ready = await httpRequest({
-    ip: at(names.APP_DOMAIN),
-    port: httpsPort,
-    name: names.APP_DOMAIN,
-    path: "/readyz",
-    ca,
-    timeout,
-  }).catch((err) => err as Error);
+  const ready = await viaEdge(names.APP_DOMAIN, "/readyz").catch((err) => err as Error);
   if (ready instanceof Error) {
     add({
       check: "app",
@@ -184,12 +210,8 @@ export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
   }
 
   // 5. LiveKit: its signalling answers through the proxy, and accepts the key pair.
-  const livekitIp = at(names.LIVEKIT_DOMAIN);
   const roomName = `doctor-${crypto.randomUUID().replaceAll("-", "")}`;
-  const keyPair = await livekitApi(livekitIp, httpsPort, names.LIVEKIT_DOMAIN, ca, env, timeout, {
-    method: "ListRooms",
-    body: {},
-  });
+  const keyPair = await livekitApi("ListRooms", {});
   let roomMade = false;
   if (keyPair instanceof Error) {
     add({
@@ -216,10 +238,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
   } else {
     add({ check: "LiveKit", status: "ok", detail: "signalling answers and accepts the key pair" });
     // A room made through the API makes LiveKit post room_started to the app.
-    const made = await livekitApi(livekitIp, httpsPort, names.LIVEKIT_DOMAIN, ca, env, timeout, {
-      method: "CreateRoom",
-      body: { name: roomName, empty_timeout: 10 },
-    }).catch((err) => err as Error);
+    const made = await livekitApi("CreateRoom", { name: roomName, empty_timeout: 10 });
     roomMade = !(made instanceof Error) && made.status === 200;
   }
 
@@ -228,14 +247,8 @@ export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
     const deadline = Date.now() + (options.webhookWaitMs ?? 10_000);
     let seen = false;
     while (!seen && Date.now() < deadline) {
-      const probe = await httpRequest({
-        ip: at(names.APP_DOMAIN),
-        port: httpsPort,
-        name: names.APP_DOMAIN,
-        path: `/api/livekit/webhook/probe/${roomName}`,
-        ca,
-        timeout,
-      }).catch(() => null);
+      const probe = await viaEdge(names.APP_DOMAIN, `/api/livekit/webhook/probe/${roomName}`)
+        .catch(() => null);
       seen = probe?.status === 200;
       if (!seen) await new Promise((r) => setTimeout(r, 500));
     }
@@ -249,15 +262,14 @@ export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
           "invalid_signature (LiveKit and the app then hold different key pairs).",
       },
     );
-    await livekitApi(livekitIp, httpsPort, names.LIVEKIT_DOMAIN, ca, env, timeout, {
-      method: "DeleteRoom",
-      body: { room: roomName },
-    }).catch(() => {});
+    await livekitApi("DeleteRoom", { room: roomName });
   }
 
   // 7. TURN: over UDP on 3478 and over TLS on 443, with credentials derived from TURN_SECRET;
   // the relay announces PUBLIC_IP and may send to it (where LiveKit is).
   const turnIp = at(names.TURN_DOMAIN);
+  // Permissions and relayed addresses are IPv4 here (the client speaks IPv4 only).
+  const publicIpv4 = /^\d+\.\d+\.\d+\.\d+$/.test(publicIp);
   for (const transport of ["udp", "tls"] as const) {
     const port = transport === "udp" ? options.turnPort ?? 3478 : httpsPort;
     const where = `${transport === "udp" ? "UDP" : "TLS"} ${names.TURN_DOMAIN}:${port}`;
@@ -268,7 +280,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
       serverName: names.TURN_DOMAIN,
       caCerts: ca,
       secret: get("TURN_SECRET"),
-      peer: /^\d+\.\d+\.\d+\.\d+$/.test(publicIp) ? publicIp : undefined,
+      peer: publicIpv4 ? publicIp : undefined,
       // Once is enough: the relay's ports are the same whichever way the client came.
       probeRelay: transport === "udp",
       timeoutMs: timeout,
@@ -297,7 +309,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
           ? "coturn's allocation quota is used up: widen its relay range and total-quota."
           : "`docker compose logs coturn`",
       });
-    } else if (result.relayedAddress !== publicIp && /^\d/.test(publicIp)) {
+    } else if (publicIpv4 && result.relayedAddress !== publicIp) {
       add({
         check,
         status: "fail",
@@ -325,15 +337,20 @@ export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
     // The relay's UDP ports: a datagram from here to the relayed port comes back through it.
     if (!(result instanceof Error) && result.result === "allocated" && result.relayPorts) {
       const { result: seen, seenFrom } = result.relayPorts;
-      const at = `${result.relayedAddress}:${result.relayedPort}`;
+      const relayed = `${result.relayedAddress}:${result.relayedPort}`;
       add(
         seen === "open"
-          ? { check: "TURN relay ports", status: "ok", detail: `a datagram to ${at} was relayed` }
+          ? {
+            check: "TURN relay ports",
+            status: "ok",
+            detail: `a datagram to ${relayed} was relayed`,
+          }
           : seen === "closed"
           ? {
             check: "TURN relay ports",
             status: "fail",
-            detail: `a datagram sent to the relayed address ${at} never came through the relay`,
+            detail:
+              `a datagram sent to the relayed address ${relayed} never came through the relay`,
             fix: "Open coturn's relay range (49160-49359/udp) in the firewall; if it is open, " +
               "coturn announces an address that is not this machine's (external-ip is PUBLIC_IP).",
           }
@@ -350,11 +367,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
   // 8. LiveKit's ICE over TCP at the advertised address.
   const icePort = options.iceTcpPort ?? 7881;
   try {
-    const conn = await withTimeout(
-      Deno.connect({ hostname: publicIp, port: icePort }),
-      timeout,
-      `no answer within ${timeout / 1000} s`,
-    );
+    const conn = await withTimeout(Deno.connect({ hostname: publicIp, port: icePort }), timeout);
     conn.close();
     add({ check: "LiveKit ICE/TCP", status: "ok", detail: `${publicIp}:${icePort} answers` });
   } catch (err) {
@@ -378,7 +391,11 @@ async function lookup(name: string, resolve?: Record<string, string>): Promise<s
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+function withTimeout<T>(
+  p: Promise<T>,
+  ms: number,
+  message = `no answer within ${ms / 1000} s`,
+): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   return Promise.race([
     p,
@@ -471,75 +488,43 @@ async function checkCertificate(
   }
 }
 
-/** One plain HTTP/1.0 GET to `ip:port` for `name`: its status and Location. */
-async function plainHttp(
-  ip: string,
-  port: number,
-  name: string,
-  timeout: number,
-): Promise<{ status: number; location: string }> {
-  const conn = await withTimeout(
-    Deno.connect({ hostname: ip, port }),
-    timeout,
-    `no answer within ${timeout / 1000} s`,
-  );
-  try {
-    await conn.write(new TextEncoder().encode(`GET / HTTP/1.0\r\nHost: ${name}\r\n\r\n`));
-    const head = await withTimeout(
-      (async () => {
-        const buf = new Uint8Array(4096);
-        let text = "";
-        while (!text.includes("\r\n\r\n")) {
-          const n = await conn.read(buf);
-          if (n === null) break;
-          text += new TextDecoder().decode(buf.subarray(0, n));
-        }
-        return text;
-      })(),
-      timeout,
-      `no answer within ${timeout / 1000} s`,
-    );
-    return {
-      status: Number(/^HTTP\/\d\.\d (\d{3})/.exec(head)?.[1] ?? 0),
-      location: /^location: *(\S+)/im.exec(head)?.[1] ?? "",
-    };
-  } finally {
-    conn.close();
-  }
-}
-
 interface HttpAnswer {
   status: number;
+  /** The Location header, for redirects ("" when none). */
+  location: string;
   body: string;
 }
 
-/** One HTTP/1.0 request over TLS to `ip:port`, for `name` (SNI and Host). */
+/**
+ * One HTTP/1.0 request to `ip:port` for `name` (Host, and SNI over TLS), read to the end. The
+ * address is given apart from the name so that a deployment can be checked before its DNS
+ * points at it (--resolve).
+ */
 function httpRequest(req: {
   ip: string;
   port: number;
   name: string;
+  /** Over TLS, trusting `ca` (or the system's certificates). */
+  tls: boolean;
+  ca?: string[];
   method?: string;
   path: string;
   headers?: Record<string, string>;
   body?: string;
-  ca?: string[];
   timeout: number;
 }): Promise<HttpAnswer> {
   return withTimeout(
     new Promise<HttpAnswer>((resolve, reject) => {
-      const chunks: Uint8Array[] = [];
-      const socket = tls.connect({
-        host: req.ip,
-        port: req.port,
-        servername: req.name,
-        ca: req.ca,
-      });
-      socket.on("secureConnect", () => {
+      const chunks: Buffer[] = [];
+      const socket = req.tls
+        ? tls.connect({ host: req.ip, port: req.port, servername: req.name, ca: req.ca })
+        : net.connect({ host: req.ip, port: req.port });
+      socket.on(req.tls ? "secureConnect" : "connect", () => {
         const body = req.body ?? "";
         const headers = {
           Host: req.name,
           Connection: "close",
-          ...(body ? { "Content-Length": String(new TextEncoder().encode(body).length) } : {}),
+          ...(body ? { "Content-Length": String(Buffer.byteLength(body)) } : {}),
           ...req.headers,
         };
         socket.write(
@@ -547,51 +532,21 @@ function httpRequest(req: {
             Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("") + "\r\n" + body,
         );
       });
-      socket.on("data", (d: Uint8Array) => chunks.push(d));
+      socket.on("data", (d: Buffer) => chunks.push(d));
       socket.on("error", reject);
       socket.on("end", () => {
-        const text = new TextDecoder().decode(
-          chunks.reduce((a, b) => new Uint8Array([...a, ...b]), new Uint8Array()),
-        );
-        const status = Number(/^HTTP\/\d\.\d (\d{3})/.exec(text)?.[1] ?? 0);
-        resolve({ status, body: text.slice(text.indexOf("\r\n\r\n") + 4) });
+        const text = Buffer.concat(chunks).toString();
+        const at = text.indexOf("\r\n\r\n");
+        const head = text.slice(0, at < 0 ? text.length : at);
+        resolve({
+          status: Number(/^HTTP\/\d\.\d (\d{3})/.exec(head)?.[1] ?? 0),
+          location: /^location: *(\S+)/im.exec(head)?.[1] ?? "",
+          body: at < 0 ? "" : text.slice(at + 4),
+        });
       });
     }),
     req.timeout,
-    `no answer within ${req.timeout / 1000} s`,
   );
-}
-
-/** One RoomService call (Twirp, JSON) signed with the key pair from .env. */
-async function livekitApi(
-  ip: string,
-  port: number,
-  name: string,
-  ca: string[] | undefined,
-  env: Record<string, string | undefined>,
-  timeout: number,
-  call: { method: string; body: unknown },
-): Promise<HttpAnswer | Error> {
-  try {
-    const at = new AccessToken(env.LIVEKIT_API_KEY, env.LIVEKIT_API_SECRET, { ttl: 60 });
-    at.addGrant({ roomList: true, roomCreate: true, roomAdmin: true });
-    return await httpRequest({
-      ip,
-      port,
-      name,
-      method: "POST",
-      path: `/twirp/livekit.RoomService/${call.method}`,
-      headers: {
-        Authorization: `Bearer ${await at.toJwt()}`,
-        "Content-Type": "application/json",
-      },
-      body: JSON.stringify(call.body),
-      ca,
-      timeout,
-    });
-  } catch (err) {
-    return err as Error;
-  }
 }
 
 /** The findings as lines for a terminal: one per check, the fix under each failure. */

@@ -17,7 +17,7 @@ export class DatabaseSetupError extends Error {
 }
 
 /** The one-line explanation for a connection PostgreSQL refused for good, if it was one. */
-export function databaseSetupProblem(err: unknown, databaseUrl: string): string | null {
+function databaseSetupProblem(err: unknown, databaseUrl: string): string | null {
   const code = (err as { cause?: { code?: unknown } })?.cause?.code;
   let role = "?", database = "?", host = "?";
   try {
@@ -59,9 +59,9 @@ export function databaseSetupProblem(err: unknown, databaseUrl: string): string 
 export async function whenDatabaseAnswers<T>(
   attempt: () => Promise<T>,
   log: Logger,
-  maxDelayMs = 5000,
-  databaseUrl = "",
+  options: { maxDelayMs?: number; databaseUrl?: string } = {},
 ): Promise<T> {
+  const { maxDelayMs = 5000, databaseUrl = "" } = options;
   for (let n = 1;; n++) {
     try {
       return await attempt();

@@ -5,13 +5,16 @@
 
 type Labels = Record<string, string>;
 
+/** One sample line: `name{labels} value`. */
+const sample = (name: string, k: string, value: number) => `${name}${k ? `{${k}}` : ""} ${value}`;
+
 const key = (labels: Labels) =>
   Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) =>
     `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`
   ).join(",");
 
 /** Seconds: from a fast cached read to a slow transaction. */
-export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 class Counter {
   readonly values = new Map<string, number>();
@@ -20,12 +23,9 @@ class Counter {
     const k = key(labels);
     this.values.set(k, (this.values.get(k) ?? 0) + by);
   }
-  get(labels: Labels = {}): number {
-    return this.values.get(key(labels)) ?? 0;
-  }
   render(): string[] {
     const out = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    for (const [k, v] of this.values) out.push(`${this.name}${k ? `{${k}}` : ""} ${v}`);
+    for (const [k, v] of this.values) out.push(sample(this.name, k, v));
     return out;
   }
 }
@@ -51,8 +51,7 @@ class Histogram {
         out.push(`${this.name}_bucket{${k}${sep}le="${b}"} ${s.counts[i]}`)
       );
       out.push(`${this.name}_bucket{${k}${sep}le="+Inf"} ${s.count}`);
-      out.push(`${this.name}_sum${k ? `{${k}}` : ""} ${s.sum}`);
-      out.push(`${this.name}_count${k ? `{${k}}` : ""} ${s.count}`);
+      out.push(sample(`${this.name}_sum`, k, s.sum), sample(`${this.name}_count`, k, s.count));
     }
     return out;
   }
@@ -97,10 +96,7 @@ export class Metrics {
     const lines: string[] = [];
     for (const g of this.#gauges) {
       lines.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`);
-      for (const { labels, value } of g.read()) {
-        const k = key(labels);
-        lines.push(`${g.name}${k ? `{${k}}` : ""} ${value}`);
-      }
+      for (const { labels, value } of g.read()) lines.push(sample(g.name, key(labels), value));
     }
     for (const c of [this.rings, this.answers, this.tokens, this.webhooks]) {
       lines.push(...c.render());

@@ -1,7 +1,7 @@
-import type { Metrics } from "../lib/metrics.ts";
 import type { Assets } from "../lib/assets.ts";
 import type { Config } from "../lib/config.ts";
 import type { Sql } from "../lib/db.ts";
+import type { Metrics } from "../lib/metrics.ts";
 import type { LiveKit } from "../lib/livekit.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Realtime } from "../lib/realtime.ts";

@@ -71,24 +71,30 @@ export function renderTemplate(
 
 const LOCAL_NAMES = /^(localhost|.*\.localhost|.*\.local|.*\.internal)$/i;
 
-/** Addresses no browser elsewhere can send media to. */
-export function unreachableIp(ip: string): string | null {
+const UNREACHABLE = {
+  loopback: "a loopback address",
+  unspecified: "not an address browsers can reach",
+  "link-local": "a link-local address",
+} as const;
+
+/** Addresses no browser elsewhere can send media to: which kind, or null. */
+function unreachableIp(ip: string): keyof typeof UNREACHABLE | null {
   const v4 = IPV4.test(ip) ? ip.split(".").map(Number) : null;
   if (v4) {
-    if (v4[0] === 127) return "a loopback address";
-    if (v4[0] === 0) return "not an address browsers can reach";
-    if (v4[0] === 169 && v4[1] === 254) return "a link-local address";
+    if (v4[0] === 127) return "loopback";
+    if (v4[0] === 0) return "unspecified";
+    if (v4[0] === 169 && v4[1] === 254) return "link-local";
     return null;
   }
   const low = ip.toLowerCase();
-  if (low === "::1") return "a loopback address";
-  if (low === "::") return "not an address browsers can reach";
-  if (/^fe[89ab]/.test(low)) return "a link-local address";
+  if (low === "::1") return "loopback";
+  if (low === "::") return "unspecified";
+  if (/^fe[89ab]/.test(low)) return "link-local";
   return null;
 }
 
 /** A private address: fine on an intranet, wrong for browsers on the internet. */
-export function privateIp(ip: string): boolean {
+function privateIp(ip: string): boolean {
   const v4 = IPV4.test(ip) ? ip.split(".").map(Number) : null;
   if (v4) {
     return v4[0] === 10 || (v4[0] === 172 && v4[1] >= 16 && v4[1] <= 31) ||
@@ -119,9 +125,11 @@ export function deploymentProblems(
   const problems: string[] = [];
   const ip = get("PUBLIC_IP");
   const bad = unreachableIp(ip);
-  if (bad && !(options.allowLoopback && bad === "a loopback address")) {
+  if (bad && !(options.allowLoopback && bad === "loopback")) {
     problems.push(
-      `PUBLIC_IP is ${ip}, ${bad}: with an https PUBLIC_URL, browsers elsewhere would reach ` +
+      `PUBLIC_IP is ${ip}, ${
+        UNREACHABLE[bad]
+      }: with an https PUBLIC_URL, browsers elsewhere would reach ` +
         "signalling but never send media. Set the VM's public IP address.",
     );
   } else if (ip && !bad && privateIp(ip)) {

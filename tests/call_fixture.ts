@@ -34,24 +34,30 @@ export interface CallWorld {
   meeting(host: Person, fields?: Record<string, unknown>, members?: Person[]): Promise<string>;
 }
 
-/** Runs `fn` with a fresh app, media stack and browser; stops all three. */
-export async function withCall(
-  fn: (world: CallWorld) => Promise<void>,
-  options: { app?: Parameters<typeof startPageApp>[0] } = {},
-): Promise<void> {
-  // One call at a time on this machine (test files run in parallel, and a call of three or
-  // four browsers encoding video already takes what two cores have).
+/**
+ * Runs `fn` holding this machine's call lock: one call at a time (test files run in parallel,
+ * and a call of three or four browsers encoding video already takes what two cores have).
+ */
+export async function oneCallAtATime<T>(fn: () => Promise<T>): Promise<T> {
   const lock = await Deno.open(`${Deno.env.get("TMPDIR") ?? "/tmp"}/urbania-calls.lock`, {
     create: true,
     write: true,
   });
   await lock.lock(true);
   try {
-    await withCallLocked(fn, options);
+    return await fn();
   } finally {
     await lock.unlock();
     lock.close();
   }
+}
+
+/** Runs `fn` with a fresh app, media stack and browser; stops all three. */
+export function withCall(
+  fn: (world: CallWorld) => Promise<void>,
+  options: { app?: Parameters<typeof startPageApp>[0] } = {},
+): Promise<void> {
+  return oneCallAtATime(() => withCallLocked(fn, options));
 }
 
 async function withCallLocked(

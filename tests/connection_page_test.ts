@@ -4,10 +4,10 @@
 // clearly that the media server cannot be reached when LiveKit is down. Pre-join runs the
 // compact version.
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { screenshot } from "./browser.ts";
 import { callTest } from "./call_fixture.ts";
-import { edgeBrowser, edgePerson, withEdge } from "./edge_fixture.ts";
+import { edgePerson, withEdge, withEdgeBrowser } from "./edge_fixture.ts";
 
 async function runTest(page: Page) {
   await page.getByRole("button", { name: "Test my connection" }).click();
@@ -26,9 +26,7 @@ callTest(
   "connection test - names each path: direct, relayed over UDP, relayed over TLS on the entrance's port",
   async () => {
     await withEdge(async (media, app) => {
-      let browser: Browser | undefined;
-      try {
-        browser = await edgeBrowser(media);
+      await withEdgeBrowser(media, async (browser) => {
         const ada = await edgePerson(browser, app, media, "Ada");
         await ada.page.goto(`${media.edge!.appUrl}/connection-test`);
         const { verdict, paths } = await runTest(ada.page);
@@ -58,9 +56,7 @@ callTest(
         await ada.page.setViewportSize({ width: 390, height: 844 });
         await ada.page.locator(".connection-test").scrollIntoViewIfNeeded();
         await screenshot(ada.page, "44-prejoin-connection-check-phone");
-      } finally {
-        await browser?.close();
-      }
+      });
     });
   },
 );
@@ -69,9 +65,7 @@ callTest(
   "connection test - a browser that may use only TURN over TLS is told its calls go that way",
   async () => {
     await withEdge(async (media, app) => {
-      let browser: Browser | undefined;
-      try {
-        browser = await edgeBrowser(media);
+      await withEdgeBrowser(media, async (browser) => {
         const bob = await edgePerson(browser, app, media, "Bob", "relay-tls");
         await bob.page.goto(`${media.edge!.appUrl}/connection-test`);
         const { verdict, paths } = await runTest(bob.page);
@@ -80,9 +74,7 @@ callTest(
         assert.match(paths["relay-tls"], /works, relayed \(TURN over TLS/);
         assert.match(verdict, /Your calls will connect relayed \(TURN over TLS/);
         await screenshot(bob.page, "42-connection-test-tls-only");
-      } finally {
-        await browser?.close();
-      }
+      });
     });
   },
 );
@@ -91,11 +83,9 @@ callTest(
   "connection test - a TURN certificate the browser does not trust: the TLS relay fails, and the report says why",
   async () => {
     await withEdge(async (media, app) => {
-      let browser: Browser | undefined;
-      try {
-        // The entrance's CA is not trusted: the page is let in (a person clicking through a
-        // warning), but Chromium still checks the TURN server's certificate itself.
-        browser = await edgeBrowser(media, [], { trustCa: false });
+      // The entrance's CA is not trusted: the page is let in (a person clicking through a
+      // warning), but Chromium still checks the TURN server's certificate itself.
+      await withEdgeBrowser(media, async (browser) => {
         const dee = await edgePerson(browser, app, media, "Dee", "all", true);
         await dee.page.goto(`${media.edge!.appUrl}/connection-test`);
         const { verdict, paths } = await runTest(dee.page);
@@ -111,9 +101,7 @@ callTest(
         );
         await screenshot(dee.page, "45-connection-test-untrusted-turn-certificate");
         assert.match(report!, /ICE error: turns:turn\.urbania\.test:\d+\?transport=tcp/, report!);
-      } finally {
-        await browser?.close();
-      }
+      }, { trustCa: false });
     });
   },
 );
@@ -122,10 +110,8 @@ callTest(
   "connection test - LiveKit down: the page says the media server cannot be reached",
   async () => {
     await withEdge(async (media, app) => {
-      let browser: Browser | undefined;
-      try {
-        await media.killLiveKit();
-        browser = await edgeBrowser(media);
+      await media.killLiveKit();
+      await withEdgeBrowser(media, async (browser) => {
         const cy = await edgePerson(browser, app, media, "Cy");
         await cy.page.goto(`${media.edge!.appUrl}/connection-test`);
         const { verdict, paths } = await runTest(cy.page);
@@ -134,9 +120,7 @@ callTest(
         assert.match(verdict, /cannot reach the media server \(wss:\/\/livekit\.urbania\.test/);
         assert.ok(await cy.page.locator("details[open] pre.report").isVisible());
         await screenshot(cy.page, "43-connection-test-livekit-down");
-      } finally {
-        await browser?.close();
-      }
+      });
     });
   },
 );

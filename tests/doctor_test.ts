@@ -50,12 +50,10 @@ async function doctorOptions(media: MediaStack): Promise<DoctorOptions> {
 const failed = (findings: Finding[]) => findings.filter((f) => f.status === "fail");
 const byCheck = (findings: Finding[], check: string) => findings.filter((f) => f.check === check);
 
-const withStack = withEdge;
-
 callTest(
   "doctor - the healthy stack passes every check, from the library and the command line",
   async () => {
-    await withStack(async (media) => {
+    await withEdge(async (media) => {
       const options = await doctorOptions(media);
       const findings = await runDoctor(options);
       assert.deepEqual(findings.filter((f) => f.status !== "ok"), [], report(findings));
@@ -135,7 +133,7 @@ callTest(
 callTest(
   "doctor - names the fault: a wrong TURN secret, coturn stopped, the wrong advertised address",
   async () => {
-    await withStack(async (media) => {
+    await withEdge(async (media) => {
       const options = await doctorOptions(media);
 
       // .env holds another TURN secret than the one coturn runs with.

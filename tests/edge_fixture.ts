@@ -3,40 +3,36 @@
 // time on this machine, like the call tests (they share the lock).
 import type { Browser, BrowserContext } from "playwright-core";
 import { launchChromium, startPageApp } from "./browser.ts";
-import { type IcePolicy, preparePage } from "./call_fixture.ts";
+import { type IcePolicy, oneCallAtATime, preparePage } from "./call_fixture.ts";
 import { freePort, registerUser, type TestApp, type TestUser } from "./harness.ts";
 import { type MediaStack, RESOLVE_TEST_DOMAINS, startMediaStack } from "./media.ts";
 
-export async function withEdge(fn: (media: MediaStack, app: TestApp) => Promise<void>) {
-  const lock = await Deno.open(`${Deno.env.get("TMPDIR") ?? "/tmp"}/urbania-calls.lock`, {
-    create: true,
-    write: true,
-  });
-  await lock.lock(true);
-  const port = freePort();
-  let media: MediaStack | undefined;
-  let app: TestApp | undefined;
-  try {
-    media = await startMediaStack({
-      webhookUrl: `http://127.0.0.1:${port}/api/livekit/webhook`,
-      edge: { appPort: port },
-    });
-    app = await startPageApp({ port, env: media.appEnv });
-    await fn(media, app);
-  } catch (err) {
-    if (media) {
-      console.error(
-        `Caddy said:\n${media.edge?.caddy.tail(20)}\nLiveKit said:\n${media.livekit.tail(20)}` +
-          `\ncoturn said:\n${media.coturn.tail(10)}`,
-      );
+/** Runs `fn` with the app, the media stack and the entrance; stops them all. */
+export function withEdge(fn: (media: MediaStack, app: TestApp) => Promise<void>) {
+  return oneCallAtATime(async () => {
+    const port = freePort();
+    let media: MediaStack | undefined;
+    let app: TestApp | undefined;
+    try {
+      media = await startMediaStack({
+        webhookUrl: `http://127.0.0.1:${port}/api/livekit/webhook`,
+        edge: { appPort: port },
+      });
+      app = await startPageApp({ port, env: media.appEnv });
+      await fn(media, app);
+    } catch (err) {
+      if (media) {
+        console.error(
+          `Caddy said:\n${media.edge?.caddy.tail(20)}\nLiveKit said:\n${media.livekit.tail(20)}` +
+            `\ncoturn said:\n${media.coturn.tail(10)}`,
+        );
+      }
+      throw err;
+    } finally {
+      await app?.stop();
+      await media?.stop();
     }
-    throw err;
-  } finally {
-    await app?.stop();
-    await media?.stop();
-    await lock.unlock();
-    lock.close();
-  }
+  });
 }
 
 /**
@@ -45,7 +41,7 @@ export async function withEdge(fn: (media: MediaStack, app: TestApp) => Promise<
  * Debian's libnss3-tools), so every certificate is checked as in production, the TURN
  * server's included (Chromium refuses TURN over TLS with a certificate it does not trust).
  */
-export async function edgeBrowser(
+async function edgeBrowser(
   media: MediaStack,
   extra: string[] = [],
   options: { trustCa?: boolean } = {},
@@ -79,6 +75,20 @@ export async function edgeBrowser(
     Deno.remove(home, { recursive: true }).catch(() => {});
   });
   return browser;
+}
+
+/** Runs `fn` with an `edgeBrowser` (same arguments), closed afterwards. */
+export async function withEdgeBrowser(
+  media: MediaStack,
+  fn: (browser: Browser) => Promise<void>,
+  options: { extra?: string[]; trustCa?: boolean } = {},
+): Promise<void> {
+  const browser = await edgeBrowser(media, options.extra, { trustCa: options.trustCa });
+  try {
+    await fn(browser);
+  } finally {
+    await browser.close();
+  }
 }
 
 /** A signed-in person with a page on the entrance's app address. */

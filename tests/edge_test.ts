@@ -4,10 +4,9 @@
 // that may use nothing but the relay reached over TLS, as on a network that lets only https
 // out, loads the app, signals and sends media through that one port.
 import assert from "node:assert/strict";
-import type { Browser } from "playwright-core";
 import { screenshot } from "./browser.ts";
 import { callTest, seesVideoOf, selectedPaths, speechLikeWav } from "./call_fixture.ts";
-import { edgeBrowser, edgePerson, withEdge } from "./edge_fixture.ts";
+import { edgePerson, withEdge, withEdgeBrowser } from "./edge_fixture.ts";
 import { call } from "./harness.ts";
 import { configComplaints } from "./media.ts";
 import { turnAllocate } from "../lib/turn_client.ts";
@@ -92,12 +91,8 @@ callTest(
   async () => {
     await withEdge(async (media, app) => {
       const edge = media.edge!;
-      let browser: Browser | undefined;
-      try {
-        browser = await edgeBrowser(media, [
-          `--use-file-for-fake-audio-capture=${await speechLikeWav()}`,
-        ]);
-        const person = (name: string) => edgePerson(browser!, app, media, name, "relay-tls");
+      await withEdgeBrowser(media, async (browser) => {
+        const person = (name: string) => edgePerson(browser, app, media, name, "relay-tls");
         const ada = await person("Ada");
         const bob = await person("Bob");
         assert.equal(
@@ -132,9 +127,11 @@ callTest(
           assert.deepEqual(p.errors, []);
         }
         await screenshot(bob.page, "40-call-through-tls-443");
-      } finally {
-        await browser?.close();
-      }
+      }, {
+        extra: [
+          `--use-file-for-fake-audio-capture=${await speechLikeWav()}`,
+        ],
+      });
     });
   },
 );

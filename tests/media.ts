@@ -37,7 +37,7 @@ const arg = (name: string) => {
 export const CADDY_VERSION = arg("CADDY_VERSION"), CADDY_L4_VERSION = arg("CADDY_L4_VERSION");
 /** The Debian package the stack's coturn image installs; the tests run the same release. */
 export const COTURN_VERSION = arg("COTURN_VERSION");
-export const CADDY_BIN = Deno.env.get("CADDY") ??
+const CADDY_BIN = Deno.env.get("CADDY") ??
   `${TOOLS}/caddy-${CADDY_VERSION}-l4-${CADDY_L4_VERSION}/caddy`;
 const IN_CI = Deno.env.get("CI") === "true";
 
@@ -302,13 +302,11 @@ export interface Edge {
   /** Caddy's internal root certificate (PEM file): what issued every name's certificate. */
   rootCa: string;
   caddy: ServerProcess;
-  /** The Caddyfile as Caddy ran it (the repository's with TEST_OVERRIDES.caddy). */
-  caddyfile: string;
   stop(): Promise<void>;
 }
 
 /** The repository's Caddyfile with the test overrides (TEST_OVERRIDES.caddy) applied. */
-export function testCaddyfile(text: string, ports: { http: number; https: number }, dir: string) {
+function testCaddyfile(text: string, ports: { http: number; https: number }, dir: string) {
   const global = [
     "local_certs",
     "skip_install_trust",
@@ -330,7 +328,7 @@ export function testCaddyfile(text: string, ports: { http: number; https: number
  * Starts the entrance in front of `upstreams` (host:port of the app, LiveKit, and coturn's
  * TURN over TCP) and waits until it serves each name with its certificate.
  */
-export async function startEdge(
+async function startEdge(
   upstreams: { app: string; livekit: string; turn: string },
   port = freePort(),
 ): Promise<Edge> {
@@ -364,15 +362,12 @@ export async function startEdge(
   };
   const rootCa = `${dir}/data/pki/authorities/local/root.crt`;
   await waitUntil("Caddy", async () => {
-    await Deno.stat(rootCa);
     // Every name's certificate is issued (Caddy obtains them one by one): a TLS handshake
     // for each succeeds.
+    const caCerts = [await Deno.readTextFile(rootCa)];
     for (const name of Object.values(TEST_OVERRIDES.domains)) {
       const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      const tls = await Deno.startTls(conn, {
-        hostname: name,
-        caCerts: [await Deno.readTextFile(rootCa)],
-      });
+      const tls = await Deno.startTls(conn, { hostname: name, caCerts });
       try {
         await tls.handshake();
       } finally {
@@ -388,7 +383,6 @@ export async function startEdge(
     livekitUrl: `wss://${TEST_OVERRIDES.domains.LIVEKIT_DOMAIN}:${port}`,
     rootCa,
     caddy,
-    caddyfile,
     stop,
   };
 }

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { loadConfig } from "../lib/config.ts";
+import { parseEnvFile } from "../scripts/doctor.ts";
 import {
   deploymentProblems,
   placeholders,
@@ -49,11 +50,7 @@ async function filledEnv(): Promise<Record<string, string>> {
       args: [new URL("scripts/new_env.sh", ROOT).pathname, `${dir}/.env`],
     }).output();
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    const values: Record<string, string> = {};
-    for (const line of (await Deno.readTextFile(`${dir}/.env`)).split("\n")) {
-      const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
-      if (m) values[m[1]] = m[2];
-    }
+    const values = parseEnvFile(await Deno.readTextFile(`${dir}/.env`));
     // The config service sets where LiveKit posts its webhooks (the app inside the stack).
     const config = parse(await read("compose.yaml")).services.config.environment;
     return {

@@ -1,8 +1,8 @@
 import { Hono } from "hono";
-import { WEBHOOK_EVENTS } from "../../lib/metrics.ts";
 import { getCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
 import { AppError, notFound } from "../../lib/errors.ts";
+import { WEBHOOK_EVENTS } from "../../lib/metrics.ts";
 import { muteTrack, removeParticipant } from "../../lib/host_controls.ts";
 import { inviteMore } from "../../lib/invites.ts";
 import {
