@@ -47,7 +47,7 @@ export function Layout({ title, assets, user, children, wide }: LayoutProps) {
           )}
         </header>
         {/* Calls ringing a signed-in user, on every page (rendered in the browser). */}
-        {user && <Island name="Inbox" props={{}} />}
+        {user && <Island name="Inbox" props={{ me: user.id }} />}
         <main id="main">{children}</main>
       </body>
     </html>

@@ -11,6 +11,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import {
   type CallType,
   CHAT_MAX_CHARS,
+  REACTIONS,
   type RoomJson,
   type TokenJson,
   type UserJson,
@@ -18,6 +19,8 @@ import {
 import { api, ApiError, signInAgain } from "./api.ts";
 import { People } from "./People.tsx";
 import { CallState, type Phase } from "./call/CallState.tsx";
+import { handQueue, Hands, Moderation, type Reaction, ReactionBar } from "./call/Moderation.tsx";
+import { Lobby } from "./call/Lobby.tsx";
 import { label, Tile, TrackVideo } from "./call/Tile.tsx";
 import { subscribe } from "./realtime.ts";
 import { loadPrefs, mediaErrorMessage, type MediaPrefs, updatePrefs } from "./prefs.ts";
@@ -39,6 +42,8 @@ export interface CallProps {
   summary: { room_name: string; call_type: CallType };
   user: UserJson | null;
   inviteUrl: string;
+  /** This browser is waiting in the meeting's lobby (it holds a ticket). */
+  knock?: boolean;
 }
 
 interface ChatMessage {
@@ -50,6 +55,8 @@ interface ChatMessage {
 
 /** Tiles per page of the grid. */
 const PAGE_SIZE = 16;
+/** How long a reaction stays on its sender's tile. */
+const REACTION_MS = 4000;
 // Connecting to a media server that does not answer must end in a message, not a spinner; but
 // only after livekit-client's own attempts (signalling, then up to 20 s for the media
 // connection, which a relayed path over TCP or TLS may need) have had their time.
@@ -62,8 +69,13 @@ const DEVICE_PREF = {
 } as const;
 
 /** The call: connects to LiveKit with a token from the app, and shows the grid and controls. */
-export function Call({ roomId, room: initialRoom, summary, user, inviteUrl }: CallProps) {
+export function Call({ roomId, room: initialRoom, summary, user, inviteUrl, knock }: CallProps) {
   const [phase, setPhase] = useState<Phase>("connecting");
+  // In the lobby until a host admits; then a member (signed in) or a guest.
+  const [waiting, setWaiting] = useState(!!knock);
+  const [member, setMember] = useState(initialRoom !== null);
+  const admittedToken = useRef<TokenJson | null>(null);
+  const [reactions, setReactions] = useState<Map<string, Reaction>>(new Map());
   // A member's view of the meeting, kept current by the real-time channel.
   const [roomJson, setRoomJson] = useState(initialRoom);
   const [peopleOpen, setPeopleOpen] = useState(false);
@@ -93,6 +105,8 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl }: Ca
   chatOpenRef.current = chatOpen;
   const status = useStatus();
   const isHost = !!user && roomJson?.created_by.id === user.id;
+  const myRole = roomJson?.participants.find((p) => p.id === user?.id)?.role;
+  const isModerator = myRole === "host" || myRole === "cohost";
   const isVideo = (roomJson ?? summary).call_type === "video";
   const title = (roomJson ?? summary).room_name;
 
@@ -114,7 +128,7 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl }: Ca
   const roomRef = useRef(roomJson);
   roomRef.current = roomJson;
   useEffect(() => {
-    if (!initialRoom || !user) return;
+    if (!member || !user) return;
     return subscribe((m) => {
       if (m.type === "room_updated" && m.room_id === roomId) {
         setRoomJson(m.room);
@@ -129,9 +143,10 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl }: Ca
         status.info(`${who} ${what[m.status]}.`);
       }
     });
-  }, [room]);
+  }, [room, member]);
 
   useEffect(() => {
+    if (waiting) return;
     let cancelled = false;
     const bump = () => setVersion((v) => v + 1);
     const mediaPrefs = loadPrefs();
@@ -156,6 +171,8 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl }: Ca
       .on(RoomEvent.ActiveSpeakersChanged, bump)
       .on(RoomEvent.ConnectionQualityChanged, bump)
       .on(RoomEvent.AudioPlaybackStatusChanged, bump)
+      .on(RoomEvent.ParticipantAttributesChanged, bump)
+      .on(RoomEvent.ParticipantMetadataChanged, bump)
       .on(RoomEvent.Reconnecting, () => setPhase("reconnecting"))
       .on(RoomEvent.Reconnected, () => setPhase("connected"))
       .on(RoomEvent.Disconnected, (reason?: DisconnectReason) => {
@@ -165,6 +182,19 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl }: Ca
         else setPhase((p) => (p === "connecting" ? p : "disconnected"));
       })
       .on(RoomEvent.DataReceived, (payload, participant, _kind, topic) => {
+        if (topic === "reaction") {
+          // Shown on the sender's tile: the sender is LiveKit's participant, not the payload.
+          if (!participant) return;
+          try {
+            const { emoji } = JSON.parse(new TextDecoder().decode(payload));
+            if ((REACTIONS as readonly string[]).includes(emoji)) {
+              showReaction(participant.identity, emoji);
+            }
+          } catch {
+            // Not one of our reactions: ignored.
+          }
+          return;
+        }
         if (topic !== "chat") return;
         try {
           const { text } = JSON.parse(new TextDecoder().decode(payload));
@@ -180,7 +210,8 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl }: Ca
     (async () => {
       setPhase("connecting");
       setProblem("");
-      const token = await fetchToken(roomId, initialRoom !== null);
+      const token = admittedToken.current ?? await fetchToken(roomId, member);
+      admittedToken.current = null;
       if (cancelled || !token) return;
       if ("phase" in token) {
         setPhase(token.phase);
@@ -189,7 +220,7 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl }: Ca
       }
       // The page was drawn before the join was recorded (which answers a call ringing for this
       // meeting), and its push may have gone out before this page's socket was open.
-      if (initialRoom) {
+      if (member) {
         api<RoomJson>("GET", `/api/livekit/rooms/${roomId}`).then(setRoomJson, () => {});
       }
       try {
@@ -219,7 +250,33 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl }: Ca
       room.removeAllListeners();
       room.disconnect();
     };
-  }, [room]);
+  }, [room, waiting]);
+
+  /** A reaction on someone's tile for a few seconds (a newer one replaces it). */
+  function showReaction(identity: string, emoji: string) {
+    const id = Date.now() + Math.random();
+    setReactions((map) => new Map(map).set(identity, { emoji, id }));
+    setTimeout(() => {
+      setReactions((map) => {
+        if (map.get(identity)?.id !== id) return map;
+        const next = new Map(map);
+        next.delete(identity);
+        return next;
+      });
+    }, REACTION_MS);
+  }
+
+  async function react(emoji: string) {
+    try {
+      await room.localParticipant.publishData(
+        new TextEncoder().encode(JSON.stringify({ emoji })),
+        { reliable: false, topic: "reaction" },
+      );
+      showReaction(room.localParticipant.identity, emoji);
+    } catch {
+      status.error("The reaction could not be sent.");
+    }
+  }
 
   /** Keeps the last 200 chat messages. */
   function addMessage(from: string, text: string, mine: boolean) {
@@ -237,7 +294,7 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl }: Ca
     await room.disconnect();
     setPhase("left");
     // A member's page says so at once; a guest's departure is LiveKit's to report.
-    if (initialRoom) await api("POST", `/api/livekit/rooms/${roomId}/leave`).catch(() => {});
+    if (member) await api("POST", `/api/livekit/rooms/${roomId}/leave`).catch(() => {});
   }
 
   async function endForAll() {
@@ -250,8 +307,8 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl }: Ca
     }
   }
 
-  // Host controls go through the app (the host's token has no admin rights in LiveKit).
-  const hostControls = isHost
+  // Host controls go through the app (no browser's token has admin rights in LiveKit).
+  const hostControls = isModerator
     ? {
       async mute(p: Participant) {
         const mic = p.getTrackPublication(Track.Source.Microphone);
@@ -309,6 +366,15 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl }: Ca
     }
   }
 
+  /** Through the app: the time it reached the server orders the queue. */
+  async function raiseHand(raised: boolean) {
+    try {
+      await api("POST", `/api/livekit/rooms/${roomId}/hand`, { raised });
+    } catch (err) {
+      status.error(err instanceof Error ? err.message : String(err));
+    }
+  }
+
   async function sendChat(event: Event) {
     event.preventDefault();
     const text = draft.trim().slice(0, CHAT_MAX_CHARS);
@@ -325,6 +391,23 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl }: Ca
     }
   }
 
+  if (waiting) {
+    return (
+      <Lobby
+        roomId={roomId}
+        title={title}
+        video={isVideo}
+        signedIn={!!user}
+        onAdmitted={(token, asMember) => {
+          admittedToken.current = token;
+          setMember(asMember);
+          setWaiting(false);
+          setAttempt((a) => a + 1);
+        }}
+      />
+    );
+  }
+
   if (phase !== "connected" && phase !== "reconnecting") {
     return (
       <>
@@ -333,7 +416,7 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl }: Ca
           problem={problem}
           roomId={roomId}
           title={title}
-          member={initialRoom !== null}
+          member={member}
           onRetry={() => setAttempt((a) => a + 1)}
           onLeave={leave}
         />
@@ -358,6 +441,7 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl }: Ca
   const current = Math.min(page, pages - 1);
   const shown = participants.slice(current * PAGE_SIZE, (current + 1) * PAGE_SIZE);
   const lp = room.localParticipant;
+  const hands = handQueue(participants);
 
   return (
     <div class={`call ${chatOpen ? "with-chat" : ""}`} data-phase={phase}>
@@ -397,7 +481,14 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl }: Ca
           aria-label="Participants"
         >
           {shown.map((p) => (
-            <Tile key={p.identity} participant={p} host={hostControls} version={version} />
+            <Tile
+              key={p.identity}
+              participant={p}
+              host={hostControls}
+              version={version}
+              hand={hands.findIndex((h) => h.identity === p.identity) + 1}
+              reaction={reactions.get(p.identity)?.emoji}
+            />
           ))}
         </ul>
         {pages > 1 && (
@@ -441,8 +532,20 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl }: Ca
         </aside>
       )}
 
+      {hands.length > 0 && (
+        <Hands
+          roomId={roomId}
+          queue={hands}
+          moderator={isModerator}
+          status={status}
+        />
+      )}
+
       {peopleOpen && people && (
         <aside class="card people-panel" aria-label="People">
+          {isModerator && roomJson && (
+            <Moderation room={roomJson} status={status} onRoom={setRoomJson} />
+          )}
           {people}
         </aside>
       )}
@@ -525,6 +628,14 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl }: Ca
             People
           </button>
         )}
+        <button
+          type="button"
+          aria-pressed={hands.some((h) => h.identity === lp.identity)}
+          onClick={() => raiseHand(!hands.some((h) => h.identity === lp.identity))}
+        >
+          {hands.some((h) => h.identity === lp.identity) ? "Lower hand" : "Raise hand"}
+        </button>
+        <ReactionBar onReact={react} />
         <CopyLink url={inviteUrl} label={title} status={status} />
         <button type="button" class="danger" onClick={leave}>Leave</button>
         {isHost && <button type="button" class="danger" onClick={endForAll}>End for all</button>}

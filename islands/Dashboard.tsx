@@ -1,5 +1,12 @@
 import { useEffect, useState } from "preact/hooks";
-import type { ContactJson, InviteJson, RoomJson, UserJson } from "../protocol/api.ts";
+import type {
+  ContactJson,
+  ContactRequestJson,
+  InviteJson,
+  RoomJson,
+  SentRequestJson,
+  UserJson,
+} from "../protocol/api.ts";
 import { api, ApiError, signInAgain } from "./api.ts";
 import { People } from "./People.tsx";
 import { subscribe } from "./realtime.ts";
@@ -9,6 +16,8 @@ export interface DashboardProps {
   user: UserJson;
   rooms: RoomJson[];
   contacts: ContactJson[];
+  /** Contact requests waiting for the user's answer, and those the user sent. */
+  requests: { incoming: ContactRequestJson[]; outgoing: SentRequestJson[] };
   /** Calls the user did not answer in time, newest first. */
   missed: InviteJson[];
 }
@@ -17,6 +26,7 @@ export interface DashboardProps {
 export function Dashboard(props: DashboardProps) {
   const [rooms, setRooms] = useState(props.rooms);
   const [contacts, setContacts] = useState(props.contacts);
+  const [requests, setRequests] = useState(props.requests);
   const [missed, setMissed] = useState(props.missed);
   const [busy, setBusy] = useState<string | null>(null);
   const [email, setEmail] = useState("");
@@ -45,6 +55,19 @@ export function Dashboard(props: DashboardProps) {
     }
   }
 
+  async function refreshContacts() {
+    try {
+      const [list, reqs] = await Promise.all([
+        api<ContactJson[]>("GET", "/api/contacts"),
+        api<DashboardProps["requests"]>("GET", "/api/contacts/requests"),
+      ]);
+      setContacts(list);
+      setRequests(reqs);
+    } catch {
+      // Read again on the next change.
+    }
+  }
+
   async function refreshMissed() {
     try {
       const list = await api<InviteJson[]>("GET", "/api/invites");
@@ -69,12 +92,14 @@ export function Dashboard(props: DashboardProps) {
     let first = true;
     return subscribe((m) => {
       if (m.type === "room_updated") upsert(m.room);
+      else if (m.type === "contacts_changed") refreshContacts();
       else if (m.type === "invite_answered" && m.user_id === props.user.id) {
         if (m.status === "missed") refreshMissed();
       } else if (m.type === "sync") {
         if (!first) {
           refreshRooms();
           refreshMissed();
+          refreshContacts();
         }
         first = false;
       }
@@ -89,17 +114,14 @@ export function Dashboard(props: DashboardProps) {
 
   async function addContact(event: Event) {
     event.preventDefault();
-    let added: ContactJson | undefined;
+    let sent: { request: SentRequestJson; message: string } | undefined;
     const ok = await run("add", async () => {
-      added = await api<ContactJson>("POST", "/api/contacts", { email });
+      sent = await api("POST", "/api/contacts", { email });
     });
-    if (ok && added) {
-      const contact = added;
-      setContacts((list) =>
-        [...list, contact].sort((a, b) => a.display_name.localeCompare(b.display_name))
-      );
+    if (ok && sent) {
       setEmail("");
-      status.info(`${added.display_name} is now in your contacts.`);
+      status.info(`Request sent to ${sent.request.email}. They become a contact once they accept.`);
+      await refreshContacts();
     }
   }
 
@@ -111,6 +133,39 @@ export function Dashboard(props: DashboardProps) {
     if (ok) {
       setContacts((list) => list.filter((c) => c.id !== contact.id));
       status.info(`${contact.display_name} was removed from your contacts.`);
+    }
+  }
+
+  async function answer(req: ContactRequestJson, how: "accept" | "decline" | "block") {
+    const ok = await run(`req:${req.id}`, async () => {
+      if (how === "block") {
+        await api("POST", "/api/contacts/blocks", { user_id: req.from.id });
+      } else await api("POST", `/api/contacts/requests/${req.id}/${how}`);
+    });
+    if (!ok) return;
+    await refreshContacts();
+    status.info(
+      how === "accept"
+        ? `${req.from.display_name} is now in your contacts.`
+        : how === "block"
+        ? `${req.from.display_name} is blocked: their requests and calls will not reach you.`
+        : "Request declined.",
+    );
+  }
+
+  async function withdraw(req: SentRequestJson) {
+    const ok = await run(`req:${req.id}`, () => api("DELETE", `/api/contacts/requests/${req.id}`));
+    if (ok) setRequests((r) => ({ ...r, outgoing: r.outgoing.filter((o) => o.id !== req.id) }));
+  }
+
+  async function block(contact: ContactJson) {
+    const ok = await run(
+      `block:${contact.id}`,
+      () => api("POST", "/api/contacts/blocks", { user_id: contact.id }),
+    );
+    if (ok) {
+      setContacts((list) => list.filter((c) => c.id !== contact.id));
+      status.info(`${contact.display_name} is blocked.`);
     }
   }
 
@@ -201,6 +256,48 @@ export function Dashboard(props: DashboardProps) {
 
       <section class="card" aria-labelledby="contacts-title">
         <h2 id="contacts-title">Contacts</h2>
+        {requests.incoming.length > 0 && (
+          <div class="requests" aria-labelledby="requests-title">
+            <h3 id="requests-title" class="small">Asking to be your contact</h3>
+            <ul class="contact-requests">
+              {requests.incoming.map((req) => (
+                <li key={req.id} class="row spread" data-request={req.id}>
+                  <span>
+                    {req.from.display_name} <span class="muted small">{req.from.email}</span>
+                  </span>
+                  <span class="row">
+                    <button
+                      type="button"
+                      class="primary"
+                      disabled={busy === `req:${req.id}`}
+                      onClick={() =>
+                        answer(req, "accept")}
+                    >
+                      Accept<span class="sr-only">{` ${req.from.display_name}`}</span>
+                    </button>
+                    <button
+                      type="button"
+                      disabled={busy === `req:${req.id}`}
+                      onClick={() =>
+                        answer(req, "decline")}
+                    >
+                      Decline<span class="sr-only">{` ${req.from.display_name}`}</span>
+                    </button>
+                    <button
+                      type="button"
+                      class="link"
+                      disabled={busy === `req:${req.id}`}
+                      onClick={() =>
+                        answer(req, "block")}
+                    >
+                      Block<span class="sr-only">{` ${req.from.display_name}`}</span>
+                    </button>
+                  </span>
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
         <form class="row" onSubmit={addContact}>
           <label class="grow">
             <span class="sr-only">Contact's email</span>
@@ -209,30 +306,64 @@ export function Dashboard(props: DashboardProps) {
               name="email"
               required
               maxLength={254}
-              placeholder="Add a contact by email"
+              placeholder="Ask someone by email"
               value={email}
               onInput={(e) => setEmail((e.target as HTMLInputElement).value)}
             />
           </label>
-          <button type="submit" disabled={busy === "add"}>Add</button>
+          <button type="submit" disabled={busy === "add"}>Send request</button>
         </form>
+        {requests.outgoing.length > 0 && (
+          <ul class="sent-requests muted small" aria-label="Requests you sent">
+            {requests.outgoing.map((req) => (
+              <li key={req.id} class="row spread" data-sent={req.email}>
+                <span>{`${req.email}: waiting for an answer`}</span>
+                <button
+                  type="button"
+                  class="link"
+                  disabled={busy === `req:${req.id}`}
+                  onClick={() =>
+                    withdraw(req)}
+                >
+                  Withdraw<span class="sr-only">{` the request to ${req.email}`}</span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
         {contacts.length === 0
-          ? <p class="muted">No contacts yet. Add someone who has an account.</p>
+          ? (
+            <p class="muted">
+              No contacts yet. Ask someone by email: once they accept, you can call each other.
+            </p>
+          )
           : (
             <ul class="contacts">
               {contacts.map((contact) => (
-                <li key={contact.id} class="row spread">
+                <li key={contact.id} class="row spread" data-contact={contact.id}>
                   <span>
                     {contact.display_name} <span class="muted small">{contact.email}</span>
                   </span>
-                  <button
-                    type="button"
-                    class="link"
-                    disabled={busy === `remove:${contact.id}`}
-                    onClick={() => removeContact(contact)}
-                  >
-                    Remove<span class="sr-only">{` ${contact.display_name}`}</span>
-                  </button>
+                  <span class="row">
+                    <button
+                      type="button"
+                      class="link"
+                      disabled={busy === `remove:${contact.id}`}
+                      onClick={() =>
+                        removeContact(contact)}
+                    >
+                      Remove<span class="sr-only">{` ${contact.display_name}`}</span>
+                    </button>
+                    <button
+                      type="button"
+                      class="link"
+                      disabled={busy === `block:${contact.id}`}
+                      onClick={() =>
+                        block(contact)}
+                    >
+                      Block<span class="sr-only">{` ${contact.display_name}`}</span>
+                    </button>
+                  </span>
                 </li>
               ))}
             </ul>

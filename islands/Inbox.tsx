@@ -1,15 +1,17 @@
 // On every page of a signed-in user: calls ringing them (Accept / Decline), and whether the
 // real-time channel is up. Rings until answered, withdrawn or missed.
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { InviteJson } from "../protocol/api.ts";
+import type { InviteJson, LobbyJson } from "../protocol/api.ts";
 import { api, ApiError, signInAgain } from "./api.ts";
 import { link, reconnectNow, subscribe } from "./realtime.ts";
 
 // A call is dropped here a little after its time is up, in case the "missed" news is lost.
 const GRACE_MS = 5_000;
 
-export function Inbox() {
+export function Inbox({ me }: { me?: string }) {
   const [calls, setCalls] = useState<(InviteJson & { until: number })[]>([]);
+  // People waiting to enter meetings this user hosts or co-hosts, by meeting.
+  const [lobbies, setLobbies] = useState<LobbyJson[]>([]);
   const [busy, setBusy] = useState<string | null>(null);
   const [problem, setProblem] = useState<{ id: string; text: string } | null>(null);
   const [, tick] = useState(0);
@@ -17,8 +19,21 @@ export function Inbox() {
   useEffect(() => {
     const due = (i: InviteJson) => ({ ...i, until: Date.now() + i.expires_in * 1000 + GRACE_MS });
     return subscribe((m) => {
-      if (m.type === "sync") setCalls(m.invites.filter((i) => i.status === "pending").map(due));
-      else if (m.type === "invite") {
+      if (m.type === "sync") {
+        setCalls(m.invites.filter((i) => i.status === "pending").map(due));
+        setLobbies(m.lobbies ?? []);
+      } else if (m.type === "lobby") {
+        setLobbies((list) => [
+          ...list.filter((l) => l.room_id !== m.lobby.room_id),
+          ...(m.lobby.waiting.length > 0 ? [m.lobby] : []),
+        ]);
+      } else if (m.type === "room_updated") {
+        // No longer a host or co-host there: their lobby is not this user's to answer.
+        const mine = m.room.participants.find((p) => p.id === me);
+        if (m.room.status === "ended" || (mine?.role !== "host" && mine?.role !== "cohost")) {
+          setLobbies((list) => list.filter((l) => l.room_id !== m.room_id));
+        }
+      } else if (m.type === "invite") {
         setCalls((list) =>
           list.some((i) => i.id === m.invite.id) ? list : [...list, due(m.invite)]
         );
@@ -67,6 +82,7 @@ export function Inbox() {
   const state = link.value;
   return (
     <div class="inbox">
+      {lobbies.map((lobby) => <LobbyAlert key={lobby.room_id} lobby={lobby} />)}
       {state.state === "offline" && (
         <p class="banner offline" role="status">
           {`Offline: calls cannot reach you. Reconnecting in ${
@@ -116,6 +132,81 @@ export function Inbox() {
         </section>
       ))}
     </div>
+  );
+}
+
+/** "Name wants to join": Admit or Deny each, or Admit all when several wait. */
+function LobbyAlert({ lobby }: { lobby: LobbyJson }) {
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState("");
+  const base = `/api/livekit/rooms/${lobby.room_id}/knocks`;
+  async function act(path: string) {
+    setBusy(true);
+    setProblem("");
+    try {
+      await api("POST", `${base}/${path}`);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return signInAgain();
+      setProblem(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+  const [first] = lobby.waiting;
+  const many = lobby.waiting.length > 1;
+  const who = (k: LobbyJson["waiting"][number]) =>
+    k.guest ? `${k.display_name} (guest)` : k.display_name;
+  return (
+    <section
+      class="incoming lobby-alert card"
+      role="alertdialog"
+      aria-labelledby={`lobby-${lobby.room_id}`}
+      data-lobby={lobby.room_id}
+    >
+      <h2 id={`lobby-${lobby.room_id}`}>
+        {many ? `${lobby.waiting.length} people want to join` : `${who(first)} wants to join`}
+      </h2>
+      <p>
+        <strong>{lobby.room_name}</strong>
+      </p>
+      {problem && <p class="status error" role="alert">{problem}</p>}
+      <ul class="waiting">
+        {lobby.waiting.map((k) => (
+          <li key={k.id} class="row spread" data-knock={k.id}>
+            <span>{who(k)}</span>
+            <span class="row">
+              <button
+                type="button"
+                class="primary"
+                disabled={busy}
+                onClick={() => act(`${k.id}/admit`)}
+                aria-label={`Admit ${who(k)}`}
+              >
+                Admit
+              </button>
+              <button
+                type="button"
+                disabled={busy}
+                onClick={() => act(`${k.id}/deny`)}
+                aria-label={`Deny ${who(k)}`}
+              >
+                Deny
+              </button>
+            </span>
+          </li>
+        ))}
+      </ul>
+      {many && (
+        <button
+          type="button"
+          class="primary"
+          disabled={busy}
+          onClick={() => act("admit-all")}
+        >
+          {`Admit all (${lobby.waiting.length})`}
+        </button>
+      )}
+    </section>
   );
 }
 

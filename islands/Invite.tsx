@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import type { TokenJson } from "../protocol/api.ts";
+import type { EntryPolicy, KnockStateJson, TokenJson } from "../protocol/api.ts";
 import { api, ApiError } from "./api.ts";
 import { StatusLine, useStatus } from "./ui.tsx";
 
@@ -7,19 +7,28 @@ export interface InviteProps {
   roomId: string;
   signedIn: boolean;
   allowGuests: boolean;
+  entry: EntryPolicy;
+  locked: boolean;
+  /** The signed-in viewer is on the meeting's list (invited, admitted, host). */
+  member: boolean;
 }
 
-/** The invitation's actions: join when signed in, or join as a guest by name. */
-export function Invite({ roomId, signedIn, allowGuests }: InviteProps) {
+/**
+ * The invitation's actions: join when on the list or the meeting is open; ask to join when a
+ * host lets people in (knock), signed in or as a guest by name; nothing when only invited
+ * people may join or the meeting is locked.
+ */
+export function Invite({ roomId, signedIn, allowGuests, entry, locked, member }: InviteProps) {
   const [name, setName] = useState("");
   const [busy, setBusy] = useState(false);
   const status = useStatus();
   const roomPage = `/meeting/room?room=${encodeURIComponent(roomId)}`;
   const here = `/meeting/invite?room=${encodeURIComponent(roomId)}`;
+  const knocks = entry === "knock" && !member;
 
-  async function attempt(work: () => Promise<void>) {
+  async function attempt(work: () => Promise<void>, doing: string) {
     setBusy(true);
-    status.info("Joining…");
+    status.info(doing);
     try {
       await work();
       location.assign(roomPage);
@@ -31,25 +40,58 @@ export function Invite({ roomId, signedIn, allowGuests }: InviteProps) {
     }
   }
 
-  const join = () => attempt(() => api("POST", `/api/livekit/rooms/${roomId}/join`));
+  // Asking to join leaves a ticket in this browser (an HttpOnly cookie); the meeting's page
+  // waits in the lobby with it and comes in once a host admits.
+  const askToJoin = (displayName?: string) =>
+    attempt(async () => {
+      await api<KnockStateJson>(
+        "POST",
+        `/api/livekit/rooms/${roomId}/knock`,
+        displayName === undefined ? {} : { display_name: displayName },
+      );
+    }, "Asking to join…");
+
+  const join = () =>
+    knocks ? askToJoin() : attempt(async () => {
+      await api("POST", `/api/livekit/rooms/${roomId}/join`);
+    }, "Joining…");
+
   const joinAsGuest = (event: Event) => {
     event.preventDefault();
+    if (knocks) return askToJoin(name.trim());
     // The answer sets this browser's guest pass (an HttpOnly cookie); the room page trades it
     // for a token on every connect.
     return attempt(async () => {
       await api<TokenJson>("POST", `/api/livekit/rooms/${roomId}/guest`, {
         display_name: name.trim(),
       });
-    });
+    }, "Joining…");
   };
 
+  if (!member && entry === "invited") {
+    return (
+      <p class="notice" role="status" data-entry="invited">
+        Only people the host invited can join this meeting. Ask the host to invite you.
+      </p>
+    );
+  }
+  if (!member && locked) {
+    return (
+      <p class="notice" role="status" data-entry="locked">
+        The meeting is locked: nobody new can join for now. Try again later.
+      </p>
+    );
+  }
   return (
     <div class="stack">
       <StatusLine status={status} />
+      {knocks && (
+        <p class="muted small">A host lets people into this meeting: they will see you asking.</p>
+      )}
       {signedIn
         ? (
           <button type="button" class="primary big" disabled={busy} onClick={join}>
-            Join meeting
+            {knocks ? "Ask to join" : "Join meeting"}
           </button>
         )
         : (
@@ -70,7 +112,9 @@ export function Invite({ roomId, signedIn, allowGuests }: InviteProps) {
                     onInput={(e) => setName((e.target as HTMLInputElement).value)}
                   />
                 </label>
-                <button type="submit" disabled={busy}>Join as guest</button>
+                <button type="submit" disabled={busy}>
+                  {knocks ? "Ask to join as a guest" : "Join as guest"}
+                </button>
               </form>
             )}
           </>

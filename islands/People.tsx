@@ -59,6 +59,21 @@ export function People(
       status.info(res.rung === 1 ? "Calling 1 person." : `Calling ${res.rung} people.`);
     });
 
+  const setCohost = (p: ParticipantJson, cohost: boolean) =>
+    run(`role:${p.id}`, async () => {
+      onRoom(
+        await api<RoomJson>(
+          cohost ? "PUT" : "DELETE",
+          `/api/livekit/rooms/${room.id}/cohosts/${p.id}`,
+        ),
+      );
+      status.info(
+        cohost
+          ? `${p.display_name} is now a co-host.`
+          : `${p.display_name} is no longer a co-host.`,
+      );
+    });
+
   const stopRinging = (p: ParticipantJson) =>
     run(`stop:${p.id}`, async () => {
       await api("POST", `/api/invites/${p.invite!.id}/cancel`);
@@ -81,8 +96,22 @@ export function People(
               <span class="name">
                 {name}
                 {p.role === "host" && <span class="role muted small">host</span>}
+                {p.role === "cohost" && <span class="role muted small">co-host</span>}
               </span>
               <span class={`state ${key}`}>{label}</span>
+              {isHost && open && p.id !== me && (
+                <button
+                  type="button"
+                  class="link"
+                  disabled={busy !== null}
+                  onClick={() => setCohost(p, p.role !== "cohost")}
+                  aria-label={p.role === "cohost"
+                    ? `Remove ${p.display_name} as co-host`
+                    : `Make ${p.display_name} a co-host`}
+                >
+                  {p.role === "cohost" ? "Remove co-host" : "Make co-host"}
+                </button>
+              )}
               {isHost && open && p.id !== me && key === "ringing" && (
                 <button
                   type="button"

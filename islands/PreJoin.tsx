@@ -1,6 +1,6 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { CallType, ContactJson, RoomJson, UserJson } from "../protocol/api.ts";
+import type { CallType, ContactJson, EntryPolicy, RoomJson, UserJson } from "../protocol/api.ts";
 import { api, ApiError, signInAgain } from "./api.ts";
 import { ConnectionTest } from "./ConnectionTest.tsx";
 import {
@@ -33,6 +33,7 @@ export function PreJoin({ user, contacts }: PreJoinProps) {
   const [prefs, setPrefs] = useState<MediaPrefs>(DEFAULT_PREFS);
   const [chosen, setChosen] = useState<Set<string>>(new Set());
   const [allowGuests, setAllowGuests] = useState(true);
+  const [entry, setEntry] = useState<EntryPolicy>("knock");
   const [devices, setDevices] = useState<DeviceLists>(NO_DEVICES);
   const [mediaError, setMediaError] = useState("");
   const [starting, setStarting] = useState(false);
@@ -132,6 +133,7 @@ export function PreJoin({ user, contacts }: PreJoinProps) {
         call_type: prefs.call_type,
         participants: [...chosen],
         allow_guests: allowGuests,
+        entry,
       }, { "Idempotency-Key": requestKey.current });
       savePrefs(prefs);
       stream.current?.getTracks().forEach((t) => t.stop());
@@ -194,6 +196,25 @@ export function PreJoin({ user, contacts }: PreJoinProps) {
                 {c.display_name} <span class="muted small">{c.email}</span>
               </label>
             ))}
+        </fieldset>
+        <fieldset>
+          <legend>Who can join with the link</legend>
+          {([
+            ["knock", "They ask, and a host lets them in"],
+            ["open", "Anyone with the link, straight in"],
+            ["invited", "Only the people I invite"],
+          ] as [EntryPolicy, string][]).map(([value, text]) => (
+            <label class="choice" key={value}>
+              <input
+                type="radio"
+                name="entry"
+                value={value}
+                checked={entry === value}
+                onChange={() => setEntry(value)}
+              />
+              {text}
+            </label>
+          ))}
         </fieldset>
         <label class="choice">
           <input

@@ -18,6 +18,8 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error";
   /** Seconds a call rings before it counts as missed (INVITE_RING_SECONDS, default 60). */
   inviteRingSeconds: number;
+  /** Seconds a knock waits in a meeting's lobby before it expires (KNOCK_SECONDS, default 300). */
+  knockSeconds: number;
   /** Bearer token that also opens GET /metrics from elsewhere than loopback ("" = none). */
   metricsToken: string;
 }
@@ -174,6 +176,7 @@ export function loadConfig(env: Env): Config {
   }
 
   const inviteRingSeconds = r.wholeNumber("INVITE_RING_SECONDS", 60, 1, 600);
+  const knockSeconds = r.wholeNumber("KNOCK_SECONDS", 300, 1, 3600);
   const metricsToken = r.value("METRICS_TOKEN") ?? "";
   if (metricsToken !== "" && metricsToken.length < 32) {
     problems.push(`METRICS_TOKEN must be at least 32 characters (got ${metricsToken.length})`);
@@ -182,6 +185,7 @@ export function loadConfig(env: Env): Config {
   r.done();
   return {
     inviteRingSeconds,
+    knockSeconds,
     metricsToken,
     databaseUrl,
     sessionSecret,

@@ -31,6 +31,12 @@ export type BusEvent =
   }
   /** Something about a room changed: status, who is in it, an invite's state. */
   | { e: "room"; room_id: string }
+  /** A knock changed (made, answered, expired, withdrawn): its browser hears of it. */
+  | { e: "knock"; knock_id: string; room_id: string }
+  /** Who waits in a room's lobby changed: its hosts and co-hosts hear of it. */
+  | { e: "lobby"; room_id: string }
+  /** These users' contacts or contact requests changed. */
+  | { e: "contacts"; users: string[] }
   /** A session ended (sign-out): hex of its id hash. */
   | { e: "signout"; session: string };
 
@@ -39,7 +45,16 @@ export async function publish(tx: Sql | Tx, event: BusEvent): Promise<void> {
   await tx`select pg_notify(${EVENTS_CHANNEL}, ${JSON.stringify(event)})`;
 }
 
-const KINDS = new Set(["ring", "answered", "cancelled", "room", "signout"]);
+const KINDS = new Set([
+  "ring",
+  "answered",
+  "cancelled",
+  "room",
+  "knock",
+  "lobby",
+  "contacts",
+  "signout",
+]);
 
 /** Reads a payload; null for anything that is not one of ours. */
 export function parseBusEvent(payload: string): BusEvent | null {

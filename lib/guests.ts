@@ -6,9 +6,11 @@ import { Buffer } from "node:buffer";
 import type { Sql } from "./db.ts";
 import { AppError } from "./errors.ts";
 import { GUEST_IDENTITY, newGuestIdentity } from "./livekit.ts";
+import { secretHash } from "./lobby.ts";
 import {
   type CallType,
   guestsNotAllowed,
+  newcomerRefusal,
   removedByHost,
   roomEnded,
   roomForGuest,
@@ -40,10 +42,6 @@ export function parseGuestPass(raw: string | undefined): GuestPass | null {
   return { identity, secret };
 }
 
-async function hash(secret: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret)));
-}
-
 export const guestPassRequired = () =>
   new AppError(401, "guest_pass_required", "Join this meeting from its link first.");
 
@@ -64,13 +62,14 @@ export async function joinAsGuest(
   displayName: string,
   held: GuestPass | null,
 ): Promise<{ guest: Guest; pass: GuestPass }> {
-  const { call_type } = await roomForGuest(sql, roomId);
+  const room = await roomForGuest(sql, roomId);
+  const { call_type } = room;
   if (held) {
     const [row] = await sql<{ removed: boolean }[]>`
       update room_guests set display_name = case when removed_at is null
           then ${displayName} else display_name end
       where room_id = ${roomId} and identity = ${held.identity}
-        and pass_hash = ${await hash(held.secret)}
+        and pass_hash = ${await secretHash(held.secret)}
       returning removed_at is not null as removed`;
     if (row?.removed) throw removedByHost();
     if (row) {
@@ -80,13 +79,16 @@ export async function joinAsGuest(
       };
     }
   }
+  // Someone the meeting does not know yet: only through an open, unlocked meeting.
+  const refusal = newcomerRefusal(room);
+  if (refusal) throw refusal;
   const pass = {
     identity: newGuestIdentity(),
     secret: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url"),
   };
   await sql`
     insert into room_guests (room_id, identity, display_name, pass_hash, in_call)
-    values (${roomId}, ${pass.identity}, ${displayName}, ${await hash(pass.secret)}, false)`;
+    values (${roomId}, ${pass.identity}, ${displayName}, ${await secretHash(pass.secret)}, false)`;
   return { guest: { identity: pass.identity, display_name: displayName, call_type }, pass };
 }
 
@@ -111,7 +113,7 @@ export async function guestForPass(
       g.removed_at is not null as removed
     from rooms r
     left join room_guests g on g.room_id = r.id and g.identity = ${pass.identity}
-      and g.pass_hash = ${await hash(pass.secret)}
+      and g.pass_hash = ${await secretHash(pass.secret)}
     where r.id = ${roomId}`;
   if (!row) throw roomNotFound();
   if (row.status === "ended") throw roomEnded();

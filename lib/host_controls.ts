@@ -1,40 +1,56 @@
-// What only a meeting's host may do to other people in its call. Each change goes to LiveKit
-// with server credentials (the host's own token never carries roomAdmin) and to the database;
-// when LiveKit cannot be reached the change is not made at all and the host gets a 503.
-import type { Sql } from "./db.ts";
+// What a meeting's host and co-hosts may do to other people in its call, and to who may enter.
+// Changes to the call go to LiveKit with server credentials (no browser's token carries
+// roomAdmin) and to the database; when LiveKit cannot be reached the change is not made at all
+// and the moderator gets a 503. Only the host (the creator) names and unnames co-hosts and ends
+// the meeting for everyone: a co-host cannot make more co-hosts, nor act on the host or on
+// another co-host.
+import type { Sql, Tx } from "./db.ts";
 import { AppError, notFound } from "./errors.ts";
 import { publish } from "./events.ts";
 import { isLiveKitNotFound, type LiveKit, livekitUnavailable } from "./livekit.ts";
+import { answerAll, lockAsModerator, moderatorRole, notModerator } from "./lobby.ts";
+import type { Logger } from "./log.ts";
+import { errorFields } from "./log.ts";
 import { cancelPending } from "./ring.ts";
-import { lockRoom, notHost, roomEnded } from "./rooms.ts";
+import { lockRoom, notHost, roomEnded, roomNotFound } from "./rooms.ts";
+import type { EntryPolicy } from "../protocol/api.ts";
 
 const participantNotFound = () => notFound("This participant");
+const notOverHost = () =>
+  new AppError(403, "not_host", "A co-host cannot do that to the host or another co-host.");
+
+/** The role of someone in the room as the app has it (a guest identity: "guest"). */
+async function roleOf(sql: Sql | Tx, roomId: string, identity: string) {
+  const [row] = await sql<{ role: string }[]>`
+    select role from room_participants
+    where room_id = ${roomId} and user_id::text = ${identity} and removed_at is null`;
+  return row?.role ?? "guest";
+}
 
 /**
  * Takes someone out of the call: LiveKit disconnects them, and a member cannot join again or get
  * a token until the host invites them again; a guest's pass stops working, and that browser
- * cannot join as a guest again. Their ringing call, if any, stops.
+ * cannot join as a guest again. Their ringing call, if any, stops; a co-host removed stops
+ * being one.
  */
 export async function removeParticipant(
   sql: Sql,
   livekit: LiveKit,
   roomId: string,
-  hostId: string,
+  actorId: string,
   identity: string,
 ): Promise<void> {
   await sql.begin(async (tx) => {
-    const room = await lockRoom(tx, roomId);
-    if (room.created_by !== hostId) throw notHost("remove people from this meeting");
-    if (room.status === "ended") throw roomEnded();
-    if (identity === hostId) {
-      throw new AppError(
-        400,
-        "cannot_remove_host",
-        "The host cannot remove themself; leave instead.",
-      );
+    const { room, role } = await lockAsModerator(tx, roomId, actorId, "remove people");
+    if (identity === actorId) {
+      throw new AppError(400, "cannot_remove_self", "You cannot remove yourself; leave instead.");
+    }
+    const target = await roleOf(tx, roomId, identity);
+    if (identity === room.created_by || (role === "cohost" && target === "cohost")) {
+      throw notOverHost();
     }
     const [member] = await tx<{ invite: string | null }[]>`
-      update room_participants set removed_at = now(), in_call = false,
+      update room_participants set removed_at = now(), in_call = false, role = 'member',
         left_at = case when in_call then now() else left_at end
       where room_id = ${roomId} and user_id::text = ${identity} and removed_at is null
       returning (select id::text from invites
@@ -54,8 +70,20 @@ export async function removeParticipant(
       if (!isLiveKitNotFound(err)) throw livekitUnavailable();
       if (!member && !guest) throw participantNotFound();
     }
+    if (member) await publish(tx, { e: "lobby", room_id: roomId });
     await publish(tx, { e: "room", room_id: roomId });
   });
+}
+
+/** Checks a moderator may act on `identity` in a room that has not ended; their role. */
+async function checkModerator(sql: Sql, roomId: string, actorId: string, what: string) {
+  const [room] = await sql<{ created_by: string; status: string }[]>`
+    select created_by::text, status from rooms where id = ${roomId}`;
+  if (!room) throw roomNotFound();
+  const role = await moderatorRole(sql, roomId, actorId);
+  if (!role) throw notModerator(what);
+  if (room.status === "ended") throw roomEnded();
+  return { role, creator: room.created_by };
 }
 
 /** Mutes a track someone publishes in the call (LiveKit lets only its owner unmute it). */
@@ -63,19 +91,181 @@ export async function muteTrack(
   sql: Sql,
   livekit: LiveKit,
   roomId: string,
-  hostId: string,
+  actorId: string,
   identity: string,
   trackSid: string,
 ): Promise<void> {
-  const [room] = await sql<{ created_by: string; status: string }[]>`
-    select created_by::text, status from rooms where id = ${roomId}`;
-  if (!room) throw notFound("This meeting");
-  if (room.created_by !== hostId) throw notHost("mute people in this meeting");
-  if (room.status === "ended") throw roomEnded();
+  const { creator } = await checkModerator(sql, roomId, actorId, "mute people");
+  if (identity === creator && actorId !== creator) throw notOverHost();
   try {
     await livekit.muteTrack(roomId, identity, trackSid);
   } catch (err) {
     if (isLiveKitNotFound(err)) throw notFound("This track");
     throw livekitUnavailable();
   }
+}
+
+/**
+ * Mutes every microphone in the call but the hosts' and co-hosts'. Returns how many were muted.
+ * 409 when the call has nobody connected.
+ */
+export async function muteEveryone(
+  sql: Sql,
+  livekit: LiveKit,
+  roomId: string,
+  actorId: string,
+): Promise<number> {
+  await checkModerator(sql, roomId, actorId, "mute everyone");
+  const moderators = new Set(
+    (await sql<{ id: string }[]>`
+      select user_id::text as id from room_participants
+      where room_id = ${roomId} and role in ('host', 'cohost') and removed_at is null`)
+      .map((r) => r.id),
+  );
+  let people;
+  try {
+    people = await livekit.participants(roomId);
+  } catch (err) {
+    if (isLiveKitNotFound(err)) throw notInCall();
+    throw livekitUnavailable();
+  }
+  let muted = 0;
+  for (const p of people) {
+    if (moderators.has(p.identity)) continue;
+    for (const sid of p.microphones) {
+      try {
+        await livekit.muteTrack(roomId, p.identity, sid);
+        muted++;
+      } catch (err) {
+        // Gone meanwhile: nothing to mute.
+        if (!isLiveKitNotFound(err)) throw livekitUnavailable();
+      }
+    }
+  }
+  return muted;
+}
+
+const notInCall = () =>
+  new AppError(409, "not_in_call", "Nobody is connected to this call right now.");
+
+/**
+ * The host names a member co-host (`cohost`) or makes a co-host a member again. 404 for
+ * someone not on the meeting's list; 400 for the host themself. Their tile says so at once when
+ * they are connected (a LiveKit that cannot be told only delays that; their rights change now).
+ */
+export async function setCohost(
+  sql: Sql,
+  livekit: LiveKit,
+  log: Logger,
+  roomId: string,
+  hostId: string,
+  userId: string,
+  cohost: boolean,
+): Promise<void> {
+  await sql.begin(async (tx) => {
+    const room = await lockRoom(tx, roomId);
+    if (room.created_by !== hostId) {
+      throw notHost(cohost ? "name co-hosts" : "change who is a co-host");
+    }
+    if (room.status === "ended") throw roomEnded();
+    if (userId === hostId) {
+      throw new AppError(400, "cannot_change_host", "The host is the host; name someone else.");
+    }
+    const [row] = await tx`
+      update room_participants set role = ${cohost ? "cohost" : "member"}
+      where room_id = ${roomId} and user_id = ${userId} and removed_at is null
+      returning 1`;
+    if (!row) throw participantNotFound();
+    await publish(tx, { e: "room", room_id: roomId });
+    await publish(tx, { e: "lobby", room_id: roomId });
+  });
+  try {
+    await livekit.setMetadata(
+      roomId,
+      userId,
+      JSON.stringify({ role: cohost ? "cohost" : "member" }),
+    );
+  } catch (err) {
+    if (!isLiveKitNotFound(err)) log.warn("role not shown in the call", errorFields(err));
+  }
+}
+
+/**
+ * A host or co-host changes who may enter: the entry policy and the lock. Opening the meeting
+ * lets in everyone waiting in its lobby; making it invited-only turns them away; a lock keeps
+ * them waiting for an answer but takes no one new.
+ */
+export async function updateEntry(
+  sql: Sql,
+  roomId: string,
+  actorId: string,
+  change: { entry?: EntryPolicy; locked?: boolean },
+): Promise<void> {
+  await sql.begin(async (tx) => {
+    await lockAsModerator(tx, roomId, actorId, "change who may join");
+    await tx`update rooms set
+        entry = coalesce(${change.entry ?? null}, entry),
+        locked = coalesce(${change.locked ?? null}, locked)
+      where id = ${roomId}`;
+    if (change.entry === "open") await answerAll(tx, roomId, actorId, "admit");
+    if (change.entry === "invited") await answerAll(tx, roomId, actorId, "deny");
+    await publish(tx, { e: "room", room_id: roomId });
+  });
+}
+
+/** The attribute a raised hand sets: when it was raised, in ms since the epoch. */
+export const HAND_ATTRIBUTE = "hand";
+
+/**
+ * Raises or lowers the caller's own hand in the call. The time comes from this server, so the
+ * queue's order is the order hands reached it. 409 when the caller is not connected.
+ */
+export async function setHand(
+  livekit: LiveKit,
+  roomId: string,
+  identity: string,
+  raised: boolean,
+): Promise<void> {
+  try {
+    await livekit.setAttributes(roomId, identity, {
+      [HAND_ATTRIBUTE]: raised ? String(Date.now()) : "",
+    });
+  } catch (err) {
+    if (isLiveKitNotFound(err)) {
+      throw new AppError(409, "not_in_call", "Join the call before raising your hand.");
+    }
+    throw livekitUnavailable();
+  }
+}
+
+/** A host or co-host lowers one person's hand, or everyone's. Returns how many were lowered. */
+export async function lowerHands(
+  sql: Sql,
+  livekit: LiveKit,
+  roomId: string,
+  actorId: string,
+  identity?: string,
+): Promise<number> {
+  await checkModerator(sql, roomId, actorId, "lower hands");
+  let people;
+  try {
+    people = await livekit.participants(roomId);
+  } catch (err) {
+    if (isLiveKitNotFound(err)) throw notInCall();
+    throw livekitUnavailable();
+  }
+  const raised = people.filter((p) =>
+    p.attributes[HAND_ATTRIBUTE] && (identity === undefined || p.identity === identity)
+  );
+  if (identity !== undefined && !people.some((p) => p.identity === identity)) {
+    throw participantNotFound();
+  }
+  for (const p of raised) {
+    try {
+      await livekit.setAttributes(roomId, p.identity, { [HAND_ATTRIBUTE]: "" });
+    } catch (err) {
+      if (!isLiveKitNotFound(err)) throw livekitUnavailable();
+    }
+  }
+  return raised.length;
 }

@@ -11,7 +11,7 @@ import { AppError } from "./errors.ts";
 /** Tokens let a browser into one room for at most this long (reconnects fetch a new one). */
 export const TOKEN_TTL_SECONDS = 10 * 60;
 
-export type ParticipantRole = "host" | "member" | "guest";
+export type ParticipantRole = "host" | "cohost" | "member" | "guest";
 
 /** LiveKit identities the app mints: a user's id, or `guest-` and 64 random bits in hex. */
 export const USER_IDENTITY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -140,6 +140,33 @@ export class LiveKit {
   /** Mutes one of a participant's published tracks (only its owner can unmute it). */
   async muteTrack(room: string, identity: string, trackSid: string): Promise<void> {
     await this.#rooms.mutePublishedTrack(room, identity, trackSid, true);
+  }
+
+  /**
+   * Sets (or, with "", clears) attributes of a connected participant: everyone in the room,
+   * late joiners too, sees them. The participant cannot set them itself (no
+   * canUpdateOwnMetadata), so what they say comes from the app.
+   */
+  async setAttributes(room: string, identity: string, attributes: Record<string, string>) {
+    await this.#rooms.updateParticipant(room, identity, { attributes });
+  }
+
+  /** Replaces a connected participant's metadata (the role its tile shows). */
+  async setMetadata(room: string, identity: string, metadata: string): Promise<void> {
+    await this.#rooms.updateParticipant(room, identity, { metadata });
+  }
+
+  /** Who is connected to a room, with their attributes and microphone tracks. */
+  async participants(room: string): Promise<
+    { identity: string; attributes: Record<string, string>; microphones: string[] }[]
+  > {
+    const list = await this.#rooms.listParticipants(room);
+    return list.map((p) => ({
+      identity: p.identity,
+      attributes: p.attributes ?? {},
+      microphones: p.tracks.filter((t) => t.source === TrackSource.MICROPHONE && !t.muted)
+        .map((t) => t.sid),
+    }));
   }
 
   /** The connections LiveKit has in a room; null when it has no such room. */

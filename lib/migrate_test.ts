@@ -56,3 +56,51 @@ Deno.test("migrate - a failing migration leaves nothing half-applied", async () 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("migrate - one-way contacts become requests; mutual ones stay; old meetings stay open", async () => {
+  const db = await createTestDatabase();
+  const dir = await Deno.makeTempDir();
+  const sql = createDb(db.url, { max: 1 });
+  try {
+    const files = await readMigrations(new URL("../migrations/", import.meta.url));
+    const before = files.filter((f) => f.version < 7);
+    for (const f of before) {
+      const file = `${String(f.version).padStart(4, "0")}_${f.name}.sql`;
+      await Deno.writeTextFile(`${dir}/${file}`, f.sql);
+    }
+    await migrate(sql, new URL(`file://${dir}/`));
+    const [a, b, c] = await sql<{ id: string }[]>`
+      insert into users (email, display_name, password_hash)
+      values ('A@x.test', 'A', 'x'), ('b@x.test', 'B', 'x'), ('c@x.test', 'C', 'x')
+      returning id::text`;
+    // A and B added each other; A added C, who never added A.
+    await sql`insert into contacts (owner_id, contact_id) values
+      (${a.id}, ${b.id}), (${b.id}, ${a.id}), (${a.id}, ${c.id})`;
+    await sql`insert into rooms (id, room_name, call_type, created_by)
+      values ('abcd-efgh-ijkm', 'Old', 'audio', ${a.id})`;
+    const seventh = files.find((f) => f.version === 7)!;
+    await Deno.writeTextFile(`${dir}/0007_${seventh.name}.sql`, seventh.sql);
+    assert.deepEqual(await migrate(sql, new URL(`file://${dir}/`)), [7]);
+    const pairs = await sql<{ owner: string; contact: string }[]>`
+      select owner_id::text as owner, contact_id::text as contact from contacts order by 1, 2`;
+    assert.deepEqual(
+      pairs.map((p) => [p.owner, p.contact]).sort(),
+      [[a.id, b.id], [b.id, a.id]].sort(),
+    );
+    const requests = await sql`
+      select from_id::text, to_id::text, to_email, status from contact_requests`;
+    assert.deepEqual(requests, [
+      { from_id: a.id, to_id: c.id, to_email: "c@x.test", status: "pending" },
+    ]);
+    const [old] = await sql`select entry, locked from rooms where id = 'abcd-efgh-ijkm'`;
+    assert.deepEqual(old, { entry: "open", locked: false });
+    await sql`insert into rooms (id, room_name, call_type, created_by)
+      values ('abcd-efgh-ijkn', 'New', 'audio', ${a.id})`;
+    const [fresh] = await sql`select entry from rooms where id = 'abcd-efgh-ijkn'`;
+    assert.equal(fresh.entry, "knock");
+  } finally {
+    await sql.end();
+    await db.drop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

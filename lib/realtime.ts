@@ -6,6 +6,7 @@ import { type BusEvent, EventBus } from "./events.ts";
 import { type Invite, invitesById, pendingInvites } from "./invites.ts";
 import { errorFields, type Logger } from "./log.ts";
 import { expireDue } from "./ring.ts";
+import { expireKnocks, knockState, lobbies, moderatedWithWaiting, moderators } from "./lobby.ts";
 import { getRoom, roomView } from "./rooms.ts";
 import { type SessionClaims, sessionKey } from "./sessions.ts";
 import {
@@ -13,9 +14,11 @@ import {
   CLOSE_SESSION_EXPIRED,
   CLOSE_SIGNED_OUT,
   CLOSE_TOO_SLOW,
+  type LobbyMessage,
   parseClientFrame,
   type ServerMessage,
 } from "../protocol/ws.ts";
+import type { LobbyJson } from "../protocol/api.ts";
 
 export interface RealtimeOptions {
   /** Seconds of silence after which the server pings; a socket that does not answer is closed. */
@@ -77,6 +80,15 @@ interface Client {
   overSince: number;
 }
 
+interface Waiting {
+  ws: WebSocket;
+  knockId: string;
+  roomId: string;
+  /** Frames received since `since` (a minute's window). */
+  frames: number;
+  since: number;
+}
+
 type Wire<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] };
 const asJson = ({ invitee_id: _, ...invite }: Invite & { invitee_id?: string }) =>
   invite as unknown as Wire<Invite>;
@@ -96,6 +108,9 @@ export class Realtime {
   #resyncDelay = 1000;
   #stopped = false;
   #toSync: Client[] = [];
+  #waiting = new Map<WebSocket, Waiting>();
+  /** The waiting sockets of each knock (its tabs). */
+  #waitingByKnock = new Map<string, Set<Waiting>>();
 
   constructor(
     private sql: Sql,
@@ -126,15 +141,18 @@ export class Realtime {
     for (const t of this.#timers) clearInterval(t);
     clearTimeout(this.#resyncTimer);
     for (const client of this.#clients.values()) this.#close(client, 1001, "server shutting down");
+    for (const w of this.#waiting.values()) w.ws.close(1001, "server shutting down");
+    this.#waiting.clear();
+    this.#waitingByKnock.clear();
     await this.#bus.stop();
   }
 
   get socketCount(): number {
-    return this.#clients.size;
+    return this.#clients.size + this.#waiting.size;
   }
 
   get full(): boolean {
-    return this.#clients.size + this.#admitting >= this.options.maxSockets;
+    return this.socketCount + this.#admitting >= this.options.maxSockets;
   }
 
   #admitting = 0;
@@ -211,6 +229,72 @@ export class Realtime {
     const set = this.#byUser.get(client.userId);
     set?.delete(client);
     if (set?.size === 0) this.#byUser.delete(client.userId);
+  }
+
+  /**
+   * A browser waiting in a lobby (GET /ws/lobby, by its ticket): it is sent its knock's state
+   * now and whenever it changes, or whether a host is in the call changes. It may only ping.
+   */
+  openWaiting(ws: WebSocket, knockId: string, roomId: string): void {
+    const entry: Waiting = { ws, knockId, roomId, frames: 0, since: Date.now() };
+    this.#waiting.set(ws, entry);
+    let set = this.#waitingByKnock.get(knockId);
+    if (!set) this.#waitingByKnock.set(knockId, set = new Set());
+    set.add(entry);
+    this.#tellWaiting([knockId]).catch((err) =>
+      this.log.warn("lobby state not sent", errorFields(err))
+    );
+  }
+
+  /** Sockets waiting on this instance for one knock (its tabs). */
+  waitingFor(knockId: string): number {
+    return this.#waitingByKnock.get(knockId)?.size ?? 0;
+  }
+
+  closedWaiting(ws: WebSocket): void {
+    const entry = this.#waiting.get(ws);
+    if (!entry) return;
+    this.#waiting.delete(ws);
+    const set = this.#waitingByKnock.get(entry.knockId);
+    set?.delete(entry);
+    if (set?.size === 0) this.#waitingByKnock.delete(entry.knockId);
+  }
+
+  /** A frame from a waiting browser: a ping gets a pong; a flood closes the socket. */
+  messageWaiting(ws: WebSocket, data: unknown): void {
+    const entry = this.#waiting.get(ws);
+    if (!entry) return;
+    const now = Date.now();
+    if (now - entry.since > 60_000) {
+      entry.since = now;
+      entry.frames = 0;
+    }
+    if (++entry.frames > 30) {
+      this.closedWaiting(ws);
+      ws.close(CLOSE_ABUSE, "too many frames");
+      return;
+    }
+    const frame = parseClientFrame(data);
+    if (!("error" in frame) && frame.type === "ping" && ws.readyState === WebSocket.OPEN) {
+      ws.send(JSON.stringify({ type: "pong" } satisfies LobbyMessage));
+    }
+  }
+
+  /** Sends each of these knocks' waiting sockets the knock's state now. */
+  async #tellWaiting(knockIds: Iterable<string>): Promise<void> {
+    for (const knockId of knockIds) {
+      const sockets = [...this.#waitingByKnock.get(knockId) ?? []];
+      if (sockets.length === 0) continue;
+      const knock = await knockState(this.sql, knockId);
+      const text = JSON.stringify({ type: "knock", knock } satisfies LobbyMessage);
+      for (const w of sockets) {
+        if (w.ws.readyState !== WebSocket.OPEN) continue;
+        if (w.ws.bufferedAmount > this.options.maxBufferedBytes) {
+          this.closedWaiting(w.ws);
+          w.ws.close(CLOSE_TOO_SLOW, "too slow");
+        } else w.ws.send(text);
+      }
+    }
   }
 
   /** A frame from a client: bounded in rate and size; a bad one gets an error frame. */
@@ -308,8 +392,22 @@ export class Realtime {
   async #sync(clients: Client[]): Promise<void> {
     const users = [...new Set(clients.map((c) => c.userId))];
     let invites;
+    const lobbiesOf = new Map<string, LobbyJson[]>();
     try {
-      invites = await pendingInvites(this.sql, users);
+      const [pending, moderated] = await Promise.all([
+        pendingInvites(this.sql, users),
+        moderatedWithWaiting(this.sql, users),
+      ]);
+      invites = pending;
+      const found = moderated.length === 0
+        ? []
+        : await lobbies(this.sql, [...new Set(moderated.map((m) => m.room_id))]);
+      const byRoom = new Map(found.map((l) => [l.room_id, l]));
+      for (const m of moderated) {
+        const lobby = byRoom.get(m.room_id);
+        if (!lobby) continue;
+        lobbiesOf.set(m.user_id, [...(lobbiesOf.get(m.user_id) ?? []), lobby]);
+      }
     } catch (err) {
       this.log.warn("socket snapshot failed; retrying", errorFields(err));
       this.#scheduleResync();
@@ -323,7 +421,11 @@ export class Realtime {
     }
     for (const client of clients) {
       if (!this.#clients.has(client.ws)) continue;
-      this.#send(client, { type: "sync", invites: byUser.get(client.userId) ?? [] });
+      this.#send(client, {
+        type: "sync",
+        invites: byUser.get(client.userId) ?? [],
+        lobbies: lobbiesOf.get(client.userId) ?? [],
+      });
       client.synced = true;
       const backlog = client.backlog;
       client.backlog = [];
@@ -410,6 +512,10 @@ export class Realtime {
         return;
       }
       case "room": {
+        const waiting = [...this.#waitingByKnock.values()]
+          .filter((set) => [...set][0]?.roomId === event.room_id)
+          .map((set) => [...set][0].knockId);
+        await this.#tellWaiting(waiting);
         if (this.#byUser.size === 0) return;
         let room;
         try {
@@ -428,6 +534,26 @@ export class Realtime {
         for (const p of here) this.#deliver(p.id, text);
         return;
       }
+      case "lobby": {
+        const here = (await moderators(this.sql, event.room_id)).filter((id) =>
+          this.#byUser.has(id)
+        );
+        if (here.length === 0) return;
+        const [found] = await lobbies(this.sql, [event.room_id]);
+        const lobby: LobbyJson = found ??
+          { room_id: event.room_id, room_name: "", waiting: [] };
+        const text = JSON.stringify({ type: "lobby", lobby } satisfies ServerMessage);
+        for (const id of here) this.#deliver(id, text);
+        return;
+      }
+      case "knock":
+        await this.#tellWaiting([event.knock_id]);
+        return;
+      case "contacts": {
+        const text = JSON.stringify({ type: "contacts_changed" } satisfies ServerMessage);
+        for (const id of event.users) this.#deliver(id, text);
+        return;
+      }
       case "signout":
         for (const client of [...this.#clients.values()]) {
           if (client.session === event.session) this.#close(client, CLOSE_SIGNED_OUT, "signed out");
@@ -442,6 +568,7 @@ export class Realtime {
     this.#sweeping = true;
     try {
       await expireDue(this.sql);
+      await expireKnocks(this.sql);
     } catch (err) {
       this.log.debug("invite clock skipped", errorFields(err));
     } finally {

@@ -9,6 +9,7 @@ import {
   ring,
 } from "./ring.ts";
 import { liveSession, type SessionClaims } from "./sessions.ts";
+import type { EntryPolicy, Role } from "../protocol/api.ts";
 
 export type CallType = "audio" | "video";
 export type RoomStatus = "waiting" | "active" | "ended";
@@ -16,7 +17,7 @@ export type RoomStatus = "waiting" | "active" | "ended";
 export interface RoomParticipant {
   id: string;
   display_name: string;
-  role: "host" | "member";
+  role: Role;
   in_call: boolean;
   /** The latest call that rang this person for this room, if any did. */
   invite: { id: string; status: InviteStatus } | null;
@@ -30,6 +31,8 @@ export interface Room {
   created_by: { id: string; display_name: string };
   created_at: Date;
   allow_guests: boolean;
+  entry: EntryPolicy;
+  locked: boolean;
   participants: RoomParticipant[];
   /** Guests (no account) LiveKit reports in the call. */
   guests_in_call: number;
@@ -79,7 +82,13 @@ export interface CreateOptions {
 export async function createRoom(
   sql: Sql,
   creatorId: string,
-  input: { room_name: string; call_type: CallType; participants: string[]; allow_guests: boolean },
+  input: {
+    room_name: string;
+    call_type: CallType;
+    participants: string[];
+    allow_guests: boolean;
+    entry?: EntryPolicy;
+  },
   options: CreateOptions = {},
 ): Promise<{ id: string; created: boolean }> {
   const { ringSeconds = DEFAULT_RING_SECONDS, requestKey, beforeCreate, beforeRing } = options;
@@ -102,9 +111,9 @@ export async function createRoom(
             select contact_id as id from contacts
             where owner_id = ${creatorId} and contact_id = any(${invited}::uuid[])
           ), room as (
-            insert into rooms (id, room_name, call_type, created_by, allow_guests)
+            insert into rooms (id, room_name, call_type, created_by, allow_guests, entry)
             select ${id}, ${input.room_name}, ${input.call_type}, ${creatorId},
-              ${input.allow_guests}
+              ${input.allow_guests}, ${input.entry ?? "knock"}
             where (select count(*) from valid) = ${invited.length}
             returning id
           ), members as (
@@ -151,7 +160,7 @@ export function notContacts(strangers: string[]): AppError {
 // One round trip: the room, its host and its participants as JSON.
 const ROOM_COLUMNS = (sql: Sql) =>
   sql`
-  r.id, r.room_name, r.call_type, r.status, r.created_at, r.allow_guests,
+  r.id, r.room_name, r.call_type, r.status, r.created_at, r.allow_guests, r.entry, r.locked,
   json_build_object('id', h.id, 'display_name', h.display_name) as created_by,
   coalesce((
     select json_agg(json_build_object(
@@ -198,10 +207,17 @@ export async function listRoomsForUser(sql: Sql, userId: string, limit = 100): P
     limit ${limit}`;
 }
 
+export interface LockedRoom {
+  status: RoomStatus;
+  created_by: string;
+  entry: EntryPolicy;
+  locked: boolean;
+}
+
 /** Locks the room row for the rest of the transaction: joins and leaves on a room take turns. */
-export async function lockRoom(tx: Tx, id: string) {
-  const [room] = await tx<{ status: RoomStatus; created_by: string }[]>`
-    select status, created_by from rooms where id = ${id} for update`;
+export async function lockRoom(tx: Tx, id: string): Promise<LockedRoom> {
+  const [room] = await tx<LockedRoom[]>`
+    select status, created_by::text, entry, locked from rooms where id = ${id} for update`;
   if (!room) throw roomNotFound();
   return room;
 }
@@ -217,24 +233,29 @@ export async function markEnded(tx: Tx, id: string) {
 
 /**
  * Makes the user a participant of a room locked by `lockRoom` (410 once ended, 403 when the
- * host removed them). This is an intent to join, not presence: the user is "in the call" only
- * once LiveKit reports their connection (webhooks, lib/presence.ts).
+ * host removed them). Someone on the meeting's list (invited, admitted, or who joined before)
+ * always may; anyone else only through an open, unlocked meeting (403 `knock_required`,
+ * `invited_only` or `meeting_locked` otherwise). This is an intent to join, not presence: the
+ * user is "in the call" only once LiveKit reports their connection (lib/presence.ts).
  */
 export async function joinLocked(
   tx: Tx,
   id: string,
-  room: { status: RoomStatus; created_by: string },
+  room: LockedRoom,
   userId: string,
 ): Promise<void> {
   if (room.status === "ended") throw roomEnded();
-  const role = room.created_by === userId ? "host" : "member";
-  const [joined] = await tx`
-    insert into room_participants (room_id, user_id, role, in_call)
-    values (${id}, ${userId}, ${role}, false)
-    on conflict (room_id, user_id) do update set removed_at = null
-    where room_participants.removed_at is null
-    returning 1`;
-  if (!joined) throw removedByHost();
+  const [listed] = await tx<{ removed: boolean }[]>`
+    select removed_at is not null as removed from room_participants
+    where room_id = ${id} and user_id = ${userId}`;
+  if (listed?.removed) throw removedByHost();
+  if (!listed) {
+    const refusal = newcomerRefusal(room);
+    if (refusal) throw refusal;
+    await tx`
+      insert into room_participants (room_id, user_id, role, in_call)
+      values (${id}, ${userId}, ${room.created_by === userId ? "host" : "member"}, false)`;
+  }
   await acceptByJoining(tx, id, userId);
   await publish(tx, { e: "room", room_id: id });
 }
@@ -288,13 +309,13 @@ export async function tokenContext(
   session: SessionClaims,
   roomId: string,
 ): Promise<
-  { user: { id: string; display_name: string }; call_type: CallType; role: "host" | "member" }
+  { user: { id: string; display_name: string }; call_type: CallType; role: Role }
 > {
   const [row] = await sql<{
     display_name: string;
     status: RoomStatus | null;
     call_type: CallType;
-    role: "host" | "member" | null;
+    role: Role | null;
     removed: boolean;
   }[]>`
     select u.display_name, r.status, r.call_type, p.role, p.removed_at is not null as removed
@@ -315,17 +336,46 @@ export async function tokenContext(
   };
 }
 
+export const knockRequired = () =>
+  new AppError(403, "knock_required", "A host lets people into this meeting: ask to join.");
+export const invitedOnly = () =>
+  new AppError(403, "invited_only", "Only people invited by the host can join this meeting.");
+export const meetingLocked = () =>
+  new AppError(403, "meeting_locked", "The meeting is locked: nobody new can join for now.");
+
+/** Why someone not on the meeting's list may not come in through the link; null if they may. */
+export function newcomerRefusal(room: { entry: EntryPolicy; locked: boolean }): AppError | null {
+  if (room.entry === "invited") return invitedOnly();
+  if (room.locked) return meetingLocked();
+  if (room.entry === "knock") return knockRequired();
+  return null;
+}
+
 export const guestsNotAllowed = () =>
   new AppError(403, "guests_not_allowed", "The host does not allow guests in this meeting.");
 
-/** What a guest token needs: the room open to guests (404, 410, 403 otherwise). */
-export async function roomForGuest(sql: Sql, id: string): Promise<{ call_type: CallType }> {
-  const [row] = await sql<{ status: RoomStatus; call_type: CallType; allow_guests: boolean }[]>`
-    select status, call_type, allow_guests from rooms where id = ${id}`;
+/**
+ * What a guest joining through the link needs: the room open to guests (404, 410, 403
+ * otherwise), and its entry policy for a guest it does not know yet (`newcomerRefusal`).
+ */
+export async function roomForGuest(
+  sql: Sql,
+  id: string,
+): Promise<{ call_type: CallType; entry: EntryPolicy; locked: boolean }> {
+  const [row] = await sql<
+    {
+      status: RoomStatus;
+      call_type: CallType;
+      allow_guests: boolean;
+      entry: EntryPolicy;
+      locked: boolean;
+    }[]
+  >`
+    select status, call_type, allow_guests, entry, locked from rooms where id = ${id}`;
   if (!row) throw roomNotFound();
   if (row.status === "ended") throw roomEnded();
   if (!row.allow_guests) throw guestsNotAllowed();
-  return { call_type: row.call_type };
+  return row;
 }
 
 /** The room as a given viewer may see it: members get everything, link holders a summary. */
@@ -343,6 +393,8 @@ export function roomView(room: Room, viewerId: string, publicUrl: string) {
     created_by: { display_name: room.created_by.display_name },
     created_at: room.created_at,
     allow_guests: room.allow_guests,
+    entry: room.entry,
+    locked: room.locked,
     in_call_count: inCall,
     invite_url,
   };

@@ -3,6 +3,13 @@
 
 export type CallType = "audio" | "video";
 export type RoomStatus = "waiting" | "active" | "ended";
+/**
+ * Who the link lets in: `open` anyone; `knock` people who were not invited wait in the lobby
+ * until a host admits them; `invited` only invited people.
+ */
+export type EntryPolicy = "open" | "knock" | "invited";
+export const ENTRY_POLICIES: EntryPolicy[] = ["open", "knock", "invited"];
+export type Role = "host" | "cohost" | "member";
 
 export interface UserJson {
   id: string;
@@ -22,7 +29,7 @@ export type InviteStatus = "pending" | "accepted" | "declined" | "missed" | "can
 export interface ParticipantJson {
   id: string;
   display_name: string;
-  role: "host" | "member";
+  role: Role;
   in_call: boolean;
   /** The latest call that rang this person for the room; null when none did. */
   invite: { id: string; status: InviteStatus } | null;
@@ -37,6 +44,9 @@ export interface RoomJson {
   created_by: { id: string; display_name: string };
   created_at: string;
   allow_guests: boolean;
+  entry: EntryPolicy;
+  /** No new entries for now: no knocks, nobody new through the link. */
+  locked: boolean;
   participants: ParticipantJson[];
   /** Guests (no account) in the call; in_call_count includes them. */
   guests_in_call: number;
@@ -53,6 +63,8 @@ export interface RoomSummaryJson {
   created_by: { display_name: string };
   created_at: string;
   allow_guests: boolean;
+  entry: EntryPolicy;
+  locked: boolean;
   in_call_count: number;
   invite_url: string;
 }
@@ -79,6 +91,63 @@ export interface TokenJson {
   url: string;
   room_name: string;
 }
+
+export type KnockStatus = "waiting" | "admitted" | "denied" | "expired" | "cancelled";
+
+/** Someone asking to come into a meeting, as its hosts see them. */
+export interface KnockJson {
+  id: string;
+  room_id: string;
+  display_name: string;
+  /** True for someone without an account. */
+  guest: boolean;
+  created_at: string;
+  /** Seconds left before the knock expires. */
+  expires_in: number;
+}
+
+/** The people waiting in one meeting's lobby, oldest first (what a host's tabs show). */
+export interface LobbyJson {
+  room_id: string;
+  room_name: string;
+  waiting: KnockJson[];
+}
+
+/** One's own knock, as the waiting browser sees it. */
+export interface KnockStateJson {
+  id: string;
+  room_id: string;
+  room_name: string;
+  call_type: CallType;
+  display_name: string;
+  status: KnockStatus;
+  expires_in: number;
+  /** Whether a host or co-host is in the call to answer. */
+  host_present: boolean;
+}
+
+/** A contact request waiting for the user's answer. */
+export interface ContactRequestJson {
+  id: string;
+  from: { id: string; email: string; display_name: string };
+  created_at: string;
+}
+
+/** A request the user sent: only the email they typed (nothing says whether it has an account). */
+export interface SentRequestJson {
+  id: string;
+  email: string;
+  created_at: string;
+}
+
+export interface BlockedJson {
+  id: string;
+  display_name: string;
+  blocked_at: string;
+}
+
+/** Reactions the call offers (anything else is ignored by every page). */
+export const REACTIONS = ["👍", "👏", "😂", "❤️", "🎉", "😮"] as const;
 
 export interface ErrorJson {
   error: { code: string; message: string; fields?: { field: string; message: string }[] };

@@ -1,10 +1,10 @@
 // The real-time channel's messages (GET /ws). The server pushes; the client only pings and asks
 // for a fresh snapshot. Answers to calls go over REST (/api/invites/{id}/accept|decline).
-import type { InviteJson, RoomJson } from "./api.ts";
+import type { InviteJson, KnockStateJson, LobbyJson, RoomJson } from "./api.ts";
 
 export type ServerMessage =
   /** Everything ringing the user now; sent on connect and whenever the server resubscribes. */
-  | { type: "sync"; invites: InviteJson[] }
+  | { type: "sync"; invites: InviteJson[]; lobbies: LobbyJson[] }
   /** A call is ringing the user. */
   | { type: "invite"; invite: InviteJson }
   /** A call stopped ringing: the caller withdrew it, or the meeting ended. */
@@ -19,8 +19,15 @@ export type ServerMessage =
   }
   /** A meeting the user belongs to changed (status, who is in the call, who is ringing). */
   | { type: "room_updated"; room_id: string; room: RoomJson }
+  /** Who waits in the lobby of a meeting the user hosts or co-hosts (empty: nobody now). */
+  | { type: "lobby"; lobby: LobbyJson }
+  /** The user's contacts or contact requests changed: read them again. */
+  | { type: "contacts_changed" }
   | { type: "pong" }
   | { type: "error"; code: string; message: string };
+
+/** What GET /ws/lobby sends the browser of someone waiting in a lobby. */
+export type LobbyMessage = { type: "knock"; knock: KnockStateJson } | { type: "pong" };
 
 export type ClientMessage = { type: "ping" } | { type: "sync" };
 

@@ -44,6 +44,9 @@ export const DEFAULT_LIMITS: Limits = {
   contactAdds: { max: 60, windowSeconds: TEN_MINUTES },
   probesPerAddress: { max: 60, windowSeconds: TEN_MINUTES },
   connectionChecks: { max: 30, windowSeconds: TEN_MINUTES },
+  knocksPerAddress: { max: 30, windowSeconds: TEN_MINUTES },
+  handsPerPerson: { max: 60, windowSeconds: TEN_MINUTES },
+  moderationPerPerson: { max: 300, windowSeconds: TEN_MINUTES },
 };
 
 export interface AppOptions {

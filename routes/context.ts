@@ -45,6 +45,12 @@ export interface Limits {
   connectionChecks: Window;
   /** The deployment doctor's webhook probes, per address. */
   probesPerAddress: Window;
+  /** Requests to join a meeting (knocks), per address: each reaches every host's tabs. */
+  knocksPerAddress: Window;
+  /** Hands raised or lowered by one person in a call (each a LiveKit update). */
+  handsPerPerson: Window;
+  /** Moderation acts of one host or co-host that call LiveKit (mute all, lower hands). */
+  moderationPerPerson: Window;
 }
 
 /** What route modules are built from. */

@@ -8,6 +8,7 @@ import type { Config } from "../lib/config.ts";
 import { AppError, unauthorized } from "../lib/errors.ts";
 import { SESSION_SECONDS, type SessionStore } from "../lib/sessions.ts";
 import { GUEST_COOKIE_PREFIX } from "../lib/guests.ts";
+import { KNOCK_COOKIE_PREFIX } from "../lib/lobby.ts";
 import type { AppEnv } from "./context.ts";
 
 export const SESSION_COOKIE = "urbania_session";
@@ -63,10 +64,12 @@ export function originGuard(config: Config) {
   return createMiddleware(async (c, next) => {
     if (UNSAFE.has(c.req.method)) {
       const origin = c.req.header("Origin");
-      // The session cookie, or a guest's pass for a meeting (urbania_guest_<room>).
+      // The session cookie, a guest's pass for a meeting (urbania_guest_<room>), or a
+      // ticket for its lobby (urbania_knock_<room>).
       const cookieAuth = !c.req.header("Authorization") &&
         Object.keys(getCookie(c)).some((n) =>
-          n === SESSION_COOKIE || n.startsWith(GUEST_COOKIE_PREFIX)
+          n === SESSION_COOKIE || n.startsWith(GUEST_COOKIE_PREFIX) ||
+          n.startsWith(KNOCK_COOKIE_PREFIX)
         );
       if (origin !== undefined ? origin !== config.publicUrl : cookieAuth) throw foreignOrigin();
     }
@@ -165,6 +168,16 @@ export function requireClaims(config: Config, sessions: SessionStore) {
     c.set("authVia", cred.via);
     await next();
   });
+}
+
+/**
+ * A live session when the request carries one (sets `claims` and `user`); nothing when it
+ * carries none. 401 for credentials that do not hold: someone who means to act as a user is
+ * never quietly taken for a stranger.
+ */
+export function optionalUser(config: Config, sessions: SessionStore) {
+  const required = requireUser(config, sessions);
+  return createMiddleware<AppEnv>((c, next) => credentials(c) ? required(c, next) : next());
 }
 
 /** Requires a live session; sets `claims` and `user`, and renews the token while it is in use. */

@@ -8,7 +8,8 @@ import { renderToString } from "preact-render-to-string";
 import { z } from "zod";
 import { AppError } from "../lib/errors.ts";
 import type { Assets } from "../lib/assets.ts";
-import { listContacts } from "../lib/contacts.ts";
+import { listContacts, listRequests } from "../lib/contacts.ts";
+import { knockCookieName, knockForTicket, parseTicket } from "../lib/lobby.ts";
 import { listInvites } from "../lib/invites.ts";
 import { getRoom, listRoomsForUser, roomView, wasRemoved } from "../lib/rooms.ts";
 import { guestCookieName, parseGuestPass } from "../lib/guests.ts";
@@ -22,9 +23,11 @@ import { Invite } from "../islands/Invite.tsx";
 import { PreJoin } from "../islands/PreJoin.tsx";
 import type {
   ContactJson,
+  ContactRequestJson,
   InviteJson,
   RoomJson,
   RoomSummaryJson,
+  SentRequestJson,
   UserJson,
 } from "../protocol/api.ts";
 import { loginSchema, registerSchema, signIn, signUp } from "./api/auth.ts";
@@ -197,15 +200,17 @@ export function pageRoutes(deps: Deps) {
   app.get("/dashboard", async (c) => {
     const user = await currentUser(c);
     if (!user) return toLogin(c);
-    const [rooms, contacts, invites] = await Promise.all([
+    const [rooms, contacts, invites, requests] = await Promise.all([
       listRoomsForUser(sql, user.id),
       listContacts(sql, user.id),
       listInvites(sql, user.id),
+      listRequests(sql, user.id),
     ]);
     const props = {
       user: wire<UserJson>(user),
       rooms: wire<RoomJson[]>(rooms.map((r) => roomView(r, user.id, config.publicUrl))),
       contacts: wire<ContactJson[]>(contacts),
+      requests: wire<{ incoming: ContactRequestJson[]; outgoing: SentRequestJson[] }>(requests),
       missed: wire<InviteJson[]>(invites.filter((i) => i.status === "missed")),
     };
     return html(
@@ -257,13 +262,25 @@ export function pageRoutes(deps: Deps) {
     const inviteUrl = `${config.publicUrl}/meeting/invite?room=${id}`;
     const found = await getRoom(sql, id);
     let room: RoomJson | null = null;
+    // Someone waiting in the lobby (their ticket) waits on this page, and comes in from here.
+    const knocking = async () => {
+      const ticket = parseTicket(getCookie(c, knockCookieName(id)));
+      if (!ticket) return false;
+      const k = await knockForTicket(sql, id, ticket).catch(() => null);
+      return k !== null && (k.user_id ?? null) === (user?.id ?? null);
+    };
+    let knock = false;
     if (user) {
       const view = roomView(found, user.id, config.publicUrl);
-      // Someone with the link but not yet in the room accepts the invitation first; someone
-      // the host removed is told so there.
-      if (!("participants" in view)) return c.redirect(`/meeting/invite?room=${id}`, 303);
-      room = wire<RoomJson>(view);
-    } else if (!parseGuestPass(getCookie(c, guestCookieName(id)))) {
+      // Someone with the link but not yet in the room accepts the invitation first (or asks to
+      // join there); someone the host removed is told so there.
+      if ("participants" in view) room = wire<RoomJson>(view);
+      else if (!(knock = await knocking())) {
+        return c.redirect(`/meeting/invite?room=${id}`, 303);
+      }
+    } else if (
+      !parseGuestPass(getCookie(c, guestCookieName(id))) && !(knock = await knocking())
+    ) {
       // Not signed in and not a guest of this meeting yet: the invitation lets them in.
       return c.redirect(`/meeting/invite?room=${id}`, 303);
     }
@@ -274,6 +291,7 @@ export function pageRoutes(deps: Deps) {
       summary,
       user: user ? wire<UserJson>(user) : null,
       inviteUrl,
+      knock,
     };
     return html(
       c,
@@ -295,7 +313,15 @@ export function pageRoutes(deps: Deps) {
         config.publicUrl,
       ),
     );
-    const props = { roomId: room.id, signedIn: !!user, allowGuests: room.allow_guests };
+    const member = "participants" in room;
+    const props = {
+      roomId: room.id,
+      signedIn: !!user,
+      allowGuests: room.allow_guests,
+      entry: room.entry,
+      locked: room.locked,
+      member,
+    };
     const ended = room.status === "ended";
     const removed = !ended && !!user && await wasRemoved(sql, room.id, user.id);
     return html(

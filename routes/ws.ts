@@ -1,6 +1,9 @@
 // GET /ws: the real-time channel of a signed-in user. Authenticated before the upgrade, by the
 // session cookie (then only from our own pages: the Origin must be ours) or a Bearer header.
 import { Hono } from "hono";
+import { getCookie } from "hono/cookie";
+import { knockCookieName, knockForTicket, parseTicket } from "../lib/lobby.ts";
+import { roomIdOr404 } from "./schemas.ts";
 import { upgradeWebSocket } from "hono/deno";
 import { AppError, unauthorized } from "../lib/errors.ts";
 import type { AppEnv, Deps } from "./context.ts";
@@ -55,5 +58,38 @@ export function wsRoutes(deps: Deps) {
     }
   });
 
+  // The lobby's channel: a browser waiting to be let in hears the answer here. Authenticated
+  // by its ticket (a cookie: our own pages only), a few tabs per ticket.
+  app.get("/ws/lobby", async (c) => {
+    if ((c.req.header("Upgrade") ?? "").toLowerCase() !== "websocket") {
+      throw new AppError(426, "upgrade_required", "Connect to this address with a WebSocket.", {
+        headers: { Upgrade: "websocket" },
+      });
+    }
+    const roomId = roomIdOr404(c.req.query("room"));
+    const knock = await knockForTicket(
+      deps.sql,
+      roomId,
+      parseTicket(getCookie(c, knockCookieName(roomId))),
+    );
+    if (c.req.header("Origin") !== config.publicUrl) throw foreignOrigin();
+    if (realtime.full) {
+      throw new AppError(503, "busy", "Too many connections here; try again shortly.", {
+        headers: { "Retry-After": "10" },
+      });
+    }
+    if (realtime.waitingFor(knock.id) >= MAX_WAITING_TABS) {
+      throw new AppError(429, "too_many_sockets", "This request to join is open in too many tabs.");
+    }
+    return await upgradeWebSocket(c, {
+      onOpen: (_event, ws) => realtime.openWaiting(ws.raw!, knock.id, roomId),
+      onMessage: (event, ws) => realtime.messageWaiting(ws.raw!, event.data),
+      onClose: (_event, ws) => realtime.closedWaiting(ws.raw!),
+    }, { idleTimeout: realtime.options.idleTimeoutSeconds });
+  });
+
   return app;
 }
+
+/** Tabs of one browser that may wait on the same knock. */
+const MAX_WAITING_TABS = 4;

@@ -4,7 +4,14 @@
 // TURN test, forces relay-only ICE, as a browser behind a strict firewall would end up).
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchChromium, screenshot, signedIn, startPageApp, watchErrors } from "./browser.ts";
-import { call, freePort, registerUser, type TestApp, type TestUser } from "./harness.ts";
+import {
+  addContacts,
+  call,
+  freePort,
+  registerUser,
+  type TestApp,
+  type TestUser,
+} from "./harness.ts";
 import { type MediaStack, SKIP_CALLS, startMediaStack } from "./media.ts";
 
 /** Console noise a call page may print that is not a failure of ours. */
@@ -92,19 +99,14 @@ async function withCallLocked(
       },
       async meeting(host, fields = {}, members = []) {
         const others = members.map((m) => m.user!);
-        for (const o of others) {
-          const res = await call(app!, "POST", "/api/contacts", {
-            token: host.user!.token,
-            json: { email: o.email },
-          });
-          // 409: a contact already, from an earlier meeting.
-          if (res.status !== 201 && res.status !== 409) throw new Error(`contact: ${res.status}`);
-        }
+        await addContacts(app!, host.user!, others);
         const res = await call(app!, "POST", "/api/livekit/rooms", {
           token: host.user!.token,
           json: {
             room_name: "Weekly sync",
             call_type: "video",
+            // Open to its link unless the test says otherwise (the lobby's tests knock).
+            entry: "open",
             participants: others.map((u) => u.id),
             ...fields,
           },

@@ -283,13 +283,27 @@ export async function createUsersQuickly(app: TestApp, n: number): Promise<TestU
   }));
 }
 
-/** Adds each of `others` to `owner`'s contacts through the API. */
-export async function addContacts(app: { base: string }, owner: TestUser, others: TestUser[]) {
+/**
+ * Makes each of `others` a contact of `owner` through the API, as people do: `owner` asks by
+ * email and the other accepts. Already contacts: nothing changes.
+ */
+export async function addContacts(
+  app: { base: string },
+  owner: { token: string },
+  others: { email: string; token: string }[],
+) {
   for (const o of others) {
-    const res = await call(app, "POST", "/api/contacts", {
+    const asked = await call(app, "POST", "/api/contacts", {
       token: owner.token,
       json: { email: o.email },
     });
-    if (res.status !== 201) throw new Error(`add contact failed: ${res.status}`);
+    if (asked.status !== 202) throw new Error(`contact request failed: ${asked.status}`);
+    const list = await call(app, "GET", "/api/contacts/requests", { token: o.token });
+    for (const req of list.body.incoming) {
+      const res = await call(app, "POST", `/api/contacts/requests/${req.id}/accept`, {
+        token: o.token,
+      });
+      if (res.status !== 200) throw new Error(`accepting a contact failed: ${res.status}`);
+    }
   }
 }

@@ -102,7 +102,7 @@ Deno.test("host controls - removing someone still ringing stops the call; removi
     assert.equal(nobody.status, 404);
     const self = await call(app, "DELETE", remove(room.id, host.id), { token: host.token });
     assert.equal(self.status, 400);
-    assert.equal(self.body.error.code, "cannot_remove_host");
+    assert.equal(self.body.error.code, "cannot_remove_self");
     const junk = await call(app, "DELETE", remove(room.id, "not-an-identity"), {
       token: host.token,
     });

@@ -45,7 +45,10 @@ export async function withRooms(
   }
 }
 
-/** Creates a room through the API and returns its JSON. */
+/**
+ * Creates a room through the API and returns its JSON. Open to its link unless `fields` say
+ * otherwise: the lobby's tests choose `knock` and `invited` themselves.
+ */
 export async function createRoom(
   app: TestApp,
   host: TestUser,
@@ -55,7 +58,7 @@ export async function createRoom(
 ) {
   const res = await call(app, "POST", "/api/livekit/rooms", {
     token: host.token,
-    json: { room_name: "Standup", call_type: "video", participants: [], ...fields },
+    json: { room_name: "Standup", call_type: "video", participants: [], entry: "open", ...fields },
   });
   if (res.status !== 201) {
     throw new Error(`create room failed: ${res.status} ${JSON.stringify(res.body)}`);

@@ -1,7 +1,10 @@
 // WebSocket clients for tests: a well-behaved one that records what it is sent, and a raw TCP
 // one that performs the upgrade by hand (to read refusals, or to misbehave: never answer a
 // ping, never read).
-import type { ServerMessage } from "../protocol/ws.ts";
+import type { LobbyMessage, ServerMessage as AppMessage } from "../protocol/ws.ts";
+
+/** Anything a socket of the app sends: the user's channel, or a lobby's. */
+type ServerMessage = AppMessage | LobbyMessage;
 
 export interface SocketAuth {
   token?: string;
@@ -10,8 +13,8 @@ export interface SocketAuth {
   origin?: string | null;
 }
 
-function wsUrl(base: string): string {
-  return base.replace(/^http/, "ws") + "/ws";
+function wsUrl(base: string, path = "/ws"): string {
+  return base.replace(/^http/, "ws") + path;
 }
 
 function authHeaders(app: { config: { publicUrl: string } }, auth: SocketAuth) {

@@ -4,13 +4,14 @@
 import { type Participant, Track, type TrackPublication } from "livekit-client";
 import { useEffect, useRef, useState } from "preact/hooks";
 
-export type Role = "host" | "member" | "guest";
+export type Role = "host" | "cohost" | "member" | "guest";
+const ROLES = new Set<string>(["host", "cohost", "member", "guest"]);
 
 /** The role the app put in this participant's token. */
 export function roleOf(p: Participant): Role | null {
   try {
     const role = JSON.parse(p.metadata || "{}").role;
-    return role === "host" || role === "member" || role === "guest" ? role : null;
+    return ROLES.has(role) ? role : null;
   } catch {
     return null;
   }
@@ -33,11 +34,15 @@ export interface HostControls {
 }
 
 export function Tile(
-  { participant: p, host }: {
+  { participant: p, host, hand = 0, reaction }: {
     participant: Participant;
     host?: HostControls;
     /** Changes whenever the call's state does: the participant object itself does not. */
     version: number;
+    /** Their place in the raised-hand queue (0: hand not raised). */
+    hand?: number;
+    /** A reaction they just sent. */
+    reaction?: string;
   },
 ) {
   const camera = p.getTrackPublication(Track.Source.Camera);
@@ -45,23 +50,31 @@ export function Tile(
   const quality = p.connectionQuality;
   const [confirming, setConfirming] = useState(false);
   const controls = host && !p.isLocal;
-  const guest = roleOf(p) === "guest";
+  const role = roleOf(p);
+  const guest = role === "guest";
   const name = p.name || p.identity;
   return (
     <li
       class={`tile ${p.isSpeaking ? "speaking" : ""}`}
       data-identity={p.identity}
       data-role={roleOf(p) ?? undefined}
+      data-hand={hand || undefined}
       aria-label={`${label(p)}${p.isMicrophoneEnabled ? "" : ", muted"}${
         p.isSpeaking ? ", speaking" : ""
-      }`}
+      }${hand ? `, hand raised (${hand})` : ""}`}
     >
+      {reaction && (
+        <span class="reaction" role="img" aria-label={`reacts ${reaction}`}>{reaction}</span>
+      )}
+      {hand > 0 && <span class="hand" aria-hidden="true">{`✋ ${hand}`}</span>}
       {hasVideo
         ? <TrackVideo pub={camera!} mirror={p.isLocal} />
         : <div class="avatar" aria-hidden="true">{initials(name)}</div>}
       <div class="tile-bar">
         <span class="name">{p.isLocal ? `${name} (you)` : name}</span>
         {guest && <span class="badge guest">Guest</span>}
+        {role === "host" && <span class="badge">Host</span>}
+        {role === "cohost" && <span class="badge">Co-host</span>}
         {!p.isMicrophoneEnabled && <span class="badge">muted</span>}
         <span
           class={`quality q-${quality}`}

@@ -1,9 +1,35 @@
 import { Hono } from "hono";
-import { getCookie, setCookie } from "hono/cookie";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { Context } from "hono";
 import { z } from "zod";
-import { AppError, notFound } from "../../lib/errors.ts";
+import { AppError, notFound, unauthorized } from "../../lib/errors.ts";
 import { WEBHOOK_EVENTS } from "../../lib/metrics.ts";
-import { muteTrack, removeParticipant } from "../../lib/host_controls.ts";
+import {
+  lowerHands,
+  muteEveryone,
+  muteTrack,
+  removeParticipant,
+  setCohost,
+  setHand,
+  updateEntry,
+} from "../../lib/host_controls.ts";
+import {
+  admitAll,
+  ADMITTED_TICKET_SECONDS,
+  answerKnock,
+  cancelKnock,
+  enterWithTicket,
+  formatTicket,
+  knock,
+  knockCookieName,
+  knockForTicket,
+  knockState,
+  lobbies,
+  moderatorRole,
+  notModerator,
+  parseTicket,
+} from "../../lib/lobby.ts";
+import { ENTRY_POLICIES } from "../../protocol/api.ts";
 import { inviteMore } from "../../lib/invites.ts";
 import {
   formatGuestPass,
@@ -32,7 +58,9 @@ import {
 import type { AppEnv, Deps } from "../context.ts";
 import {
   clientAddress,
+  credentials,
   jsonBody,
+  optionalUser,
   renewSession,
   requireClaims,
   requireUser,
@@ -48,7 +76,16 @@ const createSchema = z.object({
   call_type: z.enum(["audio", "video"]),
   participants: z.array(z.uuid()).max(MAX_INVITED).default([]),
   allow_guests: z.boolean().default(true),
+  entry: z.enum(ENTRY_POLICIES).default("knock"),
 });
+const entrySchema = z.object({
+  entry: z.enum(ENTRY_POLICIES).optional(),
+  locked: z.boolean().optional(),
+}).refine((v) => v.entry !== undefined || v.locked !== undefined, {
+  message: "Give entry, locked or both.",
+});
+const knockSchema = z.object({ display_name: text(1, 64).optional() });
+const handSchema = z.object({ raised: z.boolean() });
 // The seed's body also carried user_id and username: identity comes from the session only.
 const tokenSchema = z.object({ room_name: z.string().min(1).max(64) });
 const guestSchema = z.object({ display_name: text(1, 64) });
@@ -68,11 +105,33 @@ function identityOr404(raw: string | undefined): string {
   return raw;
 }
 
+const uuidOr404 = (raw: string | undefined, what: string): string => {
+  const parsed = z.uuid().safeParse(raw);
+  if (!parsed.success) throw notFound(what);
+  return parsed.data;
+};
+
 /** /api/livekit: rooms, their lifecycle, and LiveKit tokens. */
 export function livekitRoutes(deps: Deps) {
   const { config, sql, sessions, livekit, log } = deps;
   const app = new Hono<AppEnv>();
   const auth = requireUser(config, sessions);
+  const maybeUser = optionalUser(config, sessions);
+
+  const cookieOptions = (maxAge: number) => ({
+    httpOnly: true,
+    sameSite: "Lax" as const,
+    secure: config.secureCookies,
+    path: "/",
+    maxAge,
+  });
+
+  /** Counts one moderation act that costs LiveKit calls. */
+  const moderationLimit = (userId: string) =>
+    enforceLimits(sql, [{
+      key: `moderate:${userId}`,
+      ...deps.limits.moderationPerPerson,
+    }], "moderation actions");
 
   /** LiveKit's room goes with ours; when LiveKit is away the meeting still ends here. */
   async function closeLiveKitRoom(id: string) {
@@ -182,6 +241,162 @@ export function livekitRoutes(deps: Deps) {
     return c.json({ muted: true, track_sid });
   });
 
+  // Who may enter: the entry policy and the lock (hosts and co-hosts).
+  app.patch("/rooms/:id", auth, jsonBody(entrySchema), async (c) => {
+    const user = c.get("user");
+    const id = roomIdOr404(c.req.param("id"));
+    await updateEntry(sql, id, user.id, c.req.valid("json"));
+    return c.json(roomView(await getRoom(sql, id), user.id, config.publicUrl));
+  });
+
+  // The host names co-hosts and takes the role back.
+  for (const [method, cohost] of [["put", true], ["delete", false]] as const) {
+    app[method]("/rooms/:id/cohosts/:user_id", auth, async (c) => {
+      const user = c.get("user");
+      const id = roomIdOr404(c.req.param("id"));
+      const target = uuidOr404(c.req.param("user_id"), "This participant");
+      await setCohost(sql, livekit, log, id, user.id, target, cohost);
+      return c.json(roomView(await getRoom(sql, id), user.id, config.publicUrl));
+    });
+  }
+
+  // The lobby. Someone not on the list asks to come in: signed in, or a guest by name. The
+  // browser keeps a ticket (HttpOnly cookie) that its lobby socket and its way in rely on.
+  app.post("/rooms/:id/knock", maybeUser, jsonBody(knockSchema), async (c) => {
+    const id = roomIdOr404(c.req.param("id"));
+    await enforceLimits(sql, [{
+      key: `knock:addr:${clientAddress(c, config)}`,
+      ...deps.limits.knocksPerAddress,
+    }], "requests to join");
+    const user = c.get("user") as AppEnv["Variables"]["user"] | undefined;
+    const name = c.req.valid("json").display_name;
+    if (!user && !name) {
+      throw new AppError(400, "invalid_request", "display_name: Say who is asking to join.", {
+        fields: [{ field: "display_name", message: "Say who is asking to join." }],
+      });
+    }
+    const held = parseTicket(getCookie(c, knockCookieName(id)));
+    const { knock: made, ticket } = await knock(
+      sql,
+      id,
+      user ? { userId: user.id, displayName: user.display_name } : { guestName: name! },
+      held,
+      config.knockSeconds,
+    );
+    setCookie(
+      c,
+      knockCookieName(id),
+      formatTicket(ticket),
+      cookieOptions(config.knockSeconds + ADMITTED_TICKET_SECONDS),
+    );
+    return c.json(await knockState(sql, made.id), 201);
+  });
+
+  app.get("/rooms/:id/knock", async (c) => {
+    const id = roomIdOr404(c.req.param("id"));
+    const k = await knockForTicket(sql, id, parseTicket(getCookie(c, knockCookieName(id))));
+    return c.json(await knockState(sql, k.id));
+  });
+
+  app.delete("/rooms/:id/knock", async (c) => {
+    const id = roomIdOr404(c.req.param("id"));
+    await cancelKnock(sql, id, parseTicket(getCookie(c, knockCookieName(id))));
+    deleteCookie(c, knockCookieName(id), { path: "/", secure: config.secureCookies });
+    return c.body(null, 204);
+  });
+
+  // Admitted: the waiting browser trades its ticket for a token, without leaving the page.
+  app.post("/rooms/:id/knock/enter", maybeUser, async (c) => {
+    const id = roomIdOr404(c.req.param("id"));
+    const ticket = parseTicket(getCookie(c, knockCookieName(id)));
+    const user = c.get("user") as AppEnv["Variables"]["user"] | undefined;
+    const entry = await enterWithTicket(sql, id, ticket, user?.id ?? null);
+    deleteCookie(c, knockCookieName(id), { path: "/", secure: config.secureCookies });
+    if (entry.kind === "guest") {
+      setCookie(
+        c,
+        guestCookieName(id),
+        formatGuestPass({ identity: entry.identity, secret: ticket!.secret }),
+        cookieOptions(GUEST_PASS_SECONDS),
+      );
+      return c.json(await guestToken(id, entry));
+    }
+    await joinRoom(sql, id, user!.id);
+    return c.json(await memberToken(c, id));
+  });
+
+  // Hosts and co-hosts answer.
+  app.get("/rooms/:id/lobby", auth, async (c) => {
+    const id = roomIdOr404(c.req.param("id"));
+    await getRoom(sql, id);
+    if (!await moderatorRole(sql, id, c.get("user").id)) throw notModerator("see the lobby");
+    const [lobby] = await lobbies(sql, [id]);
+    return c.json(lobby?.waiting ?? []);
+  });
+
+  app.post("/rooms/:id/knocks/admit-all", auth, async (c) => {
+    const id = roomIdOr404(c.req.param("id"));
+    return c.json({ admitted: await admitAll(sql, id, c.get("user").id) });
+  });
+
+  for (const decision of ["admit", "deny"] as const) {
+    app.post(`/rooms/:id/knocks/:knock/${decision}`, auth, async (c) => {
+      const id = roomIdOr404(c.req.param("id"));
+      const knockId = uuidOr404(c.req.param("knock"), "This request to join");
+      const status = await answerKnock(sql, id, knockId, c.get("user").id, decision);
+      return c.json({ id: knockId, status });
+    });
+  }
+
+  // Raised hands: one's own, as a member (session) or a guest (pass). The sender is who the
+  // credentials say, and the queue's order is this server's clock.
+  app.post("/rooms/:id/hand", jsonBody(handSchema), async (c) => {
+    const id = roomIdOr404(c.req.param("id"));
+    const identity = await callerIdentity(c, id);
+    await enforceLimits(sql, [{ key: `hand:${identity}`, ...deps.limits.handsPerPerson }], "hands");
+    const { raised } = c.req.valid("json");
+    await setHand(livekit, id, identity, raised);
+    return c.json({ raised });
+  });
+
+  app.delete("/rooms/:id/hands", auth, async (c) => {
+    const id = roomIdOr404(c.req.param("id"));
+    const user = c.get("user");
+    if (await moderatorRole(sql, id, user.id)) await moderationLimit(user.id);
+    return c.json({ lowered: await lowerHands(sql, livekit, id, user.id) });
+  });
+
+  app.delete("/rooms/:id/participants/:identity/hand", auth, async (c) => {
+    const id = roomIdOr404(c.req.param("id"));
+    const identity = identityOr404(c.req.param("identity"));
+    const user = c.get("user");
+    if (await moderatorRole(sql, id, user.id)) await moderationLimit(user.id);
+    return c.json({ lowered: await lowerHands(sql, livekit, id, user.id, identity) });
+  });
+
+  app.post("/rooms/:id/mute-all", auth, async (c) => {
+    const id = roomIdOr404(c.req.param("id"));
+    const user = c.get("user");
+    if (await moderatorRole(sql, id, user.id)) await moderationLimit(user.id);
+    return c.json({ muted: await muteEveryone(sql, livekit, id, user.id) });
+  });
+
+  /** Who is asking, in a room: a member by their session, a guest by their pass. */
+  async function callerIdentity(c: Context<AppEnv>, roomId: string): Promise<string> {
+    const cred = credentials(c);
+    if (!cred) {
+      return (await guestForPass(
+        sql,
+        roomId,
+        parseGuestPass(getCookie(c, guestCookieName(roomId))),
+      ))
+        .identity;
+    }
+    const claims = sessions.verify(cred.token);
+    if (!claims) throw unauthorized();
+    return (await tokenContext(sql, claims, roomId)).user.id;
+  }
+
   // LiveKit's events, signed with our API secret: presence stays true when a tab dies.
   app.post("/webhook", async (c) => {
     const body = await c.req.text();
@@ -246,9 +461,8 @@ export function livekitRoutes(deps: Deps) {
     return c.body(null, 204);
   });
 
-  // The session row is checked inside tokenContext's query: one round trip on the hot path.
-  app.post("/token", requireClaims(config, sessions), jsonBody(tokenSchema), async (c) => {
-    const id = roomIdOr404(c.req.valid("json").room_name);
+  /** A member's token for the room (role and call type as the app has them now). */
+  async function memberToken(c: Context<AppEnv>, id: string) {
     const { user, role, call_type } = await tokenContext(sql, c.get("claims"), id);
     const token = await livekit.mintToken({
       room: id,
@@ -257,9 +471,16 @@ export function livekitRoutes(deps: Deps) {
       role,
       callType: call_type,
     });
-    await renewSession(c, config, sessions);
     deps.metrics.tokens.inc({ who: "member" });
-    return c.json({ token, url: livekit.url, room_name: id });
+    return { token, url: livekit.url, room_name: id };
+  }
+
+  // The session row is checked inside tokenContext's query: one round trip on the hot path.
+  app.post("/token", requireClaims(config, sessions), jsonBody(tokenSchema), async (c) => {
+    const id = roomIdOr404(c.req.valid("json").room_name);
+    const answer = await memberToken(c, id);
+    await renewSession(c, config, sessions);
+    return c.json(answer);
   });
 
   // A guest joins through the link: the browser gets a pass for this room (HttpOnly cookie)
@@ -273,13 +494,7 @@ export function livekitRoutes(deps: Deps) {
     }], "guest joins");
     const held = parseGuestPass(getCookie(c, guestCookieName(id)));
     const { guest, pass } = await joinAsGuest(sql, id, c.req.valid("json").display_name, held);
-    setCookie(c, guestCookieName(id), formatGuestPass(pass), {
-      httpOnly: true,
-      sameSite: "Lax",
-      secure: config.secureCookies,
-      path: "/",
-      maxAge: GUEST_PASS_SECONDS,
-    });
+    setCookie(c, guestCookieName(id), formatGuestPass(pass), cookieOptions(GUEST_PASS_SECONDS));
     return c.json(await guestToken(id, guest));
   });
 
@@ -289,7 +504,7 @@ export function livekitRoutes(deps: Deps) {
     return c.json(await guestToken(id, await guestForPass(sql, id, pass)));
   });
 
-  async function guestToken(room: string, guest: Guest) {
+  async function guestToken(room: string, guest: Omit<Guest, "kind">) {
     const token = await livekit.mintToken({
       room,
       identity: guest.identity,

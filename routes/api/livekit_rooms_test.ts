@@ -128,9 +128,11 @@ Deno.test("rooms - a holder of the link sees a summary without anyone's details"
       "call_type",
       "created_at",
       "created_by",
+      "entry",
       "id",
       "in_call_count",
       "invite_url",
+      "locked",
       "room_name",
       "status",
     ]);

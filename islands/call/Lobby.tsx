@@ -1,0 +1,163 @@
+// Waiting to be let in: the meeting's title, one's own preview, and the answer as soon as a host
+// gives it (GET /ws/lobby, authenticated by this browser's ticket). Admitted, the page trades
+// the ticket for a token and goes on into the call without a reload.
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { KnockStateJson, TokenJson } from "../../protocol/api.ts";
+import type { LobbyMessage } from "../../protocol/ws.ts";
+import { api, ApiError } from "../api.ts";
+import { loadPrefs } from "../prefs.ts";
+
+const TEXT: Record<Exclude<KnockStateJson["status"], "waiting" | "admitted">, string> = {
+  denied: "A host did not let you into this meeting.",
+  expired: "Nobody answered in time. You can ask again.",
+  cancelled: "You stopped asking to join.",
+};
+
+export function Lobby(
+  { roomId, title, video, signedIn, onAdmitted }: {
+    roomId: string;
+    title: string;
+    video: boolean;
+    signedIn: boolean;
+    /** The token to come in with; `member`: a signed-in person (now on the meeting's list). */
+    onAdmitted(token: TokenJson, member: boolean): void;
+  },
+) {
+  const [knock, setKnock] = useState<KnockStateJson | null>(null);
+  const [problem, setProblem] = useState("");
+  const [round, setRound] = useState(0);
+  const preview = useRef<HTMLVideoElement>(null);
+  const entering = useRef(false);
+  const invite = `/meeting/invite?room=${encodeURIComponent(roomId)}`;
+
+  // One's own preview while waiting (camera only: nothing is sent anywhere yet).
+  useEffect(() => {
+    if (!video || !loadPrefs().cam_on) return;
+    let stream: MediaStream | null = null;
+    let stopped = false;
+    navigator.mediaDevices?.getUserMedia({ video: true }).then((s) => {
+      if (stopped) return s.getTracks().forEach((t) => t.stop());
+      stream = s;
+      if (preview.current) preview.current.srcObject = s;
+    }).catch(() => {});
+    return () => {
+      stopped = true;
+      stream?.getTracks().forEach((t) => t.stop());
+    };
+  }, []);
+
+  // The lobby channel, reconnected with backoff until there is an answer.
+  useEffect(() => {
+    let ws: WebSocket | null = null;
+    let failures = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let done = false;
+    const open = () => {
+      ws = new WebSocket(
+        `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/lobby?room=${
+          encodeURIComponent(roomId)
+        }`,
+      );
+      ws.onmessage = (event) => {
+        let message: LobbyMessage;
+        try {
+          message = JSON.parse(event.data);
+        } catch {
+          return;
+        }
+        if (message.type !== "knock") return;
+        failures = 0;
+        setKnock(message.knock);
+        if (message.knock.status !== "waiting") done = true;
+        if (message.knock.status === "admitted") enter();
+      };
+      ws.onclose = () => {
+        if (done) return;
+        failures++;
+        // A refused upgrade: is the ticket still good?
+        api<KnockStateJson>("GET", `/api/livekit/rooms/${roomId}/knock`).then((k) => {
+          setKnock(k);
+          if (k.status === "admitted") enter();
+          if (k.status !== "waiting") done = true;
+        }, (err) => {
+          if (err instanceof ApiError && err.status === 401) location.replace(invite);
+        });
+        timer = setTimeout(open, Math.min(30_000, 1000 * 2 ** Math.min(failures, 5)));
+      };
+    };
+    open();
+    return () => {
+      done = true;
+      clearTimeout(timer);
+      ws?.close();
+    };
+  }, [round]);
+
+  async function enter() {
+    if (entering.current) return;
+    entering.current = true;
+    try {
+      const token = await api<TokenJson>("POST", `/api/livekit/rooms/${roomId}/knock/enter`);
+      onAdmitted(token, signedIn);
+    } catch (err) {
+      entering.current = false;
+      setProblem(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  async function askAgain() {
+    setProblem("");
+    try {
+      const k = await api<KnockStateJson>(
+        "POST",
+        `/api/livekit/rooms/${roomId}/knock`,
+        signedIn ? {} : { display_name: knock?.display_name },
+      );
+      setKnock(k);
+      setRound((r) => r + 1);
+    } catch (err) {
+      setProblem(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  async function stop() {
+    await api("DELETE", `/api/livekit/rooms/${roomId}/knock`).catch(() => {});
+    location.assign(invite);
+  }
+
+  const status = knock?.status ?? "waiting";
+  return (
+    <section class="card narrow lobby" data-knock={status} aria-labelledby="lobby-title">
+      <p class="muted small">Asking to join</p>
+      <h1 id="lobby-title" class="call-title">{knock?.room_name ?? title}</h1>
+      {video && (
+        <video ref={preview} class="preview mirror" autoplay muted playsInline aria-hidden="true" />
+      )}
+      {status === "waiting" || status === "admitted"
+        ? (
+          <>
+            <p role="status" class="big-text">
+              <span class="spinner" aria-hidden="true" />
+              {status === "admitted"
+                ? "You are in. Connecting…"
+                : "Waiting for a host to let you in"}
+            </p>
+            {knock && !knock.host_present && status === "waiting" && (
+              <p class="notice" data-no-host>
+                No host is in the meeting yet: they will see your request when they arrive.
+              </p>
+            )}
+          </>
+        )
+        : <p role="alert" class="big-text">{TEXT[status]}</p>}
+      {problem && <p class="status error" role="alert">{problem}</p>}
+      <div class="row">
+        {(status === "expired" || status === "cancelled") && (
+          <button type="button" class="primary" onClick={askAgain}>Ask again</button>
+        )}
+        {status === "waiting" && <button type="button" onClick={stop}>Stop asking</button>}
+        {status === "denied" && <a class="button" href="/">Leave</a>}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,159 @@
+// Running a meeting: who may enter (entry policy, lock), muting everyone, the raised-hand
+// queue, and reactions. Every change goes through the app, which checks the caller's role; the
+// page only offers what the server would allow.
+import type { Participant } from "livekit-client";
+import { useState } from "preact/hooks";
+import { type EntryPolicy, REACTIONS, type RoomJson } from "../../protocol/api.ts";
+import { api } from "../api.ts";
+import type { Status } from "../ui.tsx";
+import { label } from "./Tile.tsx";
+
+export interface Reaction {
+  emoji: string;
+  id: number;
+}
+
+export interface RaisedHand {
+  identity: string;
+  name: string;
+  at: number;
+}
+
+/** Raised hands, first raised first: the time is the app server's, set in LiveKit's attributes. */
+export function handQueue(participants: Participant[]): RaisedHand[] {
+  return participants
+    .map((p) => ({ identity: p.identity, name: label(p), at: Number(p.attributes?.hand) }))
+    .filter((h) => Number.isFinite(h.at) && h.at > 0)
+    .sort((a, b) => a.at - b.at || a.identity.localeCompare(b.identity));
+}
+
+const ENTRY_TEXT: Record<EntryPolicy, string> = {
+  open: "Anyone with the link",
+  knock: "People ask, a host lets them in",
+  invited: "Only people invited",
+};
+
+async function attempt(status: Status, work: () => Promise<void>) {
+  try {
+    await work();
+  } catch (err) {
+    status.error(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** Who may enter, the lock, and mute everyone (hosts and co-hosts). */
+export function Moderation(
+  { room, status, onRoom }: { room: RoomJson; status: Status; onRoom(room: RoomJson): void },
+) {
+  const [busy, setBusy] = useState(false);
+  const change = (body: { entry?: EntryPolicy; locked?: boolean }) =>
+    attempt(status, async () => {
+      setBusy(true);
+      try {
+        onRoom(await api<RoomJson>("PATCH", `/api/livekit/rooms/${room.id}`, body));
+      } finally {
+        setBusy(false);
+      }
+    });
+  const muteAll = () =>
+    attempt(status, async () => {
+      const { muted } = await api<{ muted: number }>(
+        "POST",
+        `/api/livekit/rooms/${room.id}/mute-all`,
+      );
+      status.info(muted === 1 ? "1 microphone muted." : `${muted} microphones muted.`);
+    });
+  return (
+    <div class="moderation stack">
+      <label>
+        Who can join
+        <select
+          name="entry"
+          value={room.entry}
+          disabled={busy}
+          onChange={(e) => change({ entry: (e.target as HTMLSelectElement).value as EntryPolicy })}
+        >
+          {(Object.keys(ENTRY_TEXT) as EntryPolicy[]).map((e) => (
+            <option key={e} value={e}>{ENTRY_TEXT[e]}</option>
+          ))}
+        </select>
+      </label>
+      <div class="row">
+        <button
+          type="button"
+          aria-pressed={room.locked}
+          disabled={busy}
+          onClick={() => change({ locked: !room.locked })}
+        >
+          {room.locked ? "Unlock meeting" : "Lock meeting"}
+        </button>
+        <button type="button" onClick={muteAll}>Mute everyone</button>
+      </div>
+      {room.locked && <p class="muted small">Locked: nobody new can join or ask to join.</p>}
+    </div>
+  );
+}
+
+/** The raised hands, in order; a host or co-host can lower one or all. */
+export function Hands(
+  { roomId, queue, moderator, status }: {
+    roomId: string;
+    queue: RaisedHand[];
+    moderator: boolean;
+    status: Status;
+  },
+) {
+  const lower = (identity?: string) =>
+    attempt(status, async () => {
+      await api(
+        "DELETE",
+        identity === undefined
+          ? `/api/livekit/rooms/${roomId}/hands`
+          : `/api/livekit/rooms/${roomId}/participants/${encodeURIComponent(identity)}/hand`,
+      );
+    });
+  return (
+    <aside class="card hands" aria-labelledby="hands-title">
+      <div class="row spread">
+        <h2 id="hands-title" class="small">{`Raised hands (${queue.length})`}</h2>
+        {moderator && <button type="button" class="link" onClick={() => lower()}>Lower all</button>}
+      </div>
+      <ol class="hand-queue">
+        {queue.map((h) => (
+          <li key={h.identity} data-identity={h.identity}>
+            <span>{h.name}</span>
+            {moderator && (
+              <button
+                type="button"
+                class="link"
+                onClick={() => lower(h.identity)}
+                aria-label={`Lower ${h.name}'s hand`}
+              >
+                Lower
+              </button>
+            )}
+          </li>
+        ))}
+      </ol>
+    </aside>
+  );
+}
+
+/** A row of reactions; each one is a short burst on the sender's tile for everyone. */
+export function ReactionBar({ onReact }: { onReact(emoji: string): void }) {
+  return (
+    <span class="reactions" role="group" aria-label="Reactions">
+      {REACTIONS.map((emoji) => (
+        <button
+          type="button"
+          key={emoji}
+          class="reaction-button"
+          onClick={() => onReact(emoji)}
+          aria-label={`React ${emoji}`}
+        >
+          {emoji}
+        </button>
+      ))}
+    </span>
+  );
+}
