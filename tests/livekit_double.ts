@@ -3,7 +3,8 @@
  * the test environment). Like the real server it refuses any call whose bearer token does not
  * verify against the API key and secret, or lacks the grant the method needs, and answers
  * `not_found` when a participant or track to act on is not connected (tests say who is, with
- * `connect`); it records each accepted call so tests can see what the app asked for. `away`
+ * `connect`), lists who is connected, and merges attributes as LiveKit does; it records each
+ * accepted call so tests can see what the app asked for. `away`
  * makes it answer 503, as a LiveKit that is restarting does.
  */
 import { TokenVerifier } from "livekit-server-sdk";
@@ -29,6 +30,8 @@ const REQUIRED: Record<string, (g: ClaimGrants, body: Record<string, unknown>) =
 export class RoomServiceDouble {
   readonly calls: RecordedCall[] = [];
   readonly refused: { method: string; reason: string }[] = [];
+  /** Participants' attributes as UpdateParticipant left them, by `room/identity`. */
+  readonly attributes = new Map<string, Record<string, string>>();
   /** Answer every call with 503 while true. */
   away = false;
   // room → identity → track sids, for the methods that act on a connected participant.
@@ -81,10 +84,35 @@ export class RoomServiceDouble {
     const allowed = REQUIRED[method];
     if (!allowed) return refuse(404, "bad_route", `unknown method ${method}`);
     if (!allowed(grants, body)) return refuse(403, "permission_denied", "missing grant");
-    if (method === "RemoveParticipant" || method === "MutePublishedTrack") {
+    if (method === "ListParticipants") {
+      const people = this.#connected.get(String(body.room));
+      this.calls.push({ method, body, grants });
+      return Response.json({
+        participants: [...(people ?? new Map())].map(([identity, tracks]) => ({
+          identity,
+          sid: `PA_${identity.slice(0, 8)}`,
+          attributes: this.attributes.get(`${body.room}/${identity}`) ?? {},
+          tracks: [...tracks].map((sid) => ({ sid, source: "MICROPHONE", muted: false })),
+        })),
+      });
+    }
+    if (
+      method === "RemoveParticipant" || method === "MutePublishedTrack" ||
+      method === "UpdateParticipant"
+    ) {
       const people = this.#connected.get(String(body.room));
       const tracks = people?.get(String(body.identity));
       if (!tracks) return refuse(404, "not_found", "participant not found");
+      if (method === "UpdateParticipant" && body.attributes) {
+        // Like LiveKit: set keys are merged, an empty value removes its key.
+        const key = `${body.room}/${body.identity}`;
+        const merged = { ...this.attributes.get(key) };
+        for (const [k, v] of Object.entries(body.attributes as Record<string, string>)) {
+          if (v === "") delete merged[k];
+          else merged[k] = v;
+        }
+        this.attributes.set(key, merged);
+      }
       if (method === "MutePublishedTrack" && !tracks.has(String(body.trackSid))) {
         return refuse(404, "not_found", "track not found");
       }

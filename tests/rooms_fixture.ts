@@ -53,7 +53,13 @@ export async function createRoom(
   app: TestApp,
   host: TestUser,
   fields: Partial<
-    { room_name: string; call_type: string; participants: string[]; allow_guests: boolean }
+    {
+      room_name: string;
+      call_type: string;
+      participants: string[];
+      allow_guests: boolean;
+      entry: "open" | "knock" | "invited";
+    }
   > = {},
 ) {
   const res = await call(app, "POST", "/api/livekit/rooms", {

@@ -25,6 +25,26 @@ const ROUTES: [string, (id: string) => string][] = [
   ["POST", () => "/api/auth/login"],
   ["POST", () => "/api/contacts"],
   ["DELETE", (id) => `/api/contacts/${id}`],
+  ["POST", (id) => `/api/contacts/requests/${id}/accept`],
+  ["POST", (id) => `/api/contacts/requests/${id}/decline`],
+  ["DELETE", (id) => `/api/contacts/requests/${id}`],
+  ["POST", () => "/api/contacts/blocks"],
+  ["DELETE", (id) => `/api/contacts/blocks/${id}`],
+  ["PATCH", (id) => `/api/livekit/rooms/${id}`],
+  ["PUT", (id) => `/api/livekit/rooms/${id}/cohosts/${id}`],
+  ["DELETE", (id) => `/api/livekit/rooms/${id}/cohosts/${id}`],
+  ["POST", (id) => `/api/livekit/rooms/${id}/knock`],
+  ["GET", (id) => `/api/livekit/rooms/${id}/knock`],
+  ["DELETE", (id) => `/api/livekit/rooms/${id}/knock`],
+  ["POST", (id) => `/api/livekit/rooms/${id}/knock/enter`],
+  ["GET", (id) => `/api/livekit/rooms/${id}/lobby`],
+  ["POST", (id) => `/api/livekit/rooms/${id}/knocks/${id}/admit`],
+  ["POST", (id) => `/api/livekit/rooms/${id}/knocks/${id}/deny`],
+  ["POST", (id) => `/api/livekit/rooms/${id}/knocks/admit-all`],
+  ["POST", (id) => `/api/livekit/rooms/${id}/hand`],
+  ["DELETE", (id) => `/api/livekit/rooms/${id}/hands`],
+  ["DELETE", (id) => `/api/livekit/rooms/${id}/participants/${id}/hand`],
+  ["POST", (id) => `/api/livekit/rooms/${id}/mute-all`],
   ["POST", () => "/login"],
   ["POST", () => "/register"],
   ["GET", (id) => `/meeting/invite?room=${id}`],
@@ -36,7 +56,17 @@ const field = fc.oneof(
   fc.jsonValue(),
   fc.string({ maxLength: 200 }),
   fc.uuid(),
-  fc.constantFrom("audio", "video", "", " ", "\u0000", "a".repeat(5000)),
+  fc.constantFrom(
+    "audio",
+    "video",
+    "open",
+    "knock",
+    "invited",
+    "",
+    " ",
+    "\u0000",
+    "a".repeat(5000),
+  ),
 );
 const body = fc.oneof(
   fc.jsonValue(),
@@ -48,6 +78,11 @@ const body = fc.oneof(
       allow_guests: field,
       display_name: field,
       track_sid: field,
+      entry: field,
+      locked: field,
+      raised: field,
+      user_id: field,
+      email: field,
     },
     { requiredKeys: [] },
   ),
@@ -74,16 +109,28 @@ const roomId = fc.oneof(
 Deno.test("fuzz - arbitrary bodies and ids on every write route never get a 5xx", () =>
   withRooms(async ({ app, host, friends }) => {
     const real = await createRoom(app, host, { participants: [friends[0].id] });
+    const knocking = await createRoom(app, host, { entry: "knock" });
     const [invite] = await app.sql<{ id: string }[]>`select id::text from invites`;
+    const knocked = await call(app, "POST", `/api/livekit/rooms/${knocking.id}/knock`, {
+      json: { display_name: "Fuzzy" },
+    });
+    const ticket = knocked.headers.getSetCookie()[0].split(";")[0];
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...ROUTES),
-        fc.oneof(roomId, fc.constant(real.id), fc.constant(invite.id)),
+        fc.oneof(
+          roomId,
+          fc.constant(real.id),
+          fc.constant(knocking.id),
+          fc.constant(invite.id),
+          fc.constant(knocked.body.id),
+        ),
         rawBody,
-        fc.constantFrom(host, friends[0], null),
+        fc.constantFrom(host, friends[0], null, "ticket" as const),
         async ([method, path], id, raw, user) => {
           const res = await call(app, method, path(id), {
-            token: user?.token,
+            token: user === "ticket" ? undefined : user?.token,
+            cookie: user === "ticket" ? ticket : undefined,
             body: method === "GET" ? undefined : raw.text,
             headers: method === "GET" ? {} : { "Content-Type": raw.type },
           });

@@ -47,15 +47,17 @@ export class TestSocket {
     });
   }
 
+  /** Opens GET /ws, or another socket path of the app (`/ws/lobby?room=…`). */
   static open(
     app: { base: string; config: { publicUrl: string } },
     auth: SocketAuth,
+    path = "/ws",
   ): Promise<TestSocket> {
     // Deno's WebSocket takes request headers (browsers set Cookie and Origin themselves).
     const ws = new (WebSocket as unknown as new (
       url: string,
       init: { headers: Record<string, string> },
-    ) => WebSocket)(wsUrl(app.base), { headers: authHeaders(app, auth) });
+    ) => WebSocket)(wsUrl(app.base, path), { headers: authHeaders(app, auth) });
     const socket = new TestSocket(ws);
     return new Promise((resolve, reject) => {
       ws.onopen = () => resolve(socket);
