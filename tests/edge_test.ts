@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { screenshot } from "./browser.ts";
 import { callTest, seesVideoOf, selectedPaths, speechLikeWav } from "./call_fixture.ts";
 import { edgePerson, withEdge, withEdgeBrowser } from "./edge_fixture.ts";
-import { call } from "./harness.ts";
+import { addContacts, call } from "./harness.ts";
 import { configComplaints } from "./media.ts";
 import { turnAllocate } from "../lib/turn_client.ts";
 
@@ -95,13 +95,7 @@ callTest(
         const person = (name: string) => edgePerson(browser, app, media, name, "relay-tls");
         const ada = await person("Ada");
         const bob = await person("Bob");
-        assert.equal(
-          (await call(app, "POST", "/api/contacts", {
-            token: ada.user.token,
-            json: { email: bob.user.email },
-          })).status,
-          201,
-        );
+        await addContacts(app, ada.user, [bob.user]);
         const created = await call(app, "POST", "/api/livekit/rooms", {
           token: ada.user.token,
           json: {

@@ -119,9 +119,9 @@ export function Hands(
         {moderator && <button type="button" class="link" onClick={() => lower()}>Lower all</button>}
       </div>
       <ol class="hand-queue">
-        {queue.map((h) => (
+        {queue.map((h, i) => (
           <li key={h.identity} data-identity={h.identity}>
-            <span>{h.name}</span>
+            <span>{`${i + 1}. ${h.name}`}</span>
             {moderator && (
               <button
                 type="button"
