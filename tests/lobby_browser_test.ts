@@ -143,7 +143,7 @@ callTest(
       const refused = await call(
         world.app,
         "DELETE",
-        `/api/livekit/rooms/${await roomOf(ada)}/hands`,
+        `/api/livekit/rooms/${roomOf(ada)}/hands`,
         {
           token: bob.user!.token,
         },
@@ -177,6 +177,6 @@ callTest(
 );
 
 /** The meeting id of the room page a person has open. */
-async function roomOf(p: Person): Promise<string> {
+function roomOf(p: Person): string {
   return new URL(p.page.url()).searchParams.get("room")!;
 }
