@@ -122,13 +122,7 @@ export async function muteEveryone(
       where room_id = ${roomId} and role in ('host', 'cohost') and removed_at is null`)
       .map((r) => r.id),
   );
-  let people;
-  try {
-    people = await livekit.participants(roomId);
-  } catch (err) {
-    if (isLiveKitNotFound(err)) throw notInCall();
-    throw livekitUnavailable();
-  }
+  const people = await connected(livekit, roomId);
   let muted = 0;
   for (const p of people) {
     if (moderators.has(p.identity)) continue;
@@ -147,6 +141,16 @@ export async function muteEveryone(
 
 const notInCall = () =>
   new AppError(409, "not_in_call", "Nobody is connected to this call right now.");
+
+/** Who LiveKit has in the call: 409 when it has no such room, 503 when it cannot be reached. */
+async function connected(livekit: LiveKit, roomId: string) {
+  try {
+    return await livekit.participants(roomId);
+  } catch (err) {
+    if (isLiveKitNotFound(err)) throw notInCall();
+    throw livekitUnavailable();
+  }
+}
 
 /**
  * The host names a member co-host (`cohost`) or makes a co-host a member again. 404 for
@@ -247,13 +251,7 @@ export async function lowerHands(
   identity?: string,
 ): Promise<number> {
   await checkModerator(sql, roomId, actorId, "lower hands");
-  let people;
-  try {
-    people = await livekit.participants(roomId);
-  } catch (err) {
-    if (isLiveKitNotFound(err)) throw notInCall();
-    throw livekitUnavailable();
-  }
+  const people = await connected(livekit, roomId);
   const raised = people.filter((p) =>
     p.attributes[HAND_ATTRIBUTE] && (identity === undefined || p.identity === identity)
   );

@@ -19,7 +19,7 @@ import {
   roomNotFound,
   type RoomStatus,
 } from "./rooms.ts";
-import type { EntryPolicy, KnockStatus } from "../protocol/api.ts";
+import type { EntryPolicy, KnockStateJson, KnockStatus, LobbyJson } from "../protocol/api.ts";
 
 export const KNOCK_COOKIE_PREFIX = "urbania_knock_";
 export const knockCookieName = (roomId: string) => `${KNOCK_COOKIE_PREFIX}${roomId}`;
@@ -200,16 +200,7 @@ export async function knockForTicket(
 
 /** What the waiting browser is shown: its knock, the meeting, whether a host is there. */
 export async function knockState(sql: Sql, knockId: string) {
-  const [row] = await sql<{
-    id: string;
-    room_id: string;
-    room_name: string;
-    call_type: CallType;
-    display_name: string;
-    status: KnockStatus;
-    expires_in: number;
-    host_present: boolean;
-  }[]>`
+  const [row] = await sql<KnockStateJson[]>`
     select k.id::text, k.room_id, r.room_name, r.call_type, k.display_name,
       case when k.status = 'waiting' and k.expires_at <= now() then 'expired' else k.status end
         as status,
@@ -391,18 +382,8 @@ export async function enterWithTicket(
 
 /** The lobbies of these rooms (only rooms with someone waiting), oldest knock first. */
 export async function lobbies(sql: Sql, roomIds: string[]) {
-  return await sql<{
-    room_id: string;
-    room_name: string;
-    waiting: {
-      id: string;
-      room_id: string;
-      display_name: string;
-      guest: boolean;
-      created_at: string;
-      expires_in: number;
-    }[];
-  }[]>`
+  // created_at comes as JSON text, as the browser gets it.
+  return await sql<LobbyJson[]>`
     select r.id as room_id, r.room_name, json_agg(json_build_object(
         'id', k.id, 'room_id', k.room_id, 'display_name', k.display_name,
         'guest', k.user_id is null, 'created_at', k.created_at,
