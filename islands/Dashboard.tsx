@@ -266,32 +266,18 @@ export function Dashboard(props: DashboardProps) {
                     {req.from.display_name} <span class="muted small">{req.from.email}</span>
                   </span>
                   <span class="row">
-                    <button
-                      type="button"
-                      class="primary"
-                      disabled={busy === `req:${req.id}`}
-                      onClick={() =>
-                        answer(req, "accept")}
-                    >
-                      Accept<span class="sr-only">{` ${req.from.display_name}`}</span>
-                    </button>
-                    <button
-                      type="button"
-                      disabled={busy === `req:${req.id}`}
-                      onClick={() =>
-                        answer(req, "decline")}
-                    >
-                      Decline<span class="sr-only">{` ${req.from.display_name}`}</span>
-                    </button>
-                    <button
-                      type="button"
-                      class="link"
-                      disabled={busy === `req:${req.id}`}
-                      onClick={() =>
-                        answer(req, "block")}
-                    >
-                      Block<span class="sr-only">{` ${req.from.display_name}`}</span>
-                    </button>
+                    {REQUEST_ANSWERS.map(([how, text, look]) => (
+                      <button
+                        type="button"
+                        key={how}
+                        class={look}
+                        disabled={busy === `req:${req.id}`}
+                        onClick={() => answer(req, how)}
+                      >
+                        {text}
+                        <span class="sr-only">{` ${req.from.display_name}`}</span>
+                      </button>
+                    ))}
                   </span>
                 </li>
               ))}
@@ -372,6 +358,13 @@ export function Dashboard(props: DashboardProps) {
     </div>
   );
 }
+
+/** The answers to a contact request: what it does, its label, its look. */
+const REQUEST_ANSWERS: ["accept" | "decline" | "block", string, string | undefined][] = [
+  ["accept", "Accept", "primary"],
+  ["decline", "Decline", undefined],
+  ["block", "Block", "link"],
+];
 
 function when(iso: string): string {
   return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });

@@ -175,23 +175,18 @@ function LobbyAlert({ lobby }: { lobby: LobbyJson }) {
           <li key={k.id} class="row spread" data-knock={k.id}>
             <span>{who(k)}</span>
             <span class="row">
-              <button
-                type="button"
-                class="primary"
-                disabled={busy}
-                onClick={() => act(`${k.id}/admit`)}
-                aria-label={`Admit ${who(k)}`}
-              >
-                Admit
-              </button>
-              <button
-                type="button"
-                disabled={busy}
-                onClick={() => act(`${k.id}/deny`)}
-                aria-label={`Deny ${who(k)}`}
-              >
-                Deny
-              </button>
+              {(["Admit", "Deny"] as const).map((how) => (
+                <button
+                  type="button"
+                  key={how}
+                  class={how === "Admit" ? "primary" : undefined}
+                  disabled={busy}
+                  onClick={() => act(`${k.id}/${how.toLowerCase()}`)}
+                  aria-label={`${how} ${who(k)}`}
+                >
+                  {how}
+                </button>
+              ))}
             </span>
           </li>
         ))}

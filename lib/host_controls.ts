@@ -8,11 +8,11 @@ import type { Sql, Tx } from "./db.ts";
 import { AppError, notFound } from "./errors.ts";
 import { publish } from "./events.ts";
 import { isLiveKitNotFound, type LiveKit, livekitUnavailable } from "./livekit.ts";
-import { answerAll, lockAsModerator, moderatorRole, notModerator } from "./lobby.ts";
+import { answerAll, lockAsModerator, moderators, requireModerator } from "./lobby.ts";
 import type { Logger } from "./log.ts";
 import { errorFields } from "./log.ts";
 import { cancelPending } from "./ring.ts";
-import { lockRoom, notHost, roomEnded, roomNotFound } from "./rooms.ts";
+import { lockRoom, notHost, roomEnded } from "./rooms.ts";
 import type { EntryPolicy } from "../protocol/api.ts";
 
 const participantNotFound = () => notFound("This participant");
@@ -70,20 +70,8 @@ export async function removeParticipant(
       if (!isLiveKitNotFound(err)) throw livekitUnavailable();
       if (!member && !guest) throw participantNotFound();
     }
-    if (member) await publish(tx, { e: "lobby", room_id: roomId });
     await publish(tx, { e: "room", room_id: roomId });
   });
-}
-
-/** Checks a moderator may act on `identity` in a room that has not ended; their role. */
-async function checkModerator(sql: Sql, roomId: string, actorId: string, what: string) {
-  const [room] = await sql<{ created_by: string; status: string }[]>`
-    select created_by::text, status from rooms where id = ${roomId}`;
-  if (!room) throw roomNotFound();
-  const role = await moderatorRole(sql, roomId, actorId);
-  if (!role) throw notModerator(what);
-  if (room.status === "ended") throw roomEnded();
-  return { role, creator: room.created_by };
 }
 
 /** Mutes a track someone publishes in the call (LiveKit lets only its owner unmute it). */
@@ -95,8 +83,8 @@ export async function muteTrack(
   identity: string,
   trackSid: string,
 ): Promise<void> {
-  const { creator } = await checkModerator(sql, roomId, actorId, "mute people");
-  if (identity === creator && actorId !== creator) throw notOverHost();
+  const { room } = await requireModerator(sql, roomId, actorId, "mute people");
+  if (identity === room.created_by && actorId !== room.created_by) throw notOverHost();
   try {
     await livekit.muteTrack(roomId, identity, trackSid);
   } catch (err) {
@@ -107,25 +95,23 @@ export async function muteTrack(
 
 /**
  * Mutes every microphone in the call but the hosts' and co-hosts'. Returns how many were muted.
- * 409 when the call has nobody connected.
+ * 409 when the call has nobody connected. `beforeLiveKit` runs once the caller is known to
+ * moderate the room (rate limits).
  */
 export async function muteEveryone(
   sql: Sql,
   livekit: LiveKit,
   roomId: string,
   actorId: string,
+  beforeLiveKit?: () => Promise<void>,
 ): Promise<number> {
-  await checkModerator(sql, roomId, actorId, "mute everyone");
-  const moderators = new Set(
-    (await sql<{ id: string }[]>`
-      select user_id::text as id from room_participants
-      where room_id = ${roomId} and role in ('host', 'cohost') and removed_at is null`)
-      .map((r) => r.id),
-  );
+  await requireModerator(sql, roomId, actorId, "mute everyone");
+  await beforeLiveKit?.();
+  const spared = new Set(await moderators(sql, roomId));
   const people = await connected(livekit, roomId);
   let muted = 0;
   for (const p of people) {
-    if (moderators.has(p.identity)) continue;
+    if (spared.has(p.identity)) continue;
     for (const sid of p.microphones) {
       try {
         await livekit.muteTrack(roomId, p.identity, sid);
@@ -242,15 +228,20 @@ export async function setHand(
   }
 }
 
-/** A host or co-host lowers one person's hand, or everyone's. Returns how many were lowered. */
+/**
+ * A host or co-host lowers one person's hand (`identity`), or everyone's. Returns how many were
+ * lowered. `beforeLiveKit` runs once the caller is known to moderate the room (rate limits).
+ */
 export async function lowerHands(
   sql: Sql,
   livekit: LiveKit,
   roomId: string,
   actorId: string,
-  identity?: string,
+  identity: string | undefined,
+  beforeLiveKit?: () => Promise<void>,
 ): Promise<number> {
-  await checkModerator(sql, roomId, actorId, "lower hands");
+  await requireModerator(sql, roomId, actorId, "lower hands");
+  await beforeLiveKit?.();
   const people = await connected(livekit, roomId);
   const raised = people.filter((p) =>
     p.attributes[HAND_ATTRIBUTE] && (identity === undefined || p.identity === identity)

@@ -8,18 +8,20 @@ import { Buffer } from "node:buffer";
 import type { Sql, Tx } from "./db.ts";
 import { AppError, notFound } from "./errors.ts";
 import { EVENTS_CHANNEL, publish } from "./events.ts";
-import { GUEST_IDENTITY, newGuestIdentity } from "./livekit.ts";
+import { newGuestIdentity } from "./livekit.ts";
 import {
   type CallType,
   guestsNotAllowed,
   invitedOnly,
+  type LockedRoom,
+  lockRoom,
   meetingLocked,
   removedByHost,
   roomEnded,
   roomNotFound,
   type RoomStatus,
 } from "./rooms.ts";
-import type { EntryPolicy, KnockStateJson, KnockStatus, LobbyJson } from "../protocol/api.ts";
+import type { KnockStateJson, KnockStatus, LobbyJson } from "../protocol/api.ts";
 
 export const KNOCK_COOKIE_PREFIX = "urbania_knock_";
 export const knockCookieName = (roomId: string) => `${KNOCK_COOKIE_PREFIX}${roomId}`;
@@ -54,49 +56,37 @@ export const ticketRequired = () =>
 export const notModerator = (what: string) =>
   new AppError(403, "not_host", `Only a host or co-host can ${what}.`);
 
-export interface EntryRoom {
-  status: RoomStatus;
-  created_by: string;
-  entry: EntryPolicy;
-  locked: boolean;
-  allow_guests: boolean;
-  call_type: CallType;
-  room_name: string;
-}
+type Moderator = "host" | "cohost";
 
-/** Locks the room row and reads what entry decisions need. 404 when there is no such room. */
-export async function lockEntryRoom(tx: Tx, roomId: string): Promise<EntryRoom> {
-  const [room] = await tx<EntryRoom[]>`
-    select status, created_by::text, entry, locked, allow_guests, call_type, room_name
-    from rooms where id = ${roomId} for update`;
-  if (!room) throw roomNotFound();
-  return room;
-}
-
-/** The user's role in the meeting when they may moderate it (host or co-host), else null. */
-export async function moderatorRole(
-  tx: Sql | Tx,
-  roomId: string,
-  userId: string,
-): Promise<"host" | "cohost" | null> {
-  const [row] = await tx<{ role: "host" | "cohost" | "member" }[]>`
-    select role from room_participants
-    where room_id = ${roomId} and user_id = ${userId} and removed_at is null`;
-  return row?.role === "host" || row?.role === "cohost" ? row.role : null;
-}
-
-/** Locks the room and checks the user moderates it (403) and it has not ended (410). */
-export async function lockAsModerator(
-  tx: Tx,
+/**
+ * The room and the user's role in it when they may moderate it (host or co-host), in one
+ * query; with `lock`, the room's row stays locked for the rest of the transaction. 404 no such
+ * room, 403 not a host or co-host, 410 ended (unless `ended` is allowed).
+ */
+export async function requireModerator(
+  sql: Sql | Tx,
   roomId: string,
   userId: string,
   what: string,
-): Promise<{ room: EntryRoom; role: "host" | "cohost" }> {
-  const room = await lockEntryRoom(tx, roomId);
-  const role = await moderatorRole(tx, roomId, userId);
-  if (!role) throw notModerator(what);
-  if (room.status === "ended") throw roomEnded();
+  options: { lock?: boolean; ended?: boolean } = {},
+): Promise<{ room: LockedRoom; role: Moderator }> {
+  const [row] = await sql<(LockedRoom & { role: string | null })[]>`
+    select r.status, r.created_by::text, r.entry, r.locked, r.allow_guests, p.role
+    from rooms r
+    left join room_participants p
+      on p.room_id = r.id and p.user_id = ${userId} and p.removed_at is null
+    where r.id = ${roomId}
+    ${options.lock ? sql`for update of r` : sql``}`;
+  if (!row) throw roomNotFound();
+  const { role, ...room } = row;
+  if (role !== "host" && role !== "cohost") throw notModerator(what);
+  if (room.status === "ended" && !options.ended) throw roomEnded();
   return { room, role };
+}
+
+/** Locks the room and checks the user moderates it (403) and it has not ended (410). */
+export function lockAsModerator(tx: Tx, roomId: string, userId: string, what: string) {
+  return requireModerator(tx, roomId, userId, what, { lock: true });
 }
 
 export interface KnockRow {
@@ -128,7 +118,7 @@ export async function knock(
   ttlSeconds: number,
 ): Promise<{ knock: KnockRow; ticket: Ticket }> {
   return await sql.begin(async (tx) => {
-    const room = await lockEntryRoom(tx, roomId);
+    const room = await lockRoom(tx, roomId);
     if (room.status === "ended") throw roomEnded();
     if (room.entry === "invited") throw invitedOnly();
     if (room.locked) throw meetingLocked();
@@ -329,7 +319,7 @@ export async function admitAll(sql: Sql, roomId: string, moderatorId: string): P
 /** The waiting person gives up. Not an error when the knock is no longer waiting. */
 export async function cancelKnock(sql: Sql, roomId: string, ticket: Ticket | null) {
   await sql.begin(async (tx) => {
-    await lockEntryRoom(tx, roomId);
+    await lockRoom(tx, roomId);
     const k = await knockForTicket(tx, roomId, ticket);
     if (k.status !== "waiting") return;
     await tx`update knocks set status = 'cancelled', answered_at = now() where id = ${k.id}`;
@@ -371,7 +361,6 @@ export async function enterWithTicket(
   if (!room) throw ticketRequired();
   if (room.status === "ended") throw roomEnded();
   if (room.removed) throw removedByHost();
-  if (!GUEST_IDENTITY.test(k.guest_identity!)) throw ticketRequired();
   return {
     kind: "guest",
     identity: k.guest_identity!,

@@ -53,6 +53,9 @@ export const DEFAULT_REALTIME: RealtimeOptions = {
 // its place back after this long.
 const ADMISSION_MS = 10_000;
 
+/** Tabs of one browser that may wait on the same knock. */
+export const MAX_WAITING_TABS = 4;
+
 // Events waiting for delivery at most; past that they are dropped and every socket resynced.
 const MAX_QUEUED_EVENTS = 10_000;
 // How long a socket's send queue may stay over the limit before it is taken for not reading.
@@ -156,7 +159,8 @@ export class Realtime {
   }
 
   #admitting = 0;
-  #admittingByUser = new Map<string, number>();
+  /** Places held by account (user id) or by knock (`knock:<id>`). */
+  #admittingByKey = new Map<string, number>();
 
   /**
    * Holds a place for a socket of `userId` about to be upgraded, counted with its open
@@ -165,21 +169,35 @@ export class Realtime {
    * else a function that gives the place back (called by `open`, or on its own after 10 s).
    */
   admit(userId: string): "instance" | "user" | (() => void) {
+    const place = this.#hold(
+      userId,
+      this.#byUser.get(userId)?.size ?? 0,
+      this.options.maxSocketsPerUser,
+    );
+    return place === "full" ? "user" : place;
+  }
+
+  /** The same for a browser waiting in a lobby: at most MAX_WAITING_TABS per knock. */
+  admitWaiting(knockId: string): "instance" | "knock" | (() => void) {
+    const place = this.#hold(`knock:${knockId}`, this.waitingFor(knockId), MAX_WAITING_TABS);
+    return place === "full" ? "knock" : place;
+  }
+
+  #hold(key: string, open: number, max: number): "instance" | "full" | (() => void) {
     if (this.full) return "instance";
-    const pending = this.#admittingByUser.get(userId) ?? 0;
-    const open = this.#byUser.get(userId)?.size ?? 0;
-    if (open + pending >= this.options.maxSocketsPerUser) return "user";
+    const pending = this.#admittingByKey.get(key) ?? 0;
+    if (open + pending >= max) return "full";
     this.#admitting++;
-    this.#admittingByUser.set(userId, pending + 1);
+    this.#admittingByKey.set(key, pending + 1);
     let held = true;
     const release = () => {
       if (!held) return;
       held = false;
       clearTimeout(timer);
       this.#admitting--;
-      const left = (this.#admittingByUser.get(userId) ?? 1) - 1;
-      if (left > 0) this.#admittingByUser.set(userId, left);
-      else this.#admittingByUser.delete(userId);
+      const left = (this.#admittingByKey.get(key) ?? 1) - 1;
+      if (left > 0) this.#admittingByKey.set(key, left);
+      else this.#admittingByKey.delete(key);
     };
     const timer = setTimeout(release, ADMISSION_MS);
     return release;
@@ -512,9 +530,11 @@ export class Realtime {
         return;
       }
       case "room": {
-        const waiting = [...this.#waitingByKnock.values()]
-          .filter((set) => [...set][0]?.roomId === event.room_id)
-          .map((set) => [...set][0].knockId);
+        // Whether a host is in the call may have changed for those waiting to enter.
+        const waiting = new Set<string>();
+        for (const w of this.#waiting.values()) {
+          if (w.roomId === event.room_id) waiting.add(w.knockId);
+        }
         await this.#tellWaiting(waiting);
         if (this.#byUser.size === 0) return;
         let room;

@@ -212,12 +212,14 @@ export interface LockedRoom {
   created_by: string;
   entry: EntryPolicy;
   locked: boolean;
+  allow_guests: boolean;
 }
 
 /** Locks the room row for the rest of the transaction: joins and leaves on a room take turns. */
 export async function lockRoom(tx: Tx, id: string): Promise<LockedRoom> {
   const [room] = await tx<LockedRoom[]>`
-    select status, created_by::text, entry, locked from rooms where id = ${id} for update`;
+    select status, created_by::text, entry, locked, allow_guests from rooms
+    where id = ${id} for update`;
   if (!room) throw roomNotFound();
   return room;
 }

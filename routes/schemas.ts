@@ -24,3 +24,10 @@ export function roomIdOr404(raw: string | undefined): string {
   if (raw === undefined || !roomIdSchema.safeParse(raw).success) throw notFound("This meeting");
   return raw;
 }
+
+/** A uuid from a path; anything else cannot name the thing (`what`): 404. */
+export function uuidOr404(raw: string | undefined, what: string): string {
+  const parsed = z.uuid().safeParse(raw);
+  if (!parsed.success) throw notFound(what);
+  return parsed.data;
+}

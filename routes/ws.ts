@@ -1,6 +1,6 @@
 // GET /ws: the real-time channel of a signed-in user. Authenticated before the upgrade, by the
 // session cookie (then only from our own pages: the Origin must be ours) or a Bearer header.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { knockCookieName, knockForTicket, parseTicket } from "../lib/lobby.ts";
 import { roomIdOr404 } from "./schemas.ts";
@@ -9,16 +9,26 @@ import { AppError, unauthorized } from "../lib/errors.ts";
 import type { AppEnv, Deps } from "./context.ts";
 import { credentials, foreignOrigin } from "./middleware.ts";
 
+/** 426 unless the request asks for a WebSocket. */
+function requireUpgrade(c: Context) {
+  if ((c.req.header("Upgrade") ?? "").toLowerCase() !== "websocket") {
+    throw new AppError(426, "upgrade_required", "Connect to this address with a WebSocket.", {
+      headers: { Upgrade: "websocket" },
+    });
+  }
+}
+
+const instanceFull = () =>
+  new AppError(503, "busy", "Too many connections here; try again shortly.", {
+    headers: { "Retry-After": "10" },
+  });
+
 export function wsRoutes(deps: Deps) {
   const { config, sessions, realtime } = deps;
   const app = new Hono<AppEnv>();
 
   app.get("/ws", async (c) => {
-    if ((c.req.header("Upgrade") ?? "").toLowerCase() !== "websocket") {
-      throw new AppError(426, "upgrade_required", "Connect to this address with a WebSocket.", {
-        headers: { Upgrade: "websocket" },
-      });
-    }
+    requireUpgrade(c);
     const cred = credentials(c);
     const claims = cred ? sessions.verify(cred.token) : null;
     if (!cred || !claims) throw unauthorized();
@@ -27,11 +37,7 @@ export function wsRoutes(deps: Deps) {
     const user = await sessions.load(claims);
     if (!user) throw unauthorized();
     const place = realtime.admit(user.id);
-    if (place === "instance") {
-      throw new AppError(503, "busy", "Too many connections here; try again shortly.", {
-        headers: { "Retry-After": "10" },
-      });
-    }
+    if (place === "instance") throw instanceFull();
     if (place === "user") {
       throw new AppError(
         429,
@@ -61,11 +67,7 @@ export function wsRoutes(deps: Deps) {
   // The lobby's channel: a browser waiting to be let in hears the answer here. Authenticated
   // by its ticket (a cookie: our own pages only), a few tabs per ticket.
   app.get("/ws/lobby", async (c) => {
-    if ((c.req.header("Upgrade") ?? "").toLowerCase() !== "websocket") {
-      throw new AppError(426, "upgrade_required", "Connect to this address with a WebSocket.", {
-        headers: { Upgrade: "websocket" },
-      });
-    }
+    requireUpgrade(c);
     const roomId = roomIdOr404(c.req.query("room"));
     const knock = await knockForTicket(
       deps.sql,
@@ -73,23 +75,28 @@ export function wsRoutes(deps: Deps) {
       parseTicket(getCookie(c, knockCookieName(roomId))),
     );
     if (c.req.header("Origin") !== config.publicUrl) throw foreignOrigin();
-    if (realtime.full) {
-      throw new AppError(503, "busy", "Too many connections here; try again shortly.", {
-        headers: { "Retry-After": "10" },
-      });
-    }
-    if (realtime.waitingFor(knock.id) >= MAX_WAITING_TABS) {
+    const place = realtime.admitWaiting(knock.id);
+    if (place === "instance") throw instanceFull();
+    if (place === "knock") {
       throw new AppError(429, "too_many_sockets", "This request to join is open in too many tabs.");
     }
-    return await upgradeWebSocket(c, {
-      onOpen: (_event, ws) => realtime.openWaiting(ws.raw!, knock.id, roomId),
-      onMessage: (event, ws) => realtime.messageWaiting(ws.raw!, event.data),
-      onClose: (_event, ws) => realtime.closedWaiting(ws.raw!),
-    }, { idleTimeout: realtime.options.idleTimeoutSeconds });
+    try {
+      return await upgradeWebSocket(c, {
+        onOpen: (_event, ws) => {
+          place();
+          realtime.openWaiting(ws.raw!, knock.id, roomId);
+        },
+        onMessage: (event, ws) => realtime.messageWaiting(ws.raw!, event.data),
+        onClose: (_event, ws) => {
+          place();
+          realtime.closedWaiting(ws.raw!);
+        },
+      }, { idleTimeout: realtime.options.idleTimeoutSeconds });
+    } catch (err) {
+      place();
+      throw err;
+    }
   });
 
   return app;
 }
-
-/** Tabs of one browser that may wait on the same knock. */
-const MAX_WAITING_TABS = 4;

@@ -1,16 +1,11 @@
 import { Hono } from "hono";
-import { z } from "zod";
 import { acceptInvite, cancelInvite, declineInvite, listInvites } from "../../lib/invites.ts";
-import { notFound } from "../../lib/errors.ts";
 import { getRoom, roomView } from "../../lib/rooms.ts";
 import type { AppEnv, Deps } from "../context.ts";
 import { requireUser } from "../middleware.ts";
+import { uuidOr404 } from "../schemas.ts";
 
-const inviteId = (raw: string): string => {
-  const parsed = z.uuid().safeParse(raw);
-  if (!parsed.success) throw notFound("This call");
-  return parsed.data;
-};
+const inviteId = (raw: string) => uuidOr404(raw, "This call");
 
 /** /api/invites: calls ringing the user, and their answers. */
 export function inviteRoutes(deps: Deps) {

@@ -25,9 +25,8 @@ import {
   knockForTicket,
   knockState,
   lobbies,
-  moderatorRole,
-  notModerator,
   parseTicket,
+  requireModerator,
 } from "../../lib/lobby.ts";
 import { ENTRY_POLICIES } from "../../protocol/api.ts";
 import { inviteMore } from "../../lib/invites.ts";
@@ -65,7 +64,7 @@ import {
   requireClaims,
   requireUser,
 } from "../middleware.ts";
-import { roomIdOr404, text } from "../schemas.ts";
+import { roomIdOr404, text, uuidOr404 } from "../schemas.ts";
 import type { Tx } from "../../lib/db.ts";
 
 /** An Idempotency-Key the API accepts. */
@@ -105,12 +104,6 @@ function identityOr404(raw: string | undefined): string {
   return raw;
 }
 
-const uuidOr404 = (raw: string | undefined, what: string): string => {
-  const parsed = z.uuid().safeParse(raw);
-  if (!parsed.success) throw notFound(what);
-  return parsed.data;
-};
-
 /** /api/livekit: rooms, their lifecycle, and LiveKit tokens. */
 export function livekitRoutes(deps: Deps) {
   const { config, sql, sessions, livekit, log } = deps;
@@ -126,8 +119,8 @@ export function livekitRoutes(deps: Deps) {
     maxAge,
   });
 
-  /** Counts one moderation act that costs LiveKit calls. */
-  const moderationLimit = (userId: string) =>
+  /** Counts one moderation act that costs LiveKit calls (run once the role is checked). */
+  const moderationLimit = (userId: string) => () =>
     enforceLimits(sql, [{
       key: `moderate:${userId}`,
       ...deps.limits.moderationPerPerson,
@@ -328,8 +321,7 @@ export function livekitRoutes(deps: Deps) {
   // Hosts and co-hosts answer.
   app.get("/rooms/:id/lobby", auth, async (c) => {
     const id = roomIdOr404(c.req.param("id"));
-    await getRoom(sql, id);
-    if (!await moderatorRole(sql, id, c.get("user").id)) throw notModerator("see the lobby");
+    await requireModerator(sql, id, c.get("user").id, "see the lobby", { ended: true });
     const [lobby] = await lobbies(sql, [id]);
     return c.json(lobby?.waiting ?? []);
   });
@@ -362,23 +354,26 @@ export function livekitRoutes(deps: Deps) {
   app.delete("/rooms/:id/hands", auth, async (c) => {
     const id = roomIdOr404(c.req.param("id"));
     const user = c.get("user");
-    if (await moderatorRole(sql, id, user.id)) await moderationLimit(user.id);
-    return c.json({ lowered: await lowerHands(sql, livekit, id, user.id) });
+    return c.json({
+      lowered: await lowerHands(sql, livekit, id, user.id, undefined, moderationLimit(user.id)),
+    });
   });
 
   app.delete("/rooms/:id/participants/:identity/hand", auth, async (c) => {
     const id = roomIdOr404(c.req.param("id"));
     const identity = identityOr404(c.req.param("identity"));
     const user = c.get("user");
-    if (await moderatorRole(sql, id, user.id)) await moderationLimit(user.id);
-    return c.json({ lowered: await lowerHands(sql, livekit, id, user.id, identity) });
+    return c.json({
+      lowered: await lowerHands(sql, livekit, id, user.id, identity, moderationLimit(user.id)),
+    });
   });
 
   app.post("/rooms/:id/mute-all", auth, async (c) => {
     const id = roomIdOr404(c.req.param("id"));
     const user = c.get("user");
-    if (await moderatorRole(sql, id, user.id)) await moderationLimit(user.id);
-    return c.json({ muted: await muteEveryone(sql, livekit, id, user.id) });
+    return c.json({
+      muted: await muteEveryone(sql, livekit, id, user.id, moderationLimit(user.id)),
+    });
   });
 
   /** Who is asking, in a room: a member by their session, a guest by their pass. */
@@ -504,7 +499,7 @@ export function livekitRoutes(deps: Deps) {
     return c.json(await guestToken(id, await guestForPass(sql, id, pass)));
   });
 
-  async function guestToken(room: string, guest: Omit<Guest, "kind">) {
+  async function guestToken(room: string, guest: Guest) {
     const token = await livekit.mintToken({
       room,
       identity: guest.identity,
