@@ -39,11 +39,29 @@ export async function listInvites(sql: Sql, userId: string): Promise<Invite[]> {
       from invites i join rooms r on r.id = i.room_id join users f on f.id = i.inviter_id
       where i.invitee_id = ${userId}
         and (i.status = 'missed' or (i.status = 'pending' and i.expires_at <= now()))
+        and i.dismissed_at is null
         and i.created_at > now() - make_interval(days => ${MISSED_LISTED_DAYS})
       order by i.created_at desc, i.id
       limit ${MISSED_LISTED_MAX}`,
   ]);
   return [...pending, ...missed];
+}
+
+/**
+ * Takes a missed call off the user's list (seen, or called back). 404 for a call that is not
+ * theirs or was answered; 409 while it still rings.
+ */
+export async function dismissMissed(sql: Sql, inviteId: string, userId: string): Promise<void> {
+  const dismissed = await sql`
+    update invites set dismissed_at = coalesce(dismissed_at, now())
+    where id = ${inviteId} and invitee_id = ${userId}
+      and (status = 'missed' or (status = 'pending' and expires_at <= now()))
+    returning id`;
+  if (dismissed.length > 0) return;
+  // Why not: someone else's call (or none), or one answered or still ringing.
+  const [mine] = await sql`select 1 from invites where id = ${inviteId} and invitee_id = ${userId}`;
+  if (!mine) throw inviteNotFound();
+  throw new AppError(409, "not_missed", "This call was answered or still rings: answer it.");
 }
 
 type Addressed = Invite & { invitee_id: string };

@@ -202,9 +202,23 @@ export async function listRoomsForUser(sql: Sql, userId: string, limit = 100): P
     from room_participants me
     join rooms r on r.id = me.room_id
     join users h on h.id = r.created_by
-    where me.user_id = ${userId} and me.removed_at is null
+    where me.user_id = ${userId} and me.removed_at is null and me.hidden_at is null
     order by r.created_at desc, r.id
     limit ${limit}`;
+}
+
+/**
+ * Clears the user's history: their ended meetings leave their list (not anyone else's).
+ * Returns how many were cleared.
+ */
+export async function clearHistory(sql: Sql, userId: string): Promise<number> {
+  const rows = await sql`
+    update room_participants me set hidden_at = now()
+    from rooms r
+    where r.id = me.room_id and me.user_id = ${userId} and r.status = 'ended'
+      and me.hidden_at is null
+    returning me.room_id`;
+  return rows.length;
 }
 
 export interface LockedRoom {

@@ -90,14 +90,85 @@ export const requireJsonBody = createMiddleware(async (c, next) => {
   await next();
 });
 
+/** How a person would name each field the API reads. */
+const FIELD_NAMES: Record<string, string> = {
+  room_name: "the meeting's name",
+  display_name: "the name",
+  email: "the email address",
+  password: "the password",
+  call_type: "the call type",
+  participants: "the people to invite",
+  allow_guests: "the guests setting",
+  entry: "who can join",
+  locked: "the lock",
+  raised: "the hand",
+  user_id: "the person",
+  track_sid: "the track",
+  token: "the token",
+  body: "the request",
+};
+
+interface Issue {
+  code?: string;
+  path: readonly PropertyKey[];
+  message: string;
+  minimum?: number | bigint;
+  maximum?: number | bigint;
+  origin?: string;
+  format?: string;
+  values?: readonly unknown[];
+  keys?: readonly string[];
+  input?: unknown;
+}
+
+/**
+ * A validation problem in words a person can act on (never the validator's own text): what is
+ * wrong with which field, and what to do.
+ */
+export function humanIssue(issue: Issue): string {
+  const top = issue.path.find((p) => typeof p === "string") as string | undefined;
+  const name = FIELD_NAMES[top ?? "body"] ?? `the field “${top}”`;
+  const Name = name[0].toUpperCase() + name.slice(1);
+  const list = issue.origin === "array";
+  switch (issue.code) {
+    case "too_small":
+      if (list) return `Choose at least ${issue.minimum} for ${name}.`;
+      return Number(issue.minimum) <= 1
+        ? `${Name} is empty: fill it in.`
+        : `${Name} is too short: use at least ${issue.minimum} characters.`;
+    case "too_big":
+      return list
+        ? `${Name}: at most ${issue.maximum} at a time.`
+        : `${Name} is too long: keep it to ${issue.maximum} characters or fewer.`;
+    case "invalid_type":
+      return issue.input === undefined
+        ? `${Name} is missing.`
+        : `${Name} is not in the right form.`;
+    case "invalid_format":
+      if (issue.format === "email") {
+        return "That email address does not look right: check it for typos.";
+      }
+      return `${Name} is not valid: use the value the app gave you.`;
+    case "invalid_value":
+      return `${Name} must be one of: ${(issue.values ?? []).map(String).join(", ")}.`;
+    case "unrecognized_keys":
+      return `This request does not take ${
+        (issue.keys ?? []).map((k) => `“${k}”`).join(", ")
+      }: remove ${(issue.keys ?? []).length === 1 ? "it" : "them"}.`;
+    default:
+      // A check written for the app carries its own sentence.
+      return issue.code === "custom" ? issue.message : `${Name} is not valid.`;
+  }
+}
+
 /** One problem per field of a failed validation: the first, which is the one to fix first. */
 export function fieldProblems(
-  error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] },
+  error: { issues: readonly Issue[] },
 ): { field: string; message: string }[] {
   const byField = new Map<string, string>();
   for (const issue of error.issues) {
     const field = issue.path.map(String).join(".") || "body";
-    if (!byField.has(field)) byField.set(field, issue.message);
+    if (!byField.has(field)) byField.set(field, humanIssue(issue));
   }
   return [...byField].map(([field, message]) => ({ field, message }));
 }
@@ -110,7 +181,7 @@ export function jsonBody<T extends z.ZodType>(schema: T) {
       throw new AppError(
         400,
         "invalid_request",
-        fields.map((f) => `${f.field}: ${f.message}`).join("; "),
+        fields.map((f) => f.message).join(" "),
         { fields },
       );
     }
@@ -121,7 +192,14 @@ export function jsonBody<T extends z.ZodType>(schema: T) {
 export function param<T extends z.ZodType>(name: string, schema: T) {
   return zValidator("param", schema, (result) => {
     if (!result.success) {
-      throw new AppError(400, "invalid_request", `${name}: ${result.error.issues[0].message}`);
+      throw new AppError(
+        400,
+        "invalid_request",
+        humanIssue({
+          ...result.error.issues[0],
+          path: [name],
+        }),
+      );
     }
   });
 }

@@ -12,7 +12,7 @@ import { listContacts, listRequests } from "../lib/contacts.ts";
 import { knockCookieName, knockForTicket, parseTicket } from "../lib/lobby.ts";
 import { listInvites } from "../lib/invites.ts";
 import { getRoom, listRoomsForUser, roomView, wasRemoved } from "../lib/rooms.ts";
-import { guestCookieName, parseGuestPass } from "../lib/guests.ts";
+import { guestCookieName, guestForPass, parseGuestPass } from "../lib/guests.ts";
 import type { User } from "../lib/users.ts";
 import { AuthForm } from "../components/AuthForm.tsx";
 import { Island, Layout, type PageAssets } from "../components/Layout.tsx";
@@ -270,6 +270,7 @@ export function pageRoutes(deps: Deps) {
       return k !== null && (k.user_id ?? null) === (user?.id ?? null);
     };
     let knock = false;
+    let guestName: string | undefined;
     if (user) {
       const view = roomView(found, user.id, config.publicUrl);
       // Someone with the link but not yet in the room accepts the invitation first (or asks to
@@ -278,11 +279,14 @@ export function pageRoutes(deps: Deps) {
       else if (!(knock = await knocking())) {
         return c.redirect(`/meeting/invite?room=${id}`, 303);
       }
-    } else if (
-      !parseGuestPass(getCookie(c, guestCookieName(id))) && !(knock = await knocking())
-    ) {
+    } else {
+      const pass = parseGuestPass(getCookie(c, guestCookieName(id)));
       // Not signed in and not a guest of this meeting yet: the invitation lets them in.
-      return c.redirect(`/meeting/invite?room=${id}`, 303);
+      if (!pass && !(knock = await knocking())) {
+        return c.redirect(`/meeting/invite?room=${id}`, 303);
+      }
+      // Their name, for the initials of the device check (the call itself says the rest).
+      if (pass) guestName = (await guestForPass(sql, id, pass).catch(() => null))?.display_name;
     }
     const summary = { room_name: found.room_name, call_type: found.call_type };
     const props = {
@@ -292,6 +296,7 @@ export function pageRoutes(deps: Deps) {
       user: user ? wire<UserJson>(user) : null,
       inviteUrl,
       knock,
+      guestName,
     };
     return html(
       c,

@@ -10,7 +10,7 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 export const text = (min: number, max: number) =>
   z.string().trim().min(min).max(max).refine(
     (s) => !CONTROL.test(s),
-    "Control characters are not allowed",
+    "Use letters, digits and punctuation only (no control characters).",
   );
 
 /** An email address as typed: trimmed, at most 254 characters. */

@@ -1,5 +1,11 @@
 import { Hono } from "hono";
-import { acceptInvite, cancelInvite, declineInvite, listInvites } from "../../lib/invites.ts";
+import {
+  acceptInvite,
+  cancelInvite,
+  declineInvite,
+  dismissMissed,
+  listInvites,
+} from "../../lib/invites.ts";
 import { getRoom, roomView } from "../../lib/rooms.ts";
 import type { AppEnv, Deps } from "../context.ts";
 import { requireUser } from "../middleware.ts";
@@ -31,6 +37,12 @@ export function inviteRoutes(deps: Deps) {
   app.post("/:id/cancel", auth, async (c) => {
     await cancelInvite(sql, inviteId(c.req.param("id")), c.get("user").id);
     return c.json({ message: "Call withdrawn." });
+  });
+
+  // A missed call, seen or called back, leaves the list.
+  app.post("/:id/dismiss", auth, async (c) => {
+    await dismissMissed(sql, inviteId(c.req.param("id")), c.get("user").id);
+    return c.json({ message: "Missed call dismissed." });
   });
 
   return app;

@@ -44,6 +44,7 @@ import { errorFields } from "../../lib/log.ts";
 import { applyWebhook } from "../../lib/presence.ts";
 import { enforceLimits } from "../../lib/rate_limit.ts";
 import {
+  clearHistory,
   createRoom,
   endRoom,
   getRoom,
@@ -180,6 +181,15 @@ export function livekitRoutes(deps: Deps) {
     const user = c.get("user");
     const rooms = await listRoomsForUser(sql, user.id);
     return c.json(rooms.map((r) => roomView(r, user.id, config.publicUrl)));
+  });
+
+  // The user's ended meetings leave their own list (everyone else's stays).
+  app.delete("/rooms/history", auth, async (c) => {
+    const cleared = await clearHistory(sql, c.get("user").id);
+    return c.json({
+      cleared,
+      message: cleared === 1 ? "1 meeting cleared." : `${cleared} meetings cleared.`,
+    });
   });
 
   app.get("/rooms/:id", auth, async (c) => {
