@@ -8,31 +8,38 @@ import {
   Track,
 } from "livekit-client";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import {
-  type CallType,
-  CHAT_MAX_CHARS,
-  REACTIONS,
-  type RoomJson,
-  type TokenJson,
-  type UserJson,
-} from "../protocol/api.ts";
-import { api, ApiError, signInAgain } from "./api.ts";
+import type { CallType, RoomJson, TokenJson, UserJson } from "../protocol/api.ts";
+import { api } from "./api.ts";
 import { People } from "./People.tsx";
 import { CallState, type Phase } from "./call/CallState.tsx";
-import { handQueue, Hands, Moderation, type Reaction, ReactionBar } from "./call/Moderation.tsx";
-import { Lobby } from "./call/Lobby.tsx";
-import { label, Tile, TrackVideo } from "./call/Tile.tsx";
-import { subscribe } from "./realtime.ts";
-import { loadPrefs, mediaErrorMessage, type MediaPrefs, updatePrefs } from "./prefs.ts";
+import { ChatPanel, useChat } from "./call/Chat.tsx";
 import {
-  CopyLink,
-  type DeviceLists,
-  DeviceSelect,
-  listDevices,
-  NO_DEVICES,
-  StatusLine,
-  useStatus,
-} from "./ui.tsx";
+  applyDataSaver,
+  CONNECT_OPTIONS,
+  CONNECT_TIMEOUT_MS,
+  fetchToken,
+  publishMedia,
+  withTimeout,
+} from "./call/connect.ts";
+import { Controls, type Panel } from "./call/Controls.tsx";
+import { DeviceCheck } from "./call/DeviceCheck.tsx";
+import { Lobby } from "./call/Lobby.tsx";
+import { handQueue, Hands, Moderation, useReactions } from "./call/Moderation.tsx";
+import { usePip, usePipView } from "./call/Pip.tsx";
+import { Settings } from "./call/Settings.tsx";
+import { type Action, ShortcutHelp, useShortcuts } from "./call/Shortcuts.tsx";
+import { inFocus, Stage } from "./call/Stage.tsx";
+import { label } from "./call/Tile.tsx";
+import { subscribe } from "./realtime.ts";
+import {
+  checkedFor,
+  loadPrefs,
+  markChecked,
+  mediaErrorMessage,
+  type MediaPrefs,
+  updatePrefs,
+} from "./prefs.ts";
+import { Checkbox, ConfirmEndForAll, StatusLine, useStatus } from "./ui.tsx";
 
 export interface CallProps {
   roomId: string;
@@ -44,52 +51,46 @@ export interface CallProps {
   inviteUrl: string;
   /** This browser is waiting in the meeting's lobby (it holds a ticket). */
   knock?: boolean;
+  /** The guest's name, for their initials in the device check. */
+  guestName?: string;
 }
 
-interface ChatMessage {
-  id: number;
-  from: string;
-  text: string;
-  mine: boolean;
-}
-
-/** Tiles per page of the grid. */
-const PAGE_SIZE = 16;
-/** How long a reaction stays on its sender's tile. */
-const REACTION_MS = 4000;
-// Connecting to a media server that does not answer must end in a message, not a spinner; but
-// only after livekit-client's own attempts (signalling, then up to 20 s for the media
-// connection, which a relayed path over TCP or TLS may need) have had their time.
-const CONNECT_OPTIONS = { maxRetries: 1, websocketTimeout: 8_000, peerConnectionTimeout: 20_000 };
-const CONNECT_TIMEOUT_MS = 40_000;
 const DEVICE_PREF = {
   videoinput: "camera_id",
   audioinput: "mic_id",
   audiooutput: "speaker_id",
 } as const;
 
-/** The call: connects to LiveKit with a token from the app, and shows the grid and controls. */
-export function Call({ roomId, room: initialRoom, summary, user, inviteUrl, knock }: CallProps) {
+const canShare = typeof navigator !== "undefined" &&
+  "getDisplayMedia" in (navigator.mediaDevices ?? {});
+
+/**
+ * The call: a device check unless this tab already did one (or the person chose to skip it),
+ * the lobby while waiting to be let in, then the call itself against LiveKit with a token from
+ * the app.
+ */
+export function Call(props: CallProps) {
+  const { roomId, user, inviteUrl } = props;
   const [phase, setPhase] = useState<Phase>("connecting");
   // In the lobby until a host admits; then a member (signed in) or a guest.
-  const [waiting, setWaiting] = useState(!!knock);
-  const [member, setMember] = useState(initialRoom !== null);
+  const [waiting, setWaiting] = useState(!!props.knock);
+  const [prefs, setPrefs] = useState<MediaPrefs>(loadPrefs);
+  const [checking, setChecking] = useState(
+    () => !props.knock && !prefs.remember && !checkedFor(roomId),
+  );
+  const [member, setMember] = useState(props.room !== null);
   const admittedToken = useRef<TokenJson | null>(null);
-  const [reactions, setReactions] = useState<Map<string, Reaction>>(new Map());
   // A member's view of the meeting, kept current by the real-time channel.
-  const [roomJson, setRoomJson] = useState(initialRoom);
-  const [peopleOpen, setPeopleOpen] = useState(false);
+  const [roomJson, setRoomJson] = useState(props.room);
+  const [panel, setPanel] = useState<Panel | null>(null);
+  const [help, setHelp] = useState(false);
+  const [ending, setEnding] = useState(false);
+  const [pinned, setPinned] = useState<string | null>(null);
+  const [speaker, setSpeaker] = useState<string | null>(null);
   const [problem, setProblem] = useState("");
   // Bumped on every LiveKit event: participants are mutable objects, and @preact/signals (on
   // the page) skips re-rendering a component whose props are shallow-equal, so tiles take it.
   const [version, setVersion] = useState(0);
-  const [page, setPage] = useState(0);
-  const [chatOpen, setChatOpen] = useState(false);
-  const [settingsOpen, setSettingsOpen] = useState(false);
-  const [unread, setUnread] = useState(0);
-  const [messages, setMessages] = useState<ChatMessage[]>([]);
-  const [draft, setDraft] = useState("");
-  const [devices, setDevices] = useState<DeviceLists>(NO_DEVICES);
   const [attempt, setAttempt] = useState(0);
   // Remote audio plays from elements in a container that exists from the start: people already
   // in the room are subscribed during connect, before the call's view is drawn.
@@ -101,21 +102,17 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl, knoc
     return sink;
   }, []);
   useEffect(() => () => audioSink.remove(), []);
-  const chatOpenRef = useRef(chatOpen);
-  chatOpenRef.current = chatOpen;
   const status = useStatus();
   const isHost = !!user && roomJson?.created_by.id === user.id;
   const myRole = roomJson?.participants.find((p) => p.id === user?.id)?.role;
   const isModerator = myRole === "host" || myRole === "cohost";
-  const isVideo = (roomJson ?? summary).call_type === "video";
-  const title = (roomJson ?? summary).room_name;
+  const isVideo = (roomJson ?? props.summary).call_type === "video";
+  const title = (roomJson ?? props.summary).room_name;
+  const update = (change: Partial<MediaPrefs>) => setPrefs(updatePrefs(change));
 
-  const people = roomJson && user && (
-    <People room={roomJson} me={user.id} status={status} onRoom={setRoomJson} />
-  );
-
+  // Made afresh for every attempt, with the devices chosen by then.
   const room = useMemo(() => {
-    const p = loadPrefs();
+    const p = prefs;
     return new Room({
       adaptiveStream: true,
       dynacast: true,
@@ -124,6 +121,9 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl, knoc
       audioOutput: p.speaker_id ? { deviceId: p.speaker_id } : undefined,
     });
   }, [attempt]);
+  const chat = useChat(room, panel === "chat");
+  const { reactions, react } = useReactions(room);
+  const pip = usePip();
 
   const roomRef = useRef(roomJson);
   roomRef.current = roomJson;
@@ -146,10 +146,10 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl, knoc
   }, [room, member]);
 
   useEffect(() => {
-    if (waiting) return;
+    if (waiting || checking) return;
     let cancelled = false;
     const bump = () => setVersion((v) => v + 1);
-    const mediaPrefs = loadPrefs();
+    const mediaPrefs = prefs;
 
     room
       .on(RoomEvent.ParticipantConnected, bump)
@@ -168,7 +168,12 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl, knoc
       .on(RoomEvent.TrackUnmuted, bump)
       .on(RoomEvent.LocalTrackPublished, bump)
       .on(RoomEvent.LocalTrackUnpublished, bump)
-      .on(RoomEvent.ActiveSpeakersChanged, bump)
+      .on(RoomEvent.ActiveSpeakersChanged, (speakers: Participant[]) => {
+        // The speaker layout keeps the last one heard through silences.
+        const loudest = speakers.find((p) => !p.isLocal);
+        if (loudest) setSpeaker(loudest.identity);
+        bump();
+      })
       .on(RoomEvent.ConnectionQualityChanged, bump)
       .on(RoomEvent.AudioPlaybackStatusChanged, bump)
       .on(RoomEvent.ParticipantAttributesChanged, bump)
@@ -180,31 +185,6 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl, knoc
         else if (reason === DisconnectReason.PARTICIPANT_REMOVED) setPhase("removed");
         else if (reason === DisconnectReason.CLIENT_INITIATED) return;
         else setPhase((p) => (p === "connecting" ? p : "disconnected"));
-      })
-      .on(RoomEvent.DataReceived, (payload, participant, _kind, topic) => {
-        if (topic === "reaction") {
-          // Shown on the sender's tile: the sender is LiveKit's participant, not the payload.
-          if (!participant) return;
-          try {
-            const { emoji } = JSON.parse(new TextDecoder().decode(payload));
-            if ((REACTIONS as readonly string[]).includes(emoji)) {
-              showReaction(participant.identity, emoji);
-            }
-          } catch {
-            // Not one of our reactions: ignored.
-          }
-          return;
-        }
-        if (topic !== "chat") return;
-        try {
-          const { text } = JSON.parse(new TextDecoder().decode(payload));
-          if (typeof text !== "string" || !text.trim()) return;
-          // The sender is who LiveKit says sent it, never a name in the payload.
-          addMessage(participant ? label(participant) : "Someone", text, false);
-          if (!chatOpenRef.current) setUnread((n) => n + 1);
-        } catch {
-          // Not one of our chat messages: ignored.
-        }
       });
 
     (async () => {
@@ -242,7 +222,6 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl, knoc
       if (cancelled) return;
       setPhase("connected");
       await publishMedia(room, mediaPrefs, isVideo, status.error);
-      setDevices(await listDevices());
     })();
 
     return () => {
@@ -250,44 +229,17 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl, knoc
       room.removeAllListeners();
       room.disconnect();
     };
-  }, [room, waiting]);
+  }, [room, waiting, checking]);
 
-  /** A reaction on someone's tile for a few seconds (a newer one replaces it). */
-  function showReaction(identity: string, emoji: string) {
-    const id = Date.now() + Math.random();
-    setReactions((map) => new Map(map).set(identity, { emoji, id }));
-    setTimeout(() => {
-      setReactions((map) => {
-        if (map.get(identity)?.id !== id) return map;
-        const next = new Map(map);
-        next.delete(identity);
-        return next;
-      });
-    }, REACTION_MS);
-  }
+  // What this browser receives follows the data saver, for everyone who joins later too.
+  useEffect(() => {
+    if (phase === "connected") applyDataSaver(room, prefs.saver);
+  }, [room, phase, version, prefs.saver]);
 
-  async function react(emoji: string) {
-    try {
-      await room.localParticipant.publishData(
-        new TextEncoder().encode(JSON.stringify({ emoji })),
-        { reliable: false, topic: "reaction" },
-      );
-      showReaction(room.localParticipant.identity, emoji);
-    } catch {
-      status.error("The reaction could not be sent.");
-    }
-  }
-
-  /** Keeps the last 200 chat messages. */
-  function addMessage(from: string, text: string, mine: boolean) {
-    const message = {
-      id: Date.now() + Math.random(),
-      from,
-      text: text.slice(0, CHAT_MAX_CHARS),
-      mine,
-    };
-    setMessages((list) => [...list.slice(-199), message]);
-  }
+  const lp = room.localParticipant;
+  const participants: Participant[] = [lp, ...room.remoteParticipants.values()];
+  const hands = handQueue(participants);
+  const handRaised = hands.some((h) => h.identity === lp.identity);
 
   /** Leaves from any state: connected, connecting, reconnecting or unreachable. */
   async function leave() {
@@ -298,6 +250,7 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl, knoc
   }
 
   async function endForAll() {
+    setEnding(false);
     try {
       await api("DELETE", `/api/livekit/rooms/${roomId}`);
       await room.disconnect();
@@ -333,17 +286,17 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl, knoc
     }
     : undefined;
 
-  async function toggle(source: "mic" | "camera" | "screen") {
-    const lp = room.localParticipant;
+  async function toggle(source: "mic" | "camera" | "screen", on?: boolean) {
     try {
-      if (source === "mic") await lp.setMicrophoneEnabled(!lp.isMicrophoneEnabled);
-      if (source === "camera") await lp.setCameraEnabled(!lp.isCameraEnabled);
+      if (source === "mic") await lp.setMicrophoneEnabled(on ?? !lp.isMicrophoneEnabled);
+      if (source === "camera") await lp.setCameraEnabled(on ?? !lp.isCameraEnabled);
       // The shared tab's or screen's sound too, where the browser offers it.
       if (source === "screen") {
         await lp.setScreenShareEnabled(!lp.isScreenShareEnabled, { audio: true });
       }
-      if (source === "mic") updatePrefs({ mic_on: lp.isMicrophoneEnabled });
-      if (source === "camera") updatePrefs({ cam_on: lp.isCameraEnabled });
+      // Push-to-talk (`on` given) is momentary: the remembered choice stays as it was.
+      if (source === "mic" && on === undefined) update({ mic_on: lp.isMicrophoneEnabled });
+      if (source === "camera") update({ cam_on: lp.isCameraEnabled });
     } catch (err) {
       // Cancelling the screen picker is not an error worth a message.
       if ((err as { name?: string }).name !== "NotAllowedError" || source !== "screen") {
@@ -356,7 +309,7 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl, knoc
   async function switchDevice(kind: MediaDeviceKind, id: string) {
     try {
       await room.switchActiveDevice(kind, id);
-      updatePrefs({ [DEVICE_PREF[kind]]: id });
+      update({ [DEVICE_PREF[kind]]: id });
     } catch (err) {
       status.error(
         kind === "audiooutput"
@@ -375,21 +328,36 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl, knoc
     }
   }
 
-  async function sendChat(event: Event) {
-    event.preventDefault();
-    const text = draft.trim().slice(0, CHAT_MAX_CHARS);
-    if (!text) return;
-    try {
-      await room.localParticipant.publishData(new TextEncoder().encode(JSON.stringify({ text })), {
-        reliable: true,
-        topic: "chat",
-      });
-      addMessage("You", text, true);
-      setDraft("");
-    } catch {
-      status.error("The message could not be sent.");
-    }
-  }
+  const openPanel = (which: Panel) => setPanel((p) => (p === which ? null : which));
+  const inCall = !waiting && !checking && (phase === "connected" || phase === "reconnecting");
+  const talking = useShortcuts({
+    micOn: lp.isMicrophoneEnabled,
+    setMic: (on) => inCall && toggle("mic", on),
+    run(action: Action) {
+      if (!inCall) return;
+      if (action === "mic" || action === "camera") {
+        if (action === "camera" && !isVideo) return;
+        toggle(action);
+      } else if (action === "chat") openPanel("chat");
+      else if (action === "people") roomJson && user && openPanel("people");
+      else if (action === "hand") raiseHand(!handRaised);
+      else if (action === "leave") leave();
+      else if (action === "help") setHelp(true);
+    },
+  });
+
+  const focus = inFocus(participants, pinned, speaker) ?? lp;
+  usePipView(inCall ? pip.win : null, {
+    focus,
+    version,
+    mic: lp.isMicrophoneEnabled,
+    onMic: () => toggle("mic"),
+    onLeave: leave,
+  });
+
+  const people = roomJson && user && (
+    <People room={roomJson} me={user.id} status={status} onRoom={setRoomJson} />
+  );
 
   if (waiting) {
     return (
@@ -397,7 +365,10 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl, knoc
         roomId={roomId}
         title={title}
         video={isVideo}
+        name={user?.display_name ?? props.guestName ?? ""}
         signedIn={!!user}
+        prefs={prefs}
+        update={update}
         onAdmitted={(token, asMember) => {
           admittedToken.current = token;
           setMember(asMember);
@@ -408,7 +379,40 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl, knoc
     );
   }
 
-  if (phase !== "connected" && phase !== "reconnecting") {
+  if (checking) {
+    return (
+      <section class="card joiner" aria-labelledby="check-title">
+        <DeviceCheck
+          video={isVideo}
+          name={user?.display_name ?? props.guestName ?? ""}
+          prefs={prefs}
+          update={update}
+        >
+          <p class="muted small">Ready to join?</p>
+          <h1 id="check-title" class="call-title">{title}</h1>
+          <button
+            type="button"
+            class="primary big"
+            onClick={() => {
+              markChecked(roomId);
+              setChecking(false);
+            }}
+          >
+            Join now
+          </button>
+          <Checkbox
+            class="small"
+            checked={prefs.remember}
+            onChange={(remember) => update({ remember })}
+          >
+            Remember my devices and go straight in next time
+          </Checkbox>
+        </DeviceCheck>
+      </section>
+    );
+  }
+
+  if (!inCall) {
     return (
       <>
         <CallState
@@ -431,25 +435,17 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl, knoc
     );
   }
 
-  const participants: Participant[] = [room.localParticipant, ...room.remoteParticipants.values()];
-  // Everyone else's shares, large; one's own is not mirrored back at them.
-  const shares = participants
-    .filter((p) => !p.isLocal)
-    .map((p) => ({ p, pub: p.getTrackPublication(Track.Source.ScreenShare) }))
-    .filter(({ pub }) => pub?.track && !pub.isMuted);
-  const pages = Math.max(1, Math.ceil(participants.length / PAGE_SIZE));
-  const current = Math.min(page, pages - 1);
-  const shown = participants.slice(current * PAGE_SIZE, (current + 1) * PAGE_SIZE);
-  const lp = room.localParticipant;
-  const hands = handQueue(participants);
-
   return (
-    <div class={`call ${chatOpen ? "with-chat" : ""}`} data-phase={phase}>
+    <div class="call" data-phase={phase} data-panel={panel ?? undefined}>
       <div class="call-head">
         <h1 class="call-title">{title}</h1>
-        <span class="muted small">
-          {participants.length} in the call
-        </span>
+        <span class="muted small">{`${participants.length} in the call`}</span>
+        {talking && <span class="badge live">Talking</span>}
+        {prefs.saver !== "auto" && (
+          <span class="badge" title="Data saver (More options)">
+            {prefs.saver === "audio" ? "Audio only: video paused" : "Low quality video"}
+          </span>
+        )}
       </div>
       {phase === "reconnecting" && (
         <p class="banner" role="status">Connection lost. Reconnecting…</p>
@@ -461,243 +457,84 @@ export function Call({ roomId, room: initialRoom, summary, user, inviteUrl, knoc
         </p>
       )}
       <StatusLine status={status} />
-      <div class="stage">
-        {lp.isScreenShareEnabled && (
-          <p class="banner sharing" role="status">You are sharing your screen.</p>
+      <div class="call-body">
+        <Stage
+          participants={participants}
+          layout={prefs.layout}
+          pinned={pinned}
+          onPin={setPinned}
+          speaker={speaker}
+          selfView={prefs.self_view}
+          host={hostControls}
+          hands={hands}
+          reactions={reactions}
+          version={version}
+        />
+        {hands.length > 0 && (
+          <Hands roomId={roomId} queue={hands} moderator={isModerator} status={status} />
         )}
-        {shares.length > 0 && (
-          <div class="shares" data-count={shares.length}>
-            {shares.map(({ p, pub }) => (
-              <figure class="screen" key={pub!.trackSid} data-identity={p.identity}>
-                <TrackVideo pub={pub!} />
-                <figcaption>{`${label(p)} is sharing their screen`}</figcaption>
-              </figure>
-            ))}
-          </div>
+        {panel === "chat" && <ChatPanel chat={chat} onError={status.error} />}
+        {panel === "people" && people && (
+          <aside class="panel people-panel" aria-label="People">
+            <h2 class="small">People</h2>
+            {isModerator && roomJson && (
+              <Moderation room={roomJson} status={status} onRoom={setRoomJson} />
+            )}
+            {people}
+          </aside>
         )}
-        <ul
-          class={`grid ${shares.length > 0 ? "strip" : ""}`}
-          data-count={shown.length}
-          aria-label="Participants"
-        >
-          {shown.map((p) => (
-            <Tile
-              key={p.identity}
-              participant={p}
-              host={hostControls}
-              version={version}
-              hand={hands.findIndex((h) => h.identity === p.identity) + 1}
-              reaction={reactions.get(p.identity)?.emoji}
-            />
-          ))}
-        </ul>
-        {pages > 1 && (
-          <nav class="row pager" aria-label="Participant pages">
-            <button type="button" disabled={current === 0} onClick={() => setPage(current - 1)}>
-              Previous
-            </button>
-            <span>{`Page ${current + 1} of ${pages}`}</span>
-            <button
-              type="button"
-              disabled={current === pages - 1}
-              onClick={() => setPage(current + 1)}
-            >
-              Next
-            </button>
-          </nav>
+        {panel === "more" && (
+          <Settings
+            room={room}
+            video={isVideo}
+            prefs={prefs}
+            update={update}
+            onDevice={switchDevice}
+            inviteUrl={inviteUrl}
+            title={title}
+            status={status}
+            canShare={isVideo && canShare}
+            sharing={lp.isScreenShareEnabled}
+            onShare={() => toggle("screen")}
+            host={isHost}
+            onEndForAll={() => setEnding(true)}
+            pip={!!pip.win}
+            onPip={pip.toggle}
+            onHelp={() => setHelp(true)}
+          />
         )}
       </div>
-
-      {chatOpen && (
-        <aside class="chat" aria-label="Chat">
-          <ol class="messages" aria-live="polite">
-            {messages.map((m) => (
-              <li key={m.id} class={m.mine ? "mine" : undefined}>
-                <strong>{m.from}</strong> {m.text}
-              </li>
-            ))}
-          </ol>
-          <form class="row" onSubmit={sendChat}>
-            <label class="grow">
-              <span class="sr-only">Message</span>
-              <input
-                value={draft}
-                maxLength={CHAT_MAX_CHARS}
-                placeholder="Message everyone"
-                onInput={(e) => setDraft((e.target as HTMLInputElement).value)}
-              />
-            </label>
-            <button type="submit">Send</button>
-          </form>
-        </aside>
-      )}
-
-      {hands.length > 0 && (
-        <Hands
-          roomId={roomId}
-          queue={hands}
-          moderator={isModerator}
-          status={status}
+      <Controls
+        mic={lp.isMicrophoneEnabled}
+        camera={lp.isCameraEnabled}
+        sharing={lp.isScreenShareEnabled}
+        video={isVideo}
+        canShare={isVideo && canShare}
+        handRaised={handRaised}
+        panel={panel}
+        unread={chat.unread}
+        people={!!people}
+        host={isHost}
+        onToggle={toggle}
+        onHand={() => raiseHand(!handRaised)}
+        onReact={async (emoji) => {
+          if (!await react(emoji)) status.error("The reaction could not be sent.");
+        }}
+        onPanel={openPanel}
+        onLeave={leave}
+        onEndForAll={() => setEnding(true)}
+      />
+      {help && <ShortcutHelp onClose={() => setHelp(false)} />}
+      {ending && (
+        <ConfirmEndForAll
+          title={title}
+          onConfirm={endForAll}
+          onCancel={() => setEnding(false)}
         />
       )}
-
-      {peopleOpen && people && (
-        <aside class="card people-panel" aria-label="People">
-          {isModerator && roomJson && (
-            <Moderation room={roomJson} status={status} onRoom={setRoomJson} />
-          )}
-          {people}
-        </aside>
-      )}
-
-      {settingsOpen && (
-        <section class="settings card" aria-label="Devices">
-          {isVideo && (
-            <DeviceSelect
-              label="Camera"
-              devices={devices.videoinput}
-              value={room.getActiveDevice("videoinput")}
-              onChange={(id) => switchDevice("videoinput", id)}
-            />
-          )}
-          <DeviceSelect
-            label="Microphone"
-            devices={devices.audioinput}
-            value={room.getActiveDevice("audioinput")}
-            onChange={(id) => switchDevice("audioinput", id)}
-          />
-          {devices.audiooutput.length > 0 && (
-            <DeviceSelect
-              label="Speaker"
-              devices={devices.audiooutput}
-              value={room.getActiveDevice("audiooutput")}
-              onChange={(id) => switchDevice("audiooutput", id)}
-            />
-          )}
-        </section>
-      )}
-
-      <div class="controls" role="toolbar" aria-label="Call controls">
-        <button type="button" aria-pressed={!lp.isMicrophoneEnabled} onClick={() => toggle("mic")}>
-          {lp.isMicrophoneEnabled ? "Mute" : "Unmute"}
-        </button>
-        {isVideo && (
-          <button
-            type="button"
-            aria-pressed={!lp.isCameraEnabled}
-            onClick={() => toggle("camera")}
-          >
-            {lp.isCameraEnabled ? "Stop camera" : "Start camera"}
-          </button>
-        )}
-        {isVideo && "getDisplayMedia" in (navigator.mediaDevices ?? {}) && (
-          <button
-            type="button"
-            aria-pressed={lp.isScreenShareEnabled}
-            onClick={() => toggle("screen")}
-          >
-            {lp.isScreenShareEnabled ? "Stop sharing" : "Share screen"}
-          </button>
-        )}
-        <button
-          type="button"
-          aria-expanded={settingsOpen}
-          onClick={() => {
-            setSettingsOpen(!settingsOpen);
-            listDevices().then(setDevices);
-          }}
-        >
-          Devices
-        </button>
-        <button
-          type="button"
-          aria-expanded={chatOpen}
-          onClick={() => {
-            setChatOpen(!chatOpen);
-            setUnread(0);
-          }}
-        >
-          Chat{unread > 0 && <span class="count">{` ${unread} new`}</span>}
-        </button>
-        {people && (
-          <button
-            type="button"
-            aria-expanded={peopleOpen}
-            onClick={() => setPeopleOpen(!peopleOpen)}
-          >
-            People
-          </button>
-        )}
-        <button
-          type="button"
-          aria-pressed={hands.some((h) => h.identity === lp.identity)}
-          onClick={() => raiseHand(!hands.some((h) => h.identity === lp.identity))}
-        >
-          {hands.some((h) => h.identity === lp.identity) ? "Lower hand" : "Raise hand"}
-        </button>
-        <ReactionBar onReact={react} />
-        <CopyLink url={inviteUrl} label={title} status={status} />
-        <button type="button" class="danger" onClick={leave}>Leave</button>
-        {isHost && <button type="button" class="danger" onClick={endForAll}>End for all</button>}
-      </div>
     </div>
   );
 }
 
 const participantPath = (room: string, identity: string) =>
   `/api/livekit/rooms/${room}/participants/${encodeURIComponent(identity)}`;
-
-type TokenOutcome = TokenJson | { phase: Phase; message: string } | null;
-
-/**
- * A fresh token for every connect: a member says they are joining (an intent; presence comes
- * from LiveKit) and asks for one; a guest trades the pass their browser holds.
- */
-async function fetchToken(roomId: string, member: boolean): Promise<TokenOutcome> {
-  try {
-    if (!member) return await api<TokenJson>("POST", `/api/livekit/rooms/${roomId}/guest/token`);
-    await api("POST", `/api/livekit/rooms/${roomId}/join`);
-    return await api<TokenJson>("POST", "/api/livekit/token", { room_name: roomId });
-  } catch (err) {
-    if (err instanceof ApiError) {
-      if (err.status === 401) {
-        if (member) signInAgain();
-        else location.replace(`/meeting/invite?room=${encodeURIComponent(roomId)}`);
-        return null;
-      }
-      if (err.status === 410) return { phase: "ended", message: err.message };
-      if (err.code === "removed") return { phase: "removed", message: err.message };
-    }
-    return { phase: "unavailable", message: (err as Error).message };
-  }
-}
-
-/** Microphone and camera each on their own: one failing leaves the other on. */
-async function publishMedia(
-  room: Room,
-  prefs: MediaPrefs,
-  video: boolean,
-  report: (message: string) => void,
-) {
-  const lp = room.localParticipant;
-  const problems: string[] = [];
-  if (prefs.mic_on) {
-    await lp.setMicrophoneEnabled(true).catch((err) =>
-      problems.push(mediaErrorMessage(err, "mic"))
-    );
-  }
-  if (video && prefs.cam_on) {
-    await lp.setCameraEnabled(true).catch((err) => problems.push(mediaErrorMessage(err, "camera")));
-  }
-  if (problems.length > 0) report(problems.join(" "));
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    work,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error("timed out")), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}

@@ -10,7 +10,7 @@ import type {
 import { api, ApiError, signInAgain } from "./api.ts";
 import { People } from "./People.tsx";
 import { subscribe } from "./realtime.ts";
-import { CopyLink, StatusLine, useStatus } from "./ui.tsx";
+import { Confirm, ConfirmEndForAll, CopyLink, StatusLine, useStatus } from "./ui.tsx";
 
 export interface DashboardProps {
   user: UserJson;
@@ -30,7 +30,14 @@ export function Dashboard(props: DashboardProps) {
   const [missed, setMissed] = useState(props.missed);
   const [busy, setBusy] = useState<string | null>(null);
   const [email, setEmail] = useState("");
+  // What waits for a second yes: ending a meeting for all, clearing the history.
+  const [asking, setAsking] = useState<{ end: RoomJson } | { clear: number } | null>(null);
   const status = useStatus();
+  // In progress first, then waiting, newest first within each; ended ones are history.
+  const live = rooms.filter((r) => r.status !== "ended").sort((a, b) =>
+    Number(b.status === "active") - Number(a.status === "active")
+  );
+  const history = rooms.filter((r) => r.status === "ended");
 
   /** Runs one action at a time; false when it failed (the reason is shown). */
   async function run(key: string, work: () => Promise<void>): Promise<boolean> {
@@ -112,6 +119,41 @@ export function Dashboard(props: DashboardProps) {
     if (ok) status.info(`“${room.room_name}” has ended.`);
   }
 
+  async function clearHistory() {
+    let answer: { message: string } | undefined;
+    const ok = await run("clear", async () => {
+      answer = await api("DELETE", "/api/livekit/rooms/history");
+    });
+    if (!ok) return;
+    setRooms((list) => list.filter((r) => r.status !== "ended"));
+    status.info(`History cleared: ${answer!.message}`);
+  }
+
+  async function dismiss(missedCall: InviteJson) {
+    const ok = await run(
+      `missed:${missedCall.id}`,
+      () => api("POST", `/api/invites/${missedCall.id}/dismiss`),
+    );
+    if (ok) setMissed((list) => list.filter((m) => m.id !== missedCall.id));
+  }
+
+  /** Calls the caller back: a new meeting of the same kind ringing them, then its page. */
+  async function callBack(missedCall: InviteJson) {
+    let room: RoomJson | undefined;
+    const ok = await run(`missed:${missedCall.id}`, async () => {
+      room = await api<RoomJson>("POST", "/api/livekit/rooms", {
+        // Named for both: it shows on both dashboards.
+        room_name: `${props.user.display_name} and ${missedCall.from.display_name}`,
+        call_type: missedCall.call_type,
+        participants: [missedCall.from.id],
+        entry: "invited",
+      }, { "Idempotency-Key": `call-back-${missedCall.id}` });
+    });
+    if (!ok || !room) return;
+    await api("POST", `/api/invites/${missedCall.id}/dismiss`).catch(() => {});
+    location.assign(`/meeting/room?room=${encodeURIComponent(room.id)}`);
+  }
+
   async function addContact(event: Event) {
     event.preventDefault();
     let sent: { request: SentRequestJson; message: string } | undefined;
@@ -179,18 +221,38 @@ export function Dashboard(props: DashboardProps) {
             {missed.map((call) => {
               const room = rooms.find((r) => r.id === call.room_id);
               return (
-                <li key={call.id} data-invite={call.id}>
-                  <strong>{call.from.display_name}</strong>
-                  {` called you for “${call.room_name}” (${call.call_type}) · `}
-                  <time dateTime={call.created_at}>{when(call.created_at)}</time>
-                  {room && room.status !== "ended" && (
-                    <>
-                      {" · "}
-                      <a href={`/meeting/room?room=${call.room_id}`}>
+                <li key={call.id} data-invite={call.id} class="row spread">
+                  <span>
+                    <strong>{call.from.display_name}</strong>
+                    {` called you for “${call.room_name}” (${call.call_type}) · `}
+                    <time dateTime={call.created_at}>{when(call.created_at)}</time>
+                  </span>
+                  <span class="row">
+                    {room && room.status !== "ended" && (
+                      <a class="button" href={`/meeting/room?room=${call.room_id}`}>
                         Join<span class="sr-only">{` ${call.room_name}`}</span>
                       </a>
-                    </>
-                  )}
+                    )}
+                    <button
+                      type="button"
+                      class="primary"
+                      disabled={busy === `missed:${call.id}`}
+                      onClick={() => callBack(call)}
+                    >
+                      Call back<span class="sr-only">{` ${call.from.display_name}`}</span>
+                    </button>
+                    <button
+                      type="button"
+                      class="link"
+                      disabled={busy === `missed:${call.id}`}
+                      onClick={() => dismiss(call)}
+                    >
+                      Dismiss
+                      <span class="sr-only">
+                        {` the missed call from ${call.from.display_name}`}
+                      </span>
+                    </button>
+                  </span>
                 </li>
               );
             })}
@@ -202,11 +264,17 @@ export function Dashboard(props: DashboardProps) {
           <h2 id="meetings-title">My meetings</h2>
           <a class="button primary" href="/meeting/pre-join">New meeting</a>
         </div>
-        {rooms.length === 0
-          ? <p class="muted">No meetings yet. Start one with “New meeting”.</p>
+        {live.length === 0
+          ? (
+            <p class="muted">
+              {history.length === 0
+                ? "No meetings yet. Start one with “New meeting”."
+                : "No meeting in progress. Start one with “New meeting”."}
+            </p>
+          )
           : (
             <ul class="rooms">
-              {rooms.map((room) => {
+              {live.map((room) => {
                 const isHost = room.created_by.id === props.user.id;
                 const ended = room.status === "ended";
                 return (
@@ -239,7 +307,7 @@ export function Dashboard(props: DashboardProps) {
                             type="button"
                             class="danger"
                             disabled={busy === `end:${room.id}`}
-                            onClick={() => endMeeting(room)}
+                            onClick={() => setAsking({ end: room })}
                             aria-label={`End ${room.room_name} for all`}
                           >
                             End for all
@@ -253,6 +321,68 @@ export function Dashboard(props: DashboardProps) {
             </ul>
           )}
       </section>
+
+      {history.length > 0 && (
+        <section class="card history" aria-labelledby="history-title">
+          <div class="row spread">
+            <h2 id="history-title">History</h2>
+            <button
+              type="button"
+              class="link"
+              disabled={busy === "clear"}
+              onClick={() => setAsking({ clear: history.length })}
+            >
+              Clear history
+            </button>
+          </div>
+          <ul class="rooms">
+            {history.map((room) => (
+              <li class="room ended row spread" key={room.id} data-room={room.id}>
+                <span>
+                  <strong class="room-title">{room.room_name}</strong>{" "}
+                  <span class="muted small">
+                    {room.created_by.id === props.user.id
+                      ? "You hosted"
+                      : `Host: ${room.created_by.display_name}`}
+                    {" · "}
+                    <time dateTime={room.created_at}>{when(room.created_at)}</time>
+                  </span>
+                </span>
+                <span class={`badge ${room.call_type}`}>
+                  {room.call_type === "video" ? "Video" : "Audio"}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+      {asking && "end" in asking && (
+        <ConfirmEndForAll
+          title={asking.end.room_name}
+          onConfirm={() => {
+            endMeeting(asking.end);
+            setAsking(null);
+          }}
+          onCancel={() => setAsking(null)}
+        />
+      )}
+      {asking && "clear" in asking && (
+        <Confirm
+          title="Clear your meeting history?"
+          confirm="Clear history"
+          onConfirm={() => {
+            clearHistory();
+            setAsking(null);
+          }}
+          onCancel={() => setAsking(null)}
+        >
+          <p>
+            {`${
+              asking.clear === 1 ? "1 ended meeting leaves" : `${asking.clear} ended meetings leave`
+            } your list. Nobody else's list changes.`}
+          </p>
+        </Confirm>
+      )}
 
       <section class="card" aria-labelledby="contacts-title">
         <h2 id="contacts-title">Contacts</h2>

@@ -1,6 +1,11 @@
 // Media choices remembered between the pre-join page and the call, in this browser only.
 import type { CallType } from "../protocol/api.ts";
 
+/** How the call is laid out: everyone alike, or the active speaker large. */
+export type Layout = "grid" | "speaker";
+/** What this browser receives: as the network allows, the low layer, or no video at all. */
+export type DataSaver = "auto" | "low" | "audio";
+
 export interface MediaPrefs {
   call_type: CallType;
   mic_on: boolean;
@@ -8,10 +13,24 @@ export interface MediaPrefs {
   camera_id?: string;
   mic_id?: string;
   speaker_id?: string;
+  /** Go straight into calls with these choices, without the device check. */
+  remember: boolean;
+  layout: Layout;
+  saver: DataSaver;
+  /** One's own tile in the call. */
+  self_view: boolean;
 }
 
 const KEY = "urbania.media";
-export const DEFAULT_PREFS: MediaPrefs = { call_type: "video", mic_on: true, cam_on: true };
+export const DEFAULT_PREFS: MediaPrefs = {
+  call_type: "video",
+  mic_on: true,
+  cam_on: true,
+  remember: false,
+  layout: "grid",
+  saver: "auto",
+  self_view: true,
+};
 
 export function loadPrefs(): MediaPrefs {
   try {
@@ -22,6 +41,10 @@ export function loadPrefs(): MediaPrefs {
     }
     if (typeof saved.mic_on === "boolean") prefs.mic_on = saved.mic_on;
     if (typeof saved.cam_on === "boolean") prefs.cam_on = saved.cam_on;
+    if (typeof saved.remember === "boolean") prefs.remember = saved.remember;
+    if (typeof saved.self_view === "boolean") prefs.self_view = saved.self_view;
+    if (saved.layout === "grid" || saved.layout === "speaker") prefs.layout = saved.layout;
+    if (["auto", "low", "audio"].includes(saved.saver)) prefs.saver = saved.saver;
     for (const k of ["camera_id", "mic_id", "speaker_id"] as const) {
       if (typeof saved[k] === "string" && saved[k].length < 512) prefs[k] = saved[k];
     }
@@ -70,4 +93,23 @@ export function mediaErrorMessage(err: unknown, device?: "mic" | "camera"): stri
     return `The ${what} is in use by another program.`;
   }
   return `The ${what} could not be started.`;
+}
+
+const CHECKED = "urbania.checked.";
+
+/** This tab has checked its devices for this meeting (pre-join, or the room page's check). */
+export function checkedFor(room: string): boolean {
+  try {
+    return sessionStorage.getItem(CHECKED + room) === "1";
+  } catch {
+    return false;
+  }
+}
+
+export function markChecked(room: string): void {
+  try {
+    sessionStorage.setItem(CHECKED + room, "1");
+  } catch {
+    // Not remembered: the check shows again on the next visit.
+  }
 }

@@ -1,36 +1,171 @@
 // Small pieces the islands share: a status line read out to screen readers, copy-to-clipboard.
-import { useRef, useState } from "preact/hooks";
+import type { ComponentChildren } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
 
 export interface Status {
   message: string;
   kind: "info" | "error";
   info(message: string): void;
   error(message: string): void;
+  clear(): void;
 }
 
+/** How long news stays up; errors stay longer, and can be dismissed. */
+const SHOWN_MS = { info: 6_000, error: 15_000 };
+
 export function useStatus(): Status {
-  const [state, setState] = useState<{ message: string; kind: "info" | "error" }>({
+  const [state, setState] = useState<{ message: string; kind: "info" | "error"; at: number }>({
     message: "",
     kind: "info",
+    at: 0,
   });
+  // Transient: each message clears itself (a newer one restarts the clock).
+  useEffect(() => {
+    if (!state.message) return;
+    const timer = setTimeout(
+      () => setState((s) => (s.at === state.at ? { ...s, message: "" } : s)),
+      SHOWN_MS[state.kind],
+    );
+    return () => clearTimeout(timer);
+  }, [state.at]);
   return {
-    ...state,
-    info: (message) => setState({ message, kind: "info" }),
-    error: (message) => setState({ message, kind: "error" }),
+    message: state.message,
+    kind: state.kind,
+    info: (message) => setState({ message, kind: "info", at: Date.now() + Math.random() }),
+    error: (message) => setState({ message, kind: "error", at: Date.now() + Math.random() }),
+    clear: () => setState((s) => ({ ...s, message: "" })),
   };
 }
 
-/** Where an island says what happened; polite for news, assertive for errors. */
+/**
+ * Where an island says what happened; polite for news, assertive for errors. It floats over
+ * the page (a toast), so a message never moves what the pointer is on.
+ */
 export function StatusLine({ status }: { status: Status }) {
   return (
-    <p
-      class={`status ${status.kind}`}
-      role={status.kind === "error" ? "alert" : "status"}
-      aria-live={status.kind === "error" ? "assertive" : "polite"}
-      hidden={!status.message}
+    <div class="toast-slot">
+      <p
+        class={`status toast ${status.kind}`}
+        role={status.kind === "error" ? "alert" : "status"}
+        aria-live={status.kind === "error" ? "assertive" : "polite"}
+        hidden={!status.message}
+      >
+        <span>{status.message}</span>
+        {status.message && (
+          <button type="button" class="link" onClick={status.clear} aria-label="Dismiss">
+            ×
+          </button>
+        )}
+      </p>
+    </div>
+  );
+}
+
+/** One choice among a few, as radio buttons in a fieldset. */
+export function Choices<T extends string>(
+  { legend, name, options, value, onChange, hideLegend, class: cls }: {
+    legend: string;
+    name: string;
+    options: readonly (readonly [T, string])[];
+    value: T;
+    onChange(value: T): void;
+    /** The legend for assistive technology only (the choices speak for themselves). */
+    hideLegend?: boolean;
+    class?: string;
+  },
+) {
+  return (
+    <fieldset class={cls}>
+      <legend class={hideLegend ? "sr-only" : undefined}>{legend}</legend>
+      {options.map(([option, text]) => (
+        <label class="choice" key={option}>
+          <input
+            type="radio"
+            name={name}
+            value={option}
+            checked={value === option}
+            onChange={() => onChange(option)}
+          />
+          {text}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+/** A checkbox with its label. */
+export function Checkbox(
+  { checked, onChange, name, class: cls, children }: {
+    checked: boolean;
+    onChange(checked: boolean): void;
+    name?: string;
+    class?: string;
+    children: ComponentChildren;
+  },
+) {
+  return (
+    <label class={`choice ${cls ?? ""}`}>
+      <input
+        type="checkbox"
+        name={name}
+        checked={checked}
+        onChange={() => onChange(!checked)}
+      />
+      {children}
+    </label>
+  );
+}
+
+/** Ending a meeting for everyone, asked once more (the dashboard and the call page). */
+export function ConfirmEndForAll(
+  { title, onConfirm, onCancel }: { title: string; onConfirm(): void; onCancel(): void },
+) {
+  return (
+    <Confirm
+      title={`End “${title}” for everyone?`}
+      confirm="End for all"
+      onConfirm={onConfirm}
+      onCancel={onCancel}
     >
-      {status.message}
-    </p>
+      <p>Everyone in the call is disconnected, and the link stops working.</p>
+    </Confirm>
+  );
+}
+
+/** Up to two initials of a name, for an avatar. */
+export function initials(name: string): string {
+  return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0]!.toUpperCase()).join("");
+}
+
+/** Asks once more before something that cannot be undone (a modal dialog). */
+export function Confirm(
+  { title, children, confirm, onConfirm, onCancel }: {
+    title: string;
+    children?: ComponentChildren;
+    /** The confirming button's text: what it does. */
+    confirm: string;
+    onConfirm(): void;
+    onCancel(): void;
+  },
+) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    dialog.current?.showModal();
+  }, []);
+  return (
+    <dialog
+      ref={dialog}
+      class="card confirm"
+      aria-labelledby="confirm-title"
+      onClose={() => dialog.current?.returnValue !== "yes" && onCancel()}
+    >
+      <h2 id="confirm-title">{title}</h2>
+      {children}
+      <form method="dialog" class="row">
+        <button type="submit" value="yes" class="danger" onClick={onConfirm}>{confirm}</button>
+        <button type="submit" value="no" autofocus>Cancel</button>
+      </form>
+    </dialog>
   );
 }
 

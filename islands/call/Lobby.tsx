@@ -5,7 +5,8 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { KnockStateJson, TokenJson } from "../../protocol/api.ts";
 import type { LobbyMessage } from "../../protocol/ws.ts";
 import { api, ApiError } from "../api.ts";
-import { loadPrefs } from "../prefs.ts";
+import type { MediaPrefs } from "../prefs.ts";
+import { DeviceCheck } from "./DeviceCheck.tsx";
 
 const TEXT: Record<Exclude<KnockStateJson["status"], "waiting" | "admitted">, string> = {
   denied: "A host did not let you into this meeting.",
@@ -14,11 +15,16 @@ const TEXT: Record<Exclude<KnockStateJson["status"], "waiting" | "admitted">, st
 };
 
 export function Lobby(
-  { roomId, title, video, signedIn, onAdmitted }: {
+  { roomId, title, video, name, signedIn, prefs, update, onAdmitted }: {
     roomId: string;
     title: string;
     video: boolean;
+    /** Whose initials stand in for the camera (the knock's name once known). */
+    name: string;
     signedIn: boolean;
+    /** The call's media choices: what is set while waiting is what the call starts with. */
+    prefs: MediaPrefs;
+    update(change: Partial<MediaPrefs>): void;
     /** The token to come in with; `member`: a signed-in person (now on the meeting's list). */
     onAdmitted(token: TokenJson, member: boolean): void;
   },
@@ -26,25 +32,8 @@ export function Lobby(
   const [knock, setKnock] = useState<KnockStateJson | null>(null);
   const [problem, setProblem] = useState("");
   const [round, setRound] = useState(0);
-  const preview = useRef<HTMLVideoElement>(null);
   const entering = useRef(false);
   const invite = `/meeting/invite?room=${encodeURIComponent(roomId)}`;
-
-  // One's own preview while waiting (camera only: nothing is sent anywhere yet).
-  useEffect(() => {
-    if (!video || !loadPrefs().cam_on) return;
-    let stream: MediaStream | null = null;
-    let stopped = false;
-    navigator.mediaDevices?.getUserMedia({ video: true }).then((s) => {
-      if (stopped) return s.getTracks().forEach((t) => t.stop());
-      stream = s;
-      if (preview.current) preview.current.srcObject = s;
-    }).catch(() => {});
-    return () => {
-      stopped = true;
-      stream?.getTracks().forEach((t) => t.stop());
-    };
-  }, []);
 
   // The lobby channel, reconnected with backoff until there is an answer.
   useEffect(() => {
@@ -127,37 +116,41 @@ export function Lobby(
 
   const status = knock?.status ?? "waiting";
   return (
-    <section class="card narrow lobby" data-knock={status} aria-labelledby="lobby-title">
-      <p class="muted small">Asking to join</p>
-      <h1 id="lobby-title" class="call-title">{knock?.room_name ?? title}</h1>
-      {video && (
-        <video ref={preview} class="preview mirror" autoplay muted playsInline aria-hidden="true" />
-      )}
-      {status === "waiting" || status === "admitted"
-        ? (
-          <>
-            <p role="status" class="big-text">
-              <span class="spinner" aria-hidden="true" />
-              {status === "admitted"
-                ? "You are in. Connecting…"
-                : "Waiting for a host to let you in"}
-            </p>
-            {knock && !knock.host_present && status === "waiting" && (
-              <p class="notice" data-no-host>
-                No host is in the meeting yet: they will see your request when they arrive.
+    <section class="card lobby" data-knock={status} aria-labelledby="lobby-title">
+      <DeviceCheck
+        video={video}
+        name={knock?.display_name ?? name}
+        prefs={prefs}
+        update={update}
+      >
+        <p class="muted small">Asking to join</p>
+        <h1 id="lobby-title" class="call-title">{knock?.room_name ?? title}</h1>
+        {status === "waiting" || status === "admitted"
+          ? (
+            <>
+              <p role="status" class="big-text">
+                <span class="spinner" aria-hidden="true" />
+                {status === "admitted"
+                  ? "You are in. Connecting…"
+                  : "Waiting for a host to let you in"}
               </p>
-            )}
-          </>
-        )
-        : <p role="alert" class="big-text">{TEXT[status]}</p>}
-      {problem && <p class="status error" role="alert">{problem}</p>}
-      <div class="row">
-        {(status === "expired" || status === "cancelled") && (
-          <button type="button" class="primary" onClick={askAgain}>Ask again</button>
-        )}
-        {status === "waiting" && <button type="button" onClick={stop}>Stop asking</button>}
-        {status === "denied" && <a class="button" href="/">Leave</a>}
-      </div>
+              {knock && !knock.host_present && status === "waiting" && (
+                <p class="notice" data-no-host>
+                  No host is in the meeting yet: they will see your request when they arrive.
+                </p>
+              )}
+            </>
+          )
+          : <p role="alert" class="big-text">{TEXT[status]}</p>}
+        {problem && <p class="status error" role="alert">{problem}</p>}
+        <div class="row">
+          {(status === "expired" || status === "cancelled") && (
+            <button type="button" class="primary" onClick={askAgain}>Ask again</button>
+          )}
+          {status === "waiting" && <button type="button" onClick={stop}>Stop asking</button>}
+          {status === "denied" && <a class="button" href="/">Leave</a>}
+        </div>
+      </DeviceCheck>
     </section>
   );
 }

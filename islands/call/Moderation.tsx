@@ -1,11 +1,12 @@
 // Running a meeting: who may enter (entry policy, lock), muting everyone, the raised-hand
 // queue, and reactions. Every change goes through the app, which checks the caller's role; the
 // page only offers what the server would allow.
-import type { Participant } from "livekit-client";
+import type { Participant, Room } from "livekit-client";
 import { useState } from "preact/hooks";
 import { type EntryPolicy, REACTIONS, type RoomJson } from "../../protocol/api.ts";
 import { api } from "../api.ts";
 import type { Status } from "../ui.tsx";
+import { sendTopic, useTopic } from "./data.ts";
 import { label } from "./Tile.tsx";
 
 export interface Reaction {
@@ -17,6 +18,43 @@ export interface RaisedHand {
   identity: string;
   name: string;
   at: number;
+}
+
+/** How long a reaction stays on its sender's tile. */
+const REACTION_MS = 4000;
+
+/**
+ * Reactions by sender, each shown for a few seconds (a newer one replaces it); `react` sends
+ * one. The sender is LiveKit's participant, never the payload, and only the fixed set counts.
+ */
+export function useReactions(room: Room) {
+  const [reactions, setReactions] = useState<Map<string, Reaction>>(new Map());
+  function show(identity: string, emoji: string) {
+    const id = Date.now() + Math.random();
+    setReactions((map) => new Map(map).set(identity, { emoji, id }));
+    setTimeout(() => {
+      setReactions((map) => {
+        if (map.get(identity)?.id !== id) return map;
+        const next = new Map(map);
+        next.delete(identity);
+        return next;
+      });
+    }, REACTION_MS);
+  }
+  useTopic(room, "reaction", ({ emoji }, sender) => {
+    if (sender && (REACTIONS as readonly unknown[]).includes(emoji)) {
+      show(sender.identity, emoji as string);
+    }
+  });
+  return {
+    reactions,
+    /** Sends a reaction; false when it could not be sent. */
+    async react(emoji: string): Promise<boolean> {
+      const sent = await sendTopic(room, "reaction", { emoji }, false);
+      if (sent) show(room.localParticipant.identity, emoji);
+      return sent;
+    },
+  };
 }
 
 /** Raised hands, first raised first: the time is the app server's, set in LiveKit's attributes. */

@@ -3,6 +3,8 @@
 // change its own metadata): a guest named "Ada" never passes for member Ada.
 import { type Participant, Track, type TrackPublication } from "livekit-client";
 import { useEffect, useRef, useState } from "preact/hooks";
+import { initials } from "../ui.tsx";
+import { Icon } from "./icons.tsx";
 
 export type Role = "host" | "cohost" | "member" | "guest";
 const ROLES = new Set<string>(["host", "cohost", "member", "guest"]);
@@ -24,17 +26,13 @@ export function label(p: Participant): string {
   return roleOf(p) === "guest" ? `${name} (guest)` : name;
 }
 
-function initials(name: string): string {
-  return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0]!.toUpperCase()).join("");
-}
-
 export interface HostControls {
   mute(p: Participant): Promise<void>;
   remove(p: Participant): Promise<void>;
 }
 
 export function Tile(
-  { participant: p, host, hand = 0, reaction }: {
+  { participant: p, host, hand = 0, reaction, pinned, onPin }: {
     participant: Participant;
     host?: HostControls;
     /** Changes whenever the call's state does: the participant object itself does not. */
@@ -43,6 +41,9 @@ export function Tile(
     hand?: number;
     /** A reaction they just sent. */
     reaction?: string;
+    /** Shown large whatever the layout; `onPin` (un)pins, absent when there is no one else. */
+    pinned?: boolean;
+    onPin?(identity: string | null): void;
   },
 ) {
   const camera = p.getTrackPublication(Track.Source.Camera);
@@ -50,16 +51,19 @@ export function Tile(
   const quality = p.connectionQuality;
   const [confirming, setConfirming] = useState(false);
   const controls = host && !p.isLocal;
+  const someone = label(p);
   const role = roleOf(p);
   const guest = role === "guest";
   const name = p.name || p.identity;
   return (
     <li
       class={`tile ${p.isSpeaking ? "speaking" : ""}`}
+      data-speaking={p.isSpeaking || undefined}
+      data-pinned={pinned || undefined}
       data-identity={p.identity}
       data-role={roleOf(p) ?? undefined}
       data-hand={hand || undefined}
-      aria-label={`${label(p)}${p.isMicrophoneEnabled ? "" : ", muted"}${
+      aria-label={`${someone}${p.isMicrophoneEnabled ? "" : ", muted"}${
         p.isSpeaking ? ", speaking" : ""
       }${hand ? `, hand raised (${hand})` : ""}`}
     >
@@ -82,25 +86,36 @@ export function Tile(
           aria-label={`Connection ${quality}`}
         />
       </div>
-      {controls && (
+      {(controls || onPin) && (
         <div class="tile-actions row">
-          {p.isMicrophoneEnabled && (
-            <button type="button" onClick={() => host.mute(p)}>{`Mute ${label(p)}`}</button>
+          {onPin && (
+            <button
+              type="button"
+              aria-pressed={!!pinned}
+              title={pinned ? "Unpin" : "Pin: keep large"}
+              onClick={() => onPin(pinned ? null : p.identity)}
+            >
+              <Icon name="pin" />
+              <span class="sr-only">{`${pinned ? "Unpin" : "Pin"} ${someone}`}</span>
+            </button>
           )}
-          {confirming
+          {controls && p.isMicrophoneEnabled && (
+            <button type="button" onClick={() => host.mute(p)}>{`Mute ${someone}`}</button>
+          )}
+          {controls && (confirming
             ? (
               <>
                 <button type="button" class="danger" onClick={() => host.remove(p)}>
-                  {`Yes, remove ${label(p)}`}
+                  {`Yes, remove ${someone}`}
                 </button>
                 <button type="button" onClick={() => setConfirming(false)}>Keep</button>
               </>
             )
             : (
               <button type="button" onClick={() => setConfirming(true)}>
-                {`Remove ${label(p)}`}
+                {`Remove ${someone}`}
               </button>
-            )}
+            ))}
         </div>
       )}
     </li>

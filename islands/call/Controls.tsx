@@ -1,0 +1,116 @@
+// The call's control bar: icon buttons, each named in text for assistive technology and with
+// a tooltip; the state a button toggles is its aria-pressed. On a phone the bar sits at the
+// bottom within thumb reach, and screen sharing moves into "More".
+import { useState } from "preact/hooks";
+import { Icon, RoundButton } from "./icons.tsx";
+import { ReactionBar } from "./Moderation.tsx";
+
+export type Panel = "chat" | "people" | "more";
+
+export interface ControlsProps {
+  mic: boolean;
+  camera: boolean;
+  sharing: boolean;
+  video: boolean;
+  canShare: boolean;
+  handRaised: boolean;
+  panel: Panel | null;
+  unread: number;
+  /** A member (the people list is theirs to see). */
+  people: boolean;
+  host: boolean;
+  onToggle(source: "mic" | "camera" | "screen"): void;
+  onHand(): void;
+  onReact(emoji: string): void;
+  onPanel(panel: Panel): void;
+  onLeave(): void;
+  onEndForAll(): void;
+}
+
+export function Controls(props: ControlsProps) {
+  const [reacting, setReacting] = useState(false);
+  const { panel } = props;
+  return (
+    <div class="controls" role="toolbar" aria-label="Call controls">
+      <RoundButton
+        icon={props.mic ? "mic" : "micOff"}
+        text={props.mic ? "Mute" : "Unmute"}
+        pressed={!props.mic}
+        off={!props.mic}
+        onClick={() => props.onToggle("mic")}
+      />
+      {props.video && (
+        <RoundButton
+          icon={props.camera ? "cam" : "camOff"}
+          text={props.camera ? "Stop camera" : "Start camera"}
+          pressed={!props.camera}
+          off={!props.camera}
+          onClick={() => props.onToggle("camera")}
+        />
+      )}
+      {props.canShare && (
+        <RoundButton
+          icon="screen"
+          class="wide-only"
+          text={props.sharing ? "Stop sharing" : "Share screen"}
+          pressed={props.sharing}
+          onClick={() => props.onToggle("screen")}
+        />
+      )}
+      <RoundButton
+        icon="hand"
+        text={props.handRaised ? "Lower hand" : "Raise hand"}
+        pressed={props.handRaised}
+        onClick={props.onHand}
+      />
+      <span class="popover-anchor">
+        <RoundButton
+          icon="smile"
+          text="Reactions"
+          expanded={reacting}
+          onClick={() => setReacting(!reacting)}
+        />
+        {reacting && (
+          <span class="popover">
+            <ReactionBar
+              onReact={(emoji) => {
+                props.onReact(emoji);
+                setReacting(false);
+              }}
+            />
+          </span>
+        )}
+      </span>
+      <RoundButton
+        icon="chat"
+        text={props.unread > 0 ? `Chat, ${props.unread} new` : "Chat"}
+        expanded={panel === "chat"}
+        onClick={() => props.onPanel("chat")}
+        extra={props.unread > 0 ? String(props.unread) : undefined}
+      />
+      {props.people && (
+        <RoundButton
+          icon="people"
+          text="People"
+          expanded={panel === "people"}
+          onClick={() => props.onPanel("people")}
+        />
+      )}
+      <RoundButton
+        icon="more"
+        text="More options"
+        expanded={panel === "more"}
+        onClick={() => props.onPanel("more")}
+      />
+      <button type="button" class="leave" title="Leave the call" onClick={props.onLeave}>
+        <Icon name="leave" />
+        <span class="label">Leave</span>
+      </button>
+      {props.host && (
+        <button type="button" class="danger end wide-only" onClick={props.onEndForAll}>
+          End for all
+        </button>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,171 @@
+// The device check before media starts, shared by pre-join (the host) and the room page (an
+// invitee who accepted a ring or opened the link, a guest): one's own preview, mirrored and
+// uncropped, initials when the camera is off or refused, a quiet microphone meter, microphone
+// and camera toggles on the preview, and the device pickers. Nothing is sent anywhere: the
+// stream stops when the check is left.
+import type { ComponentChildren } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { mediaErrorMessage, type MediaPrefs } from "../prefs.ts";
+import { type DeviceLists, DeviceSelect, initials, listDevices, NO_DEVICES } from "../ui.tsx";
+import { RoundButton } from "./icons.tsx";
+
+const canPickSpeaker = typeof HTMLMediaElement !== "undefined" &&
+  "setSinkId" in HTMLMediaElement.prototype;
+
+export function DeviceCheck(
+  { video, name, prefs, update, children }: {
+    /** A video call (the camera is offered). */
+    video: boolean;
+    /** Whose initials stand in for the camera. */
+    name: string;
+    prefs: MediaPrefs;
+    update(change: Partial<MediaPrefs>): void;
+    /** What sits beside the preview: the way in. */
+    children: ComponentChildren;
+  },
+) {
+  const [devices, setDevices] = useState<DeviceLists>(NO_DEVICES);
+  const [problem, setProblem] = useState("");
+  const [showing, setShowing] = useState(false);
+  const preview = useRef<HTMLVideoElement>(null);
+  const bar = useRef<HTMLSpanElement>(null);
+  const stream = useRef<MediaStream | null>(null);
+  const camera = video && prefs.cam_on;
+
+  // The preview: restarted when the camera is switched on or off or a device changes. With the
+  // camera off it is not opened at all (its light stays off).
+  useEffect(() => {
+    let stopped = false;
+    let audio: AudioContext | null = null;
+    let frame = 0;
+    setShowing(false);
+    (async () => {
+      let media: MediaStream;
+      try {
+        media = await navigator.mediaDevices.getUserMedia({
+          audio: prefs.mic_id ? { deviceId: { ideal: prefs.mic_id } } : true,
+          video: camera
+            ? (prefs.camera_id ? { deviceId: { ideal: prefs.camera_id } } : true)
+            : false,
+        });
+      } catch (err) {
+        if (!stopped) setProblem(mediaErrorMessage(err));
+        setDevices(await listDevices());
+        return;
+      }
+      if (stopped) return media.getTracks().forEach((t) => t.stop());
+      stream.current = media;
+      setProblem("");
+      media.getAudioTracks().forEach((t) => (t.enabled = prefs.mic_on));
+      if (preview.current) preview.current.srcObject = media;
+      setShowing(media.getVideoTracks().length > 0);
+      setDevices(await listDevices());
+      // The level: RMS of the waveform, drawn straight onto the bar (no re-render per frame).
+      audio = new AudioContext();
+      const analyser = audio.createAnalyser();
+      analyser.fftSize = 512;
+      audio.createMediaStreamSource(media).connect(analyser);
+      const samples = new Uint8Array(analyser.fftSize);
+      const tick = () => {
+        analyser.getByteTimeDomainData(samples);
+        let sum = 0;
+        for (const s of samples) sum += ((s - 128) / 128) ** 2;
+        const on = media.getAudioTracks()[0]?.enabled;
+        const level = on ? Math.min(1, Math.sqrt(sum / samples.length) * 4) : 0;
+        if (bar.current) bar.current.style.width = `${Math.round(level * 100)}%`;
+        frame = requestAnimationFrame(tick);
+      };
+      tick();
+    })();
+    return () => {
+      stopped = true;
+      cancelAnimationFrame(frame);
+      audio?.close();
+      stream.current?.getTracks().forEach((t) => t.stop());
+      stream.current = null;
+    };
+  }, [camera, prefs.camera_id, prefs.mic_id]);
+
+  useEffect(() => {
+    stream.current?.getAudioTracks().forEach((t) => (t.enabled = prefs.mic_on));
+  }, [prefs.mic_on]);
+
+  useEffect(() => {
+    const el = preview.current as
+      | (HTMLVideoElement & { setSinkId?(id: string): Promise<void> })
+      | null;
+    if (canPickSpeaker && prefs.speaker_id) el?.setSinkId?.(prefs.speaker_id).catch(() => {});
+  }, [prefs.speaker_id]);
+
+  return (
+    <div class="check">
+      <div class="check-view">
+        <div class="preview-box" data-camera={showing ? "on" : "off"}>
+          <video
+            ref={preview}
+            class="preview mirror"
+            hidden={!showing}
+            autoplay
+            muted
+            playsInline
+            aria-label="Your camera preview"
+          />
+          {!showing && <div class="avatar" aria-hidden="true">{initials(name)}</div>}
+          <div class="preview-toggles">
+            <RoundButton
+              icon={prefs.mic_on ? "mic" : "micOff"}
+              text={prefs.mic_on ? "Mute microphone" : "Unmute microphone"}
+              pressed={!prefs.mic_on}
+              off={!prefs.mic_on}
+              onClick={() => update({ mic_on: !prefs.mic_on })}
+            />
+            {video && (
+              <RoundButton
+                icon={prefs.cam_on ? "cam" : "camOff"}
+                text={prefs.cam_on ? "Turn camera off" : "Turn camera on"}
+                pressed={!prefs.cam_on}
+                off={!prefs.cam_on}
+                onClick={() => update({ cam_on: !prefs.cam_on })}
+              />
+            )}
+          </div>
+          <span class="meter" aria-hidden="true">
+            <span ref={bar} />
+          </span>
+        </div>
+        {problem && <p class="error" role="alert">{problem}</p>}
+        {!prefs.mic_on && <p class="muted small">You will join muted.</p>}
+      </div>
+      <div class="check-side stack">
+        {children}
+        <details class="devices">
+          <summary>Camera, microphone and speaker</summary>
+          <div class="stack">
+            {video && (
+              <DeviceSelect
+                label="Camera"
+                devices={devices.videoinput}
+                value={prefs.camera_id}
+                onChange={(id) => update({ camera_id: id })}
+              />
+            )}
+            <DeviceSelect
+              label="Microphone"
+              devices={devices.audioinput}
+              value={prefs.mic_id}
+              onChange={(id) => update({ mic_id: id })}
+            />
+            {canPickSpeaker && (
+              <DeviceSelect
+                label="Speaker"
+                devices={devices.audiooutput}
+                value={prefs.speaker_id}
+                onChange={(id) => update({ speaker_id: id })}
+              />
+            )}
+          </div>
+        </details>
+      </div>
+    </div>
+  );
+}

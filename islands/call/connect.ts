@@ -1,0 +1,102 @@
+// Getting into a call: a token from the app, the connection with a deadline, one's microphone
+// and camera published, and what this browser chooses to receive (data saver).
+import { type Room, Track, VideoQuality } from "livekit-client";
+import type { TokenJson } from "../../protocol/api.ts";
+import { api, ApiError, signInAgain } from "../api.ts";
+import { type DataSaver, mediaErrorMessage, type MediaPrefs } from "../prefs.ts";
+import type { Phase } from "./CallState.tsx";
+
+// Connecting to a media server that does not answer must end in a message, not a spinner; but
+// only after livekit-client's own attempts (signalling, then up to 20 s for the media
+// connection, which a relayed path over TCP or TLS may need) have had their time.
+export const CONNECT_OPTIONS = {
+  maxRetries: 1,
+  websocketTimeout: 8_000,
+  peerConnectionTimeout: 20_000,
+};
+export const CONNECT_TIMEOUT_MS = 40_000;
+
+export type TokenOutcome = TokenJson | { phase: Phase; message: string } | null;
+
+/**
+ * A fresh token for every connect: a member says they are joining (an intent; presence comes
+ * from LiveKit) and asks for one; a guest trades the pass their browser holds.
+ */
+export async function fetchToken(roomId: string, member: boolean): Promise<TokenOutcome> {
+  try {
+    if (!member) return await api<TokenJson>("POST", `/api/livekit/rooms/${roomId}/guest/token`);
+    await api("POST", `/api/livekit/rooms/${roomId}/join`);
+    return await api<TokenJson>("POST", "/api/livekit/token", { room_name: roomId });
+  } catch (err) {
+    if (err instanceof ApiError) {
+      if (err.status === 401) {
+        if (member) signInAgain();
+        else location.replace(`/meeting/invite?room=${encodeURIComponent(roomId)}`);
+        return null;
+      }
+      if (err.status === 410) return { phase: "ended", message: err.message };
+      if (err.code === "removed") return { phase: "removed", message: err.message };
+    }
+    return { phase: "unavailable", message: (err as Error).message };
+  }
+}
+
+/**
+ * Microphone and camera each on their own (one failing leaves the other on), from the devices
+ * chosen by now: the device check may have changed them after the room was made.
+ */
+export async function publishMedia(
+  room: Room,
+  prefs: MediaPrefs,
+  video: boolean,
+  report: (message: string) => void,
+) {
+  const lp = room.localParticipant;
+  const problems: string[] = [];
+  if (prefs.mic_on) {
+    const mic = prefs.mic_id ? { deviceId: prefs.mic_id } : undefined;
+    await lp.setMicrophoneEnabled(true, mic).catch((err) =>
+      problems.push(mediaErrorMessage(err, "mic"))
+    );
+  }
+  if (video && prefs.cam_on) {
+    const camera = prefs.camera_id ? { deviceId: prefs.camera_id } : undefined;
+    await lp.setCameraEnabled(true, camera).catch((err) =>
+      problems.push(mediaErrorMessage(err, "camera"))
+    );
+  }
+  if (prefs.speaker_id) {
+    // A speaker that is gone: the system's default plays instead.
+    await room.switchActiveDevice("audiooutput", prefs.speaker_id).catch(() => {});
+  }
+  if (problems.length > 0) report(problems.join(" "));
+}
+
+/**
+ * Applies the data saver to every remote video (cameras and shares): "audio" unsubscribes from
+ * them, "low" asks LiveKit for the lowest simulcast layer, "auto" lets adaptive stream pick
+ * by the size each video is shown at. Idempotent: run after every change in the call.
+ */
+export function applyDataSaver(room: Room, saver: DataSaver) {
+  for (const p of room.remoteParticipants.values()) {
+    for (const pub of p.videoTrackPublications.values()) {
+      const want = saver !== "audio";
+      if (pub.isDesired !== want) pub.setSubscribed(want);
+      if (want && pub.isSubscribed) {
+        // A share stays readable: the data saver lowers cameras only.
+        const low = saver === "low" && pub.source === Track.Source.Camera;
+        pub.setVideoQuality(low ? VideoQuality.LOW : VideoQuality.HIGH);
+      }
+    }
+  }
+}
+
+export function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    work,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("timed out")), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
