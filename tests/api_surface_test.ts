@@ -20,6 +20,8 @@ const protectedRoutes: [string, string][] = [
   ["POST", `/api/invites/${crypto.randomUUID()}/accept`],
   ["POST", `/api/invites/${crypto.randomUUID()}/decline`],
   ["POST", `/api/invites/${crypto.randomUUID()}/cancel`],
+  ["POST", `/api/invites/${crypto.randomUUID()}/dismiss`],
+  ["DELETE", "/api/livekit/rooms/history"],
 ];
 
 Deno.test("api - every signed-in route refuses a request without credentials", () =>

@@ -100,6 +100,11 @@ export function watchErrors(page: Page, allowed: RegExp[] = []): string[] {
   return errors;
 }
 
+/** Passes the device check the room page shows first (as a person who did not skip it). */
+export async function joinNow(page: Page): Promise<void> {
+  await page.getByRole("button", { name: "Join now" }).click();
+}
+
 /** Saves a full-page screenshot to tests/screenshots/<name>.png (git-ignored). */
 export async function screenshot(page: Page, name: string): Promise<void> {
   await Deno.mkdir(SCREENSHOTS, { recursive: true });

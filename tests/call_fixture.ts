@@ -34,9 +34,9 @@ export interface CallWorld {
   media: MediaStack;
   browser: Browser;
   /** A signed-in person with a page of their own. */
-  person(name: string, options?: { ice?: IcePolicy }): Promise<Person>;
+  person(name: string, options?: PageOptions): Promise<Person>;
   /** Someone without an account (a guest), with a page of their own. */
-  stranger(options?: { ice?: IcePolicy }): Promise<Person>;
+  stranger(options?: PageOptions): Promise<Person>;
   /** A meeting `host` creates with `members` (made contacts and rung). */
   meeting(host: Person, fields?: Record<string, unknown>, members?: Person[]): Promise<string>;
 }
@@ -90,12 +90,17 @@ async function withCallLocked(
       browser,
       async person(name, opts = {}) {
         const user = await registerUser(app!, { display_name: name });
-        const context = await signedIn(browser!, app!, user);
-        return { user, ...(await preparePage(context, opts.ice)) };
+        const context = await signedIn(
+          browser!,
+          app!,
+          user,
+          opts.viewport ? { viewport: opts.viewport } : {},
+        );
+        return { user, ...(await preparePage(context, opts.ice, opts.check)) };
       },
       async stranger(opts = {}) {
-        const context = await browser!.newContext();
-        return { user: null, ...(await preparePage(context, opts.ice)) };
+        const context = await browser!.newContext(opts.viewport ? { viewport: opts.viewport } : {});
+        return { user: null, ...(await preparePage(context, opts.ice, opts.check)) };
       },
       async meeting(host, fields = {}, members = []) {
         const others = members.map((m) => m.user!);
@@ -180,7 +185,27 @@ export function speechLikeWav(): Promise<string> {
  */
 export type IcePolicy = "all" | "relay" | "relay-tls" | "none";
 
-export async function preparePage(context: BrowserContext, ice: IcePolicy = "all") {
+export interface PageOptions {
+  ice?: IcePolicy;
+  /**
+   * Shows the device check before every call (a person who never chose to skip it). Without
+   * it, the page starts as if they had ticked "go straight in" (the tests of everything else).
+   */
+  check?: boolean;
+  viewport?: { width: number; height: number };
+}
+
+/** The viewport of a phone held upright. */
+export const PHONE = { width: 390, height: 844 };
+
+export async function preparePage(context: BrowserContext, ice: IcePolicy = "all", check = false) {
+  if (!check) {
+    await context.addInitScript(() => {
+      if (!localStorage.getItem("urbania.media")) {
+        localStorage.setItem("urbania.media", JSON.stringify({ remember: true }));
+      }
+    });
+  }
   await context.addInitScript((policy: string) => {
     const Native = globalThis.RTCPeerConnection;
     const list: RTCPeerConnection[] = [];
@@ -294,17 +319,22 @@ export async function seesVideoOf(page: Page, identity: string, timeout = 30_000
 }
 
 /** Bytes of audio received so far by the page's peer connections (WebRTC statistics). */
-export async function inboundAudioBytes(page: Page): Promise<number> {
-  return await page.evaluate(async () => {
+export function inboundAudioBytes(page: Page): Promise<number> {
+  return inboundBytes(page, "audio");
+}
+
+/** Bytes received so far by the page's peer connections for one kind of media. */
+export async function inboundBytes(page: Page, kind: "audio" | "video"): Promise<number> {
+  return await page.evaluate(async (kind) => {
     let bytes = 0;
     for (const pc of (globalThis as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
       if (pc.connectionState === "closed") continue;
       (await pc.getStats()).forEach((s) => {
-        if (s.type === "inbound-rtp" && s.kind === "audio") bytes += s.bytesReceived ?? 0;
+        if (s.type === "inbound-rtp" && s.kind === kind) bytes += s.bytesReceived ?? 0;
       });
     }
     return bytes;
-  });
+  }, kind);
 }
 
 /** The page's selected ICE paths: the local candidate's type and how it reaches its server. */

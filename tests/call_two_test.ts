@@ -61,7 +61,7 @@ callTest(
       await ada.page.getByRole("button", { name: /^Chat/ }).click();
       await ada.page.getByRole("textbox", { name: "Message" }).fill("Hello from Ada");
       await ada.page.getByRole("button", { name: "Send" }).click();
-      await bob.page.getByRole("button", { name: /^Chat 1 new/ }).click();
+      await bob.page.getByRole("button", { name: "Chat, 1 new" }).click();
       const bobChat = bob.page.getByRole("complementary", { name: "Chat" });
       await bobChat.getByText("Hello from Ada").waitFor({ timeout: 10_000 });
       assert.equal(await bobChat.locator("li").first().locator("strong").innerText(), "Ada");
@@ -149,7 +149,10 @@ callTest(
       await seesVideoOf(ada.page, bob.user!.id);
 
       // End for all: everyone's page says so, LiveKit's room is gone.
+      // ...asked once more.
       await ada.page.getByRole("button", { name: "End for all" }).click();
+      await ada.page.getByRole("dialog", { name: "End “Weekly sync” for everyone?" })
+        .getByRole("button", { name: "End for all" }).click();
       for (const p of [ada, bob]) {
         await p.page.getByText("This meeting has ended.").waitFor({ timeout: 10_000 });
       }

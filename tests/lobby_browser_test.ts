@@ -151,6 +151,7 @@ callTest(
       assert.equal(refused.status, 403);
 
       // A reaction: a burst on Bob's tile, on everyone's page.
+      await bob.page.getByRole("button", { name: "Reactions" }).click();
       await bob.page.getByRole("button", { name: "React 👏" }).click();
       const burst = ada.page.locator(`li.tile[data-identity="${bob.user!.id}"] .reaction`);
       await burst.waitFor({ timeout: 5000 });

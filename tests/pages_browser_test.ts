@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { addContacts, call, registerUser } from "./harness.ts";
 import { connects } from "./livekit_webhook.ts";
-import { screenshot, signedIn, watchErrors, withBrowser } from "./browser.ts";
+import { joinNow, screenshot, signedIn, watchErrors, withBrowser } from "./browser.ts";
 
 // Connecting to the absent media server logs network errors; nothing else may.
 const MEDIA_SERVER_ERRORS = [
@@ -101,7 +101,9 @@ Deno.test("pages - add a contact, start a meeting from a live preview, room says
     const box = await preview.boundingBox();
     assert.ok(box && box.width > 0 && box.height > 0, "the preview is on screen");
     // The microphone meter moves with the fake microphone's tone.
-    await page.waitForFunction(() => Number(document.querySelector("meter")?.value) > 0);
+    await page.waitForFunction(() =>
+      parseFloat(document.querySelector<HTMLElement>(".meter span")?.style.width ?? "0") > 0
+    );
     // Devices are listed once the browser has granted access.
     await page.waitForFunction(() =>
       document.querySelectorAll("select")[0]?.querySelectorAll("option").length > 0 &&
@@ -159,6 +161,7 @@ Deno.test("pages - a second user joins from the invite link; a guest joins by na
     await screenshot(page, "08-invite-signed-in");
     await page.getByRole("button", { name: "Join meeting" }).click();
     await page.waitForURL(/\/meeting\/room\?room=/);
+    await joinNow(page);
     await page.getByText("The media server cannot be reached").waitFor({ timeout: 15_000 });
     const room = await call(app, "GET", `/api/livekit/rooms/${roomId}`, { token: host.token });
     const joined = room.body.participants.find((p: { id: string }) => p.id === other.id);
@@ -179,6 +182,8 @@ Deno.test("pages - a second user joins from the invite link; a guest joins by na
     await guest.getByRole("button", { name: "Join as guest" }).click();
     assert.equal((await token).status(), 200);
     await guest.waitForURL(/\/meeting\/room\?room=/);
+    // The guest checks their devices first, then the call is tried.
+    await guest.getByRole("button", { name: "Join now" }).click();
     await guest.getByText("The media server cannot be reached").waitFor({ timeout: 15_000 });
     await screenshot(guest, "10-room-guest-unreachable");
     assert.deepEqual(guestErrors, []);
@@ -210,8 +215,19 @@ Deno.test("pages - a second user joins from the invite link; a guest joins by na
     await dash.getByText("Invite link copied.").waitFor();
     assert.equal(await dash.evaluate(() => navigator.clipboard.readText()), inviteUrl);
     await item.getByRole("button", { name: "End Launch window for all" }).click();
+    // Asked once more: cancelling keeps the meeting, confirming ends it.
+    const confirm = dash.getByRole("dialog", { name: "End “Launch window” for everyone?" });
+    await confirm.getByRole("button", { name: "Cancel" }).click();
+    await confirm.waitFor({ state: "hidden" });
+    assert.equal(
+      (await call(app, "GET", `/api/livekit/rooms/${roomId}`, { token: host.token })).body.status,
+      "active",
+    );
+    await item.getByRole("button", { name: "End Launch window for all" }).click();
+    await confirm.getByRole("button", { name: "End for all" }).click();
     await dash.getByText("“Launch window” has ended.").waitFor();
-    await item.getByText("Ended").waitFor();
+    // Ended, it moves to the history.
+    await dash.locator(`section.history [data-room="${roomId}"]`).waitFor();
     const ended = await call(app, "GET", `/api/livekit/rooms/${roomId}`, { token: host.token });
     assert.equal(ended.body.status, "ended");
     await guest.goto(inviteUrl);
@@ -247,15 +263,18 @@ Deno.test("pages - at phone width every control is labelled, reachable by Tab, a
       const page = await context.newPage();
       await page.goto(app.base + path);
       if (path.startsWith("/meeting/room")) {
+        await joinNow(page);
         await page.getByText("The media server cannot be reached").waitFor({ timeout: 15_000 });
       } else {
         await page.waitForLoadState("networkidle");
       }
       const report = await page.evaluate(() => {
         const controls = [...document.querySelectorAll<HTMLElement>(
-          "a[href], button, input:not([type=hidden]), select, textarea, [tabindex]",
+          "a[href], button, input:not([type=hidden]), select, textarea, [tabindex], summary",
         )].filter((el) =>
           el.getClientRects().length > 0 && !(el as HTMLButtonElement).disabled &&
+          // Inside a closed disclosure: not on screen until it is opened.
+          (el.tagName === "SUMMARY" || el.closest("details:not([open])") === null) &&
           el.tabIndex >= 0 &&
           // A radio group is one Tab stop (arrows move within it): its checked radio.
           !((el as HTMLInputElement).type === "radio" && !(el as HTMLInputElement).checked)
@@ -283,6 +302,18 @@ Deno.test("pages - at phone width every control is labelled, reachable by Tab, a
         const probe = await page.evaluate(() => document.activeElement?.getAttribute("data-probe"));
         if (probe) reached.add(probe);
       }
+      const missing = await page.evaluate(
+        (got) =>
+          [...document.querySelectorAll("[data-probe]")]
+            .filter((el) => !got.includes(el.getAttribute("data-probe")!))
+            .map((el) => el.outerHTML.slice(0, 100)),
+        [...reached],
+      );
+      assert.equal(
+        reached.size,
+        report.count,
+        `${path}: ${reached.size} of ${report.count} reached by Tab; not: ${missing.join(" | ")}`,
+      );
       assert.equal(
         reached.size,
         report.count,
@@ -313,6 +344,7 @@ Deno.test("pages - a media server that accepts but never answers ends in the unr
       const context = await signedIn(browser, app, user);
       const page = await context.newPage();
       await page.goto(`${app.base}/meeting/room?room=${created.body.id}`);
+      await joinNow(page);
       await page.getByText("Connecting to “Spanning tree”").waitFor();
       await page.getByText("The media server cannot be reached").waitFor({ timeout: 30_000 });
       assert.ok(held.length > 0, "the browser did reach the silent server");

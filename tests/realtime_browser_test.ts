@@ -4,7 +4,14 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { addContacts, call, freePort, registerUser, startApp, type TestApp } from "./harness.ts";
 import { connects } from "./livekit_webhook.ts";
-import { launchChromium, screenshot, signedIn, watchErrors, withBrowser } from "./browser.ts";
+import {
+  joinNow,
+  launchChromium,
+  screenshot,
+  signedIn,
+  watchErrors,
+  withBrowser,
+} from "./browser.ts";
 import { TcpProxy } from "./tcp_proxy.ts";
 
 // The room page connects to the absent media server, which logs network errors.
@@ -60,6 +67,7 @@ Deno.test("realtime ui - the dashboard rings; Accept lands the invitee in the ca
 
     await prompt.getByRole("button", { name: "Accept" }).click();
     await bobPage.waitForURL(`${app.base}/meeting/room?room=${room.id}`);
+    await joinNow(bobPage);
     await bobPage.getByText("The media server cannot be reached").waitFor({ timeout: 20_000 });
     const seen = await call(app, "GET", `/api/livekit/rooms/${room.id}`, { token: ada.token });
     const me = seen.body.participants.find((p: { id: string }) => p.id === bob.id);
@@ -99,6 +107,7 @@ Deno.test("realtime ui - the host's call page shows declines and missed calls li
     const room = await meeting(app, ada.token, "Budget", [bob.id, cy.id]);
     // The host goes to the call; the media server is away, the people list is still there.
     await adaPage.goto(`${app.base}/meeting/room?room=${room.id}`);
+    await joinNow(adaPage);
     await personState(adaPage, null, bob.id).and(adaPage.locator('[data-state="ringing"]'))
       .waitFor();
     await personState(adaPage, null, cy.id).and(adaPage.locator('[data-state="ringing"]'))

@@ -45,6 +45,8 @@ const ROUTES: [string, (id: string) => string][] = [
   ["DELETE", (id) => `/api/livekit/rooms/${id}/hands`],
   ["DELETE", (id) => `/api/livekit/rooms/${id}/participants/${id}/hand`],
   ["POST", (id) => `/api/livekit/rooms/${id}/mute-all`],
+  ["DELETE", () => "/api/livekit/rooms/history"],
+  ["POST", (id) => `/api/invites/${id}/dismiss`],
   ["POST", () => "/login"],
   ["POST", () => "/register"],
   ["GET", (id) => `/meeting/invite?room=${id}`],
