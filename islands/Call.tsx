@@ -127,10 +127,13 @@ export function Call(props: CallProps) {
 
   const roomRef = useRef(roomJson);
   roomRef.current = roomJson;
+  // Pushes carry the whole room and arrive in order; a fetch that was overtaken by one is stale.
+  const pushes = useRef(0);
   useEffect(() => {
     if (!member || !user) return;
     return subscribe((m) => {
       if (m.type === "room_updated" && m.room_id === roomId) {
+        pushes.current++;
         setRoomJson(m.room);
         if (m.room.status === "ended") {
           room.disconnect();
@@ -201,7 +204,10 @@ export function Call(props: CallProps) {
       // The page was drawn before the join was recorded (which answers a call ringing for this
       // meeting), and its push may have gone out before this page's socket was open.
       if (member) {
-        api<RoomJson>("GET", `/api/livekit/rooms/${roomId}`).then(setRoomJson, () => {});
+        const seen = pushes.current;
+        api<RoomJson>("GET", `/api/livekit/rooms/${roomId}`).then((fresh) => {
+          if (pushes.current === seen) setRoomJson(fresh);
+        }, () => {});
       }
       try {
         await withTimeout(

@@ -105,6 +105,21 @@ Deno.test("realtime ui - the host's call page shows declines and missed calls li
     await online(cyPage);
 
     const room = await meeting(app, ada.token, "Budget", [bob.id, cy.id]);
+    // Once it has its token, the call page reads the room again. That answer is read here
+    // while Bob's call still rings and held until his decline has been pushed, so it arrives
+    // stale (as it once did on a slow machine); it must not bring the ringing back.
+    const roomUrl = `${app.base}/api/livekit/rooms/${room.id}`;
+    let release = () => {};
+    const held = new Promise<void>((resolve) => release = resolve);
+    let staleRead = () => {};
+    const read = new Promise<void>((resolve) => staleRead = resolve);
+    await adaPage.route(roomUrl, async (route) => {
+      if (route.request().method() !== "GET") return route.fallback();
+      const response = await route.fetch();
+      staleRead();
+      await held;
+      await route.fulfill({ response });
+    });
     // The host goes to the call; the media server is away, the people list is still there.
     await adaPage.goto(`${app.base}/meeting/room?room=${room.id}`);
     await joinNow(adaPage);
@@ -112,12 +127,25 @@ Deno.test("realtime ui - the host's call page shows declines and missed calls li
       .waitFor();
     await personState(adaPage, null, cy.id).and(adaPage.locator('[data-state="ringing"]'))
       .waitFor();
+    await read;
 
     await bobPage.getByRole("alertdialog", { name: "Ada is calling" }).getByRole("button", {
       name: "Decline",
     }).click();
     await personState(adaPage, null, bob.id).and(adaPage.locator('[data-state="declined"]'))
       .waitFor();
+    const delivered = adaPage.waitForEvent("requestfinished", (r) => r.url() === roomUrl);
+    release();
+    await delivered;
+    await adaPage.unroute(roomUrl);
+    // The answer has been handed to the page; let it run what follows and render.
+    await adaPage.evaluate(() =>
+      new Promise((resolve) => setTimeout(() => requestAnimationFrame(resolve), 0))
+    );
+    assert.equal(
+      await personState(adaPage, null, bob.id).getAttribute("data-state"),
+      "declined",
+    );
     await adaPage.getByText("Bob declined.").waitFor();
     await bobPage.getByRole("alertdialog").waitFor({ state: "detached" });
 
