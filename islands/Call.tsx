@@ -9,7 +9,7 @@ import {
 } from "livekit-client";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { CallType, RoomJson, TokenJson, UserJson } from "../protocol/api.ts";
-import { api } from "./api.ts";
+import { api, messageOf } from "./api.ts";
 import { People } from "./People.tsx";
 import { CallState, type Phase } from "./call/CallState.tsx";
 import { ChatPanel, useChat } from "./call/Chat.tsx";
@@ -33,6 +33,7 @@ import { label } from "./call/Tile.tsx";
 import { subscribe } from "./realtime.ts";
 import {
   checkedFor,
+  DEVICE_PREF,
   loadPrefs,
   markChecked,
   mediaErrorMessage,
@@ -54,12 +55,6 @@ export interface CallProps {
   /** The guest's name, for their initials in the device check. */
   guestName?: string;
 }
-
-const DEVICE_PREF = {
-  videoinput: "camera_id",
-  audioinput: "mic_id",
-  audiooutput: "speaker_id",
-} as const;
 
 const canShare = typeof navigator !== "undefined" &&
   "getDisplayMedia" in (navigator.mediaDevices ?? {});
@@ -110,7 +105,8 @@ export function Call(props: CallProps) {
   const title = (roomJson ?? props.summary).room_name;
   const update = (change: Partial<MediaPrefs>) => setPrefs(updatePrefs(change));
 
-  // Made afresh for every attempt, with the devices chosen by then.
+  // Made once the check or the lobby is passed, and afresh for every attempt, with the devices
+  // chosen by then: everything published in the call, now or later, comes from them.
   const room = useMemo(() => {
     const p = prefs;
     return new Room({
@@ -120,7 +116,7 @@ export function Call(props: CallProps) {
       videoCaptureDefaults: p.camera_id ? { deviceId: p.camera_id } : undefined,
       audioOutput: p.speaker_id ? { deviceId: p.speaker_id } : undefined,
     });
-  }, [attempt]);
+  }, [attempt, checking, waiting]);
   const chat = useChat(room, panel === "chat");
   const { reactions, react } = useReactions(room);
   const pip = usePip();
@@ -262,7 +258,7 @@ export function Call(props: CallProps) {
       await room.disconnect();
       setPhase("ended");
     } catch (err) {
-      status.error(err instanceof Error ? err.message : String(err));
+      status.error(messageOf(err));
     }
   }
 
@@ -278,7 +274,7 @@ export function Call(props: CallProps) {
           });
           status.info(`${label(p)} is muted. Only they can unmute.`);
         } catch (err) {
-          status.error(err instanceof Error ? err.message : String(err));
+          status.error(messageOf(err));
         }
       },
       async remove(p: Participant) {
@@ -286,7 +282,7 @@ export function Call(props: CallProps) {
           await api("DELETE", participantPath(roomId, p.identity));
           status.info(`${label(p)} was removed from the meeting.`);
         } catch (err) {
-          status.error(err instanceof Error ? err.message : String(err));
+          status.error(messageOf(err));
         }
       },
     }
@@ -330,7 +326,7 @@ export function Call(props: CallProps) {
     try {
       await api("POST", `/api/livekit/rooms/${roomId}/hand`, { raised });
     } catch (err) {
-      status.error(err instanceof Error ? err.message : String(err));
+      status.error(messageOf(err));
     }
   }
 

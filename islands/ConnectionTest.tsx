@@ -3,7 +3,7 @@
 // copy for the administrator. The full page tries each path; the compact version (pre-join)
 // tries the automatic one and links here. livekit-client is loaded only when a test starts.
 import { useState } from "preact/hooks";
-import { ApiError, signInAgain } from "./api.ts";
+import { ApiError, messageOf, signInAgain } from "./api.ts";
 import type { Attempt, CheckReport, Mode } from "./connection_check.ts";
 
 const LABELS: Record<Mode, string> = {
@@ -46,7 +46,7 @@ export function ConnectionTest({ compact = false }: { compact?: boolean }) {
       setReport(final);
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) return signInAgain();
-      setError(err instanceof Error ? err.message : String(err));
+      setError(messageOf(err));
     } finally {
       setRunning(false);
     }

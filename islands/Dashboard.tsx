@@ -7,7 +7,7 @@ import type {
   SentRequestJson,
   UserJson,
 } from "../protocol/api.ts";
-import { api, ApiError, signInAgain } from "./api.ts";
+import { api, ApiError, messageOf, signInAgain } from "./api.ts";
 import { People } from "./People.tsx";
 import { subscribe } from "./realtime.ts";
 import { Confirm, ConfirmEndForAll, CopyLink, StatusLine, useStatus } from "./ui.tsx";
@@ -47,7 +47,7 @@ export function Dashboard(props: DashboardProps) {
       return true;
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) signInAgain();
-      else status.error(err instanceof Error ? err.message : String(err));
+      else status.error(messageOf(err));
       return false;
     } finally {
       setBusy(null);
@@ -276,14 +276,11 @@ export function Dashboard(props: DashboardProps) {
             <ul class="rooms">
               {live.map((room) => {
                 const isHost = room.created_by.id === props.user.id;
-                const ended = room.status === "ended";
                 return (
                   <li class="room" key={room.id} data-room={room.id}>
                     <div class="room-head">
                       <strong class="room-title">{room.room_name}</strong>
-                      <span class={`badge ${room.call_type}`}>
-                        {room.call_type === "video" ? "Video" : "Audio"}
-                      </span>
+                      <CallBadge type={room.call_type} />
                       <span class={`badge status-${room.status}`}>{statusLabel(room.status)}</span>
                     </div>
                     <p class="muted small">
@@ -293,28 +290,24 @@ export function Dashboard(props: DashboardProps) {
                         ? "nobody in the call"
                         : `${room.in_call_count} in the call`}
                     </p>
-                    {!ended && (
-                      <People room={room} me={props.user.id} status={status} onRoom={upsert} />
-                    )}
-                    {!ended && (
-                      <div class="row">
-                        <a class="button" href={`/meeting/room?room=${room.id}`}>
-                          Join<span class="sr-only">{` ${room.room_name}`}</span>
-                        </a>
-                        <CopyLink url={room.invite_url} label={room.room_name} status={status} />
-                        {isHost && (
-                          <button
-                            type="button"
-                            class="danger"
-                            disabled={busy === `end:${room.id}`}
-                            onClick={() => setAsking({ end: room })}
-                            aria-label={`End ${room.room_name} for all`}
-                          >
-                            End for all
-                          </button>
-                        )}
-                      </div>
-                    )}
+                    <People room={room} me={props.user.id} status={status} onRoom={upsert} />
+                    <div class="row">
+                      <a class="button" href={`/meeting/room?room=${room.id}`}>
+                        Join<span class="sr-only">{` ${room.room_name}`}</span>
+                      </a>
+                      <CopyLink url={room.invite_url} label={room.room_name} status={status} />
+                      {isHost && (
+                        <button
+                          type="button"
+                          class="danger"
+                          disabled={busy === `end:${room.id}`}
+                          onClick={() => setAsking({ end: room })}
+                          aria-label={`End ${room.room_name} for all`}
+                        >
+                          End for all
+                        </button>
+                      )}
+                    </div>
                   </li>
                 );
               })}
@@ -348,9 +341,7 @@ export function Dashboard(props: DashboardProps) {
                     <time dateTime={room.created_at}>{when(room.created_at)}</time>
                   </span>
                 </span>
-                <span class={`badge ${room.call_type}`}>
-                  {room.call_type === "video" ? "Video" : "Audio"}
-                </span>
+                <CallBadge type={room.call_type} />
               </li>
             ))}
           </ul>
@@ -498,6 +489,10 @@ const REQUEST_ANSWERS: ["accept" | "decline" | "block", string, string | undefin
 
 function when(iso: string): string {
   return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+function CallBadge({ type }: { type: RoomJson["call_type"] }) {
+  return <span class={`badge ${type}`}>{type === "video" ? "Video" : "Audio"}</span>;
 }
 
 function statusLabel(status: RoomJson["status"]): string {

@@ -2,7 +2,7 @@
 // real-time channel is up. Rings until answered, withdrawn or missed.
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { InviteJson, LobbyJson } from "../protocol/api.ts";
-import { api, ApiError, signInAgain } from "./api.ts";
+import { api, ApiError, messageOf, signInAgain } from "./api.ts";
 import { link, reconnectNow, subscribe } from "./realtime.ts";
 
 // A call is dropped here a little after its time is up, in case the "missed" news is lost.
@@ -69,7 +69,7 @@ export function Inbox({ me }: { me?: string }) {
       setCalls((list) => list.filter((i) => i.id !== call.id));
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) return signInAgain();
-      setProblem({ id: call.id, text: err instanceof Error ? err.message : String(err) });
+      setProblem({ id: call.id, text: messageOf(err) });
       // The call is over (missed, withdrawn, ended): show why, then let it go.
       if (err instanceof ApiError && (err.status === 409 || err.status === 410)) {
         setTimeout(() => setCalls((list) => list.filter((i) => i.id !== call.id)), 4000);
@@ -147,7 +147,7 @@ function LobbyAlert({ lobby }: { lobby: LobbyJson }) {
       await api("POST", `${base}/${path}`);
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) return signInAgain();
-      setProblem(err instanceof Error ? err.message : String(err));
+      setProblem(messageOf(err));
     } finally {
       setBusy(false);
     }

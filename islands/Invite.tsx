@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import type { EntryPolicy, KnockStateJson, TokenJson } from "../protocol/api.ts";
-import { api, ApiError } from "./api.ts";
+import { api, ApiError, messageOf } from "./api.ts";
 import { StatusLine, useStatus } from "./ui.tsx";
 
 export interface InviteProps {
@@ -36,7 +36,7 @@ export function Invite({ roomId, signedIn, allowGuests, entry, locked, member }:
       setBusy(false);
       if (err instanceof ApiError && err.status === 401) {
         location.assign(`/login?next=${encodeURIComponent(here)}`);
-      } else status.error(err instanceof Error ? err.message : String(err));
+      } else status.error(messageOf(err));
     }
   }
 

@@ -2,7 +2,7 @@
 // The host can stop a ringing call, ring someone again, and ring more contacts.
 import { useState } from "preact/hooks";
 import type { ContactJson, ParticipantJson, RoomJson } from "../protocol/api.ts";
-import { api, ApiError, signInAgain } from "./api.ts";
+import { api, ApiError, messageOf, signInAgain } from "./api.ts";
 import type { Status } from "./ui.tsx";
 
 export function personState(p: ParticipantJson): [key: string, label: string] {
@@ -40,7 +40,7 @@ export function People(
       await work();
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) signInAgain();
-      else status.error(err instanceof Error ? err.message : String(err));
+      else status.error(messageOf(err));
     } finally {
       setBusy(null);
     }

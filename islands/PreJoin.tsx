@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { CallType, ContactJson, EntryPolicy, RoomJson, UserJson } from "../protocol/api.ts";
-import { api, ApiError, signInAgain } from "./api.ts";
+import { api, ApiError, messageOf, signInAgain } from "./api.ts";
 import { ConnectionTest } from "./ConnectionTest.tsx";
 import { DeviceCheck } from "./call/DeviceCheck.tsx";
 import { DEFAULT_PREFS, loadPrefs, markChecked, type MediaPrefs, savePrefs } from "./prefs.ts";
@@ -74,7 +74,7 @@ export function PreJoin({ user, contacts }: PreJoinProps) {
     } catch (err) {
       setStarting(false);
       if (err instanceof ApiError && err.status === 401) signInAgain();
-      else status.error(err instanceof Error ? err.message : String(err));
+      else status.error(messageOf(err));
     }
   }
 

@@ -44,3 +44,8 @@ export async function api<T>(
 export function signInAgain(): void {
   location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
 }
+
+/** What to tell a person about a failure: the server's or the browser's own message. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -4,7 +4,7 @@
 // media goes (direct over UDP or TCP, or relayed by TURN over UDP or TLS). Used by the
 // connection test page and, loaded on demand, by pre-join.
 import { CheckStatus, ConnectionCheck, LocalAudioTrack, Room, Track } from "livekit-client";
-import { api } from "./api.ts";
+import { api, messageOf } from "./api.ts";
 
 export type Mode = "automatic" | "relay-udp" | "relay-tls";
 
@@ -181,7 +181,7 @@ async function tryMode(grant: CheckToken, mode: Mode, timeoutMs: number): Promis
         mode,
         ok: false,
         ms: Math.round(performance.now() - started),
-        error: err instanceof Error ? err.message : String(err),
+        error: messageOf(err),
         iceErrors,
       };
     } finally {

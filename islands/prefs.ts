@@ -21,6 +21,13 @@ export interface MediaPrefs {
   self_view: boolean;
 }
 
+/** Where each kind of device's choice is kept. */
+export const DEVICE_PREF = {
+  videoinput: "camera_id",
+  audioinput: "mic_id",
+  audiooutput: "speaker_id",
+} as const;
+
 const KEY = "urbania.media";
 export const DEFAULT_PREFS: MediaPrefs = {
   call_type: "video",
@@ -45,7 +52,7 @@ export function loadPrefs(): MediaPrefs {
     if (typeof saved.self_view === "boolean") prefs.self_view = saved.self_view;
     if (saved.layout === "grid" || saved.layout === "speaker") prefs.layout = saved.layout;
     if (["auto", "low", "audio"].includes(saved.saver)) prefs.saver = saved.saver;
-    for (const k of ["camera_id", "mic_id", "speaker_id"] as const) {
+    for (const k of Object.values(DEVICE_PREF)) {
       if (typeof saved[k] === "string" && saved[k].length < 512) prefs[k] = saved[k];
     }
     return prefs;

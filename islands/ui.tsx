@@ -12,6 +12,8 @@ export interface Status {
 
 /** How long news stays up; errors stay longer, and can be dismissed. */
 const SHOWN_MS = { info: 6_000, error: 15_000 };
+/** Tells each message from the one before, even when their words are the same. */
+let shown = 0;
 
 export function useStatus(): Status {
   const [state, setState] = useState<{ message: string; kind: "info" | "error"; at: number }>({
@@ -31,8 +33,8 @@ export function useStatus(): Status {
   return {
     message: state.message,
     kind: state.kind,
-    info: (message) => setState({ message, kind: "info", at: Date.now() + Math.random() }),
-    error: (message) => setState({ message, kind: "error", at: Date.now() + Math.random() }),
+    info: (message) => setState({ message, kind: "info", at: ++shown }),
+    error: (message) => setState({ message, kind: "error", at: ++shown }),
     clear: () => setState((s) => ({ ...s, message: "" })),
   };
 }
@@ -137,6 +139,15 @@ export function initials(name: string): string {
   return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0]!.toUpperCase()).join("");
 }
 
+/** A `<dialog>` shown modal as soon as it is drawn (focus moves into it; Escape closes it). */
+export function useModal() {
+  const dialog = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    dialog.current?.showModal();
+  }, []);
+  return dialog;
+}
+
 /** Asks once more before something that cannot be undone (a modal dialog). */
 export function Confirm(
   { title, children, confirm, onConfirm, onCancel }: {
@@ -148,10 +159,7 @@ export function Confirm(
     onCancel(): void;
   },
 ) {
-  const dialog = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    dialog.current?.showModal();
-  }, []);
+  const dialog = useModal();
   return (
     <dialog
       ref={dialog}
@@ -222,6 +230,34 @@ export function DeviceSelect(
 }
 
 export type DeviceLists = Record<MediaDeviceKind, MediaDeviceInfo[]>;
+
+/** The camera (in a video call), microphone and speaker (where offered) pickers. */
+export function DevicePickers(
+  { devices, video, speaker, value, onChange }: {
+    devices: DeviceLists;
+    video: boolean;
+    /** The speaker can be picked here. */
+    speaker: boolean;
+    value(kind: MediaDeviceKind): string | undefined;
+    onChange(kind: MediaDeviceKind, id: string): void;
+  },
+) {
+  const picker = (kind: MediaDeviceKind, label: string) => (
+    <DeviceSelect
+      label={label}
+      devices={devices[kind]}
+      value={value(kind)}
+      onChange={(id) => onChange(kind, id)}
+    />
+  );
+  return (
+    <>
+      {video && picker("videoinput", "Camera")}
+      {picker("audioinput", "Microphone")}
+      {speaker && picker("audiooutput", "Speaker")}
+    </>
+  );
+}
 export const NO_DEVICES: DeviceLists = { videoinput: [], audioinput: [], audiooutput: [] };
 
 /** The browser's cameras, microphones and speakers (labelled once access is granted). */

@@ -1,5 +1,5 @@
 // Answering calls, withdrawing them and ringing more people into a meeting.
-import type { Sql, Tx } from "./db.ts";
+import { Fragment, type Sql, type Tx } from "./db.ts";
 import { AppError, notFound } from "./errors.ts";
 import { publish } from "./events.ts";
 import {
@@ -30,6 +30,12 @@ const MISSED_LISTED_MAX = 20;
 
 const inviteNotFound = () => notFound("This call");
 
+/** An invite (as `i`) that was missed: marked so, or still pending past its time. */
+const MISSED = new Fragment(
+  ["(i.status = 'missed' or (i.status = 'pending' and i.expires_at <= now()))"],
+  [],
+);
+
 /** A user's ringing invites, oldest first, then their recent missed calls, newest first. */
 export async function listInvites(sql: Sql, userId: string): Promise<Invite[]> {
   const [pending, missed] = await Promise.all([
@@ -38,8 +44,7 @@ export async function listInvites(sql: Sql, userId: string): Promise<Invite[]> {
       select ${INVITE_COLUMNS(sql)}
       from invites i join rooms r on r.id = i.room_id join users f on f.id = i.inviter_id
       where i.invitee_id = ${userId}
-        and (i.status = 'missed' or (i.status = 'pending' and i.expires_at <= now()))
-        and i.dismissed_at is null
+        and ${MISSED} and i.dismissed_at is null
         and i.created_at > now() - make_interval(days => ${MISSED_LISTED_DAYS})
       order by i.created_at desc, i.id
       limit ${MISSED_LISTED_MAX}`,
@@ -49,14 +54,13 @@ export async function listInvites(sql: Sql, userId: string): Promise<Invite[]> {
 
 /**
  * Takes a missed call off the user's list (seen, or called back). 404 for a call that is not
- * theirs or was answered; 409 while it still rings.
+ * theirs; 409 for one answered or still ringing.
  */
 export async function dismissMissed(sql: Sql, inviteId: string, userId: string): Promise<void> {
   const dismissed = await sql`
-    update invites set dismissed_at = coalesce(dismissed_at, now())
-    where id = ${inviteId} and invitee_id = ${userId}
-      and (status = 'missed' or (status = 'pending' and expires_at <= now()))
-    returning id`;
+    update invites i set dismissed_at = coalesce(i.dismissed_at, now())
+    where i.id = ${inviteId} and i.invitee_id = ${userId} and ${MISSED}
+    returning i.id`;
   if (dismissed.length > 0) return;
   // Why not: someone else's call (or none), or one answered or still ringing.
   const [mine] = await sql`select 1 from invites where id = ${inviteId} and invitee_id = ${userId}`;

@@ -2,7 +2,7 @@
 // a tooltip; the state a button toggles is its aria-pressed. On a phone the bar sits at the
 // bottom within thumb reach, and screen sharing moves into "More".
 import { useState } from "preact/hooks";
-import { Icon, RoundButton } from "./icons.tsx";
+import { DeviceButton, Icon, RoundButton } from "./icons.tsx";
 import { ReactionBar } from "./Moderation.tsx";
 
 export type Panel = "chat" | "people" | "more";
@@ -32,19 +32,17 @@ export function Controls(props: ControlsProps) {
   const { panel } = props;
   return (
     <div class="controls" role="toolbar" aria-label="Call controls">
-      <RoundButton
-        icon={props.mic ? "mic" : "micOff"}
-        text={props.mic ? "Mute" : "Unmute"}
-        pressed={!props.mic}
-        off={!props.mic}
+      <DeviceButton
+        device="mic"
+        on={props.mic}
+        text={["Mute", "Unmute"]}
         onClick={() => props.onToggle("mic")}
       />
       {props.video && (
-        <RoundButton
-          icon={props.camera ? "cam" : "camOff"}
-          text={props.camera ? "Stop camera" : "Start camera"}
-          pressed={!props.camera}
-          off={!props.camera}
+        <DeviceButton
+          device="cam"
+          on={props.camera}
+          text={["Stop camera", "Start camera"]}
           onClick={() => props.onToggle("camera")}
         />
       )}

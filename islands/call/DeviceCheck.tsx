@@ -5,9 +5,9 @@
 // stream stops when the check is left.
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { mediaErrorMessage, type MediaPrefs } from "../prefs.ts";
-import { type DeviceLists, DeviceSelect, initials, listDevices, NO_DEVICES } from "../ui.tsx";
-import { RoundButton } from "./icons.tsx";
+import { DEVICE_PREF, mediaErrorMessage, type MediaPrefs } from "../prefs.ts";
+import { type DeviceLists, DevicePickers, initials, listDevices, NO_DEVICES } from "../ui.tsx";
+import { DeviceButton } from "./icons.tsx";
 
 const canPickSpeaker = typeof HTMLMediaElement !== "undefined" &&
   "setSinkId" in HTMLMediaElement.prototype;
@@ -112,19 +112,17 @@ export function DeviceCheck(
           />
           {!showing && <div class="avatar" aria-hidden="true">{initials(name)}</div>}
           <div class="preview-toggles">
-            <RoundButton
-              icon={prefs.mic_on ? "mic" : "micOff"}
-              text={prefs.mic_on ? "Mute microphone" : "Unmute microphone"}
-              pressed={!prefs.mic_on}
-              off={!prefs.mic_on}
+            <DeviceButton
+              device="mic"
+              on={prefs.mic_on}
+              text={["Mute microphone", "Unmute microphone"]}
               onClick={() => update({ mic_on: !prefs.mic_on })}
             />
             {video && (
-              <RoundButton
-                icon={prefs.cam_on ? "cam" : "camOff"}
-                text={prefs.cam_on ? "Turn camera off" : "Turn camera on"}
-                pressed={!prefs.cam_on}
-                off={!prefs.cam_on}
+              <DeviceButton
+                device="cam"
+                on={prefs.cam_on}
+                text={["Turn camera off", "Turn camera on"]}
                 onClick={() => update({ cam_on: !prefs.cam_on })}
               />
             )}
@@ -141,28 +139,13 @@ export function DeviceCheck(
         <details class="devices">
           <summary>Camera, microphone and speaker</summary>
           <div class="stack">
-            {video && (
-              <DeviceSelect
-                label="Camera"
-                devices={devices.videoinput}
-                value={prefs.camera_id}
-                onChange={(id) => update({ camera_id: id })}
-              />
-            )}
-            <DeviceSelect
-              label="Microphone"
-              devices={devices.audioinput}
-              value={prefs.mic_id}
-              onChange={(id) => update({ mic_id: id })}
+            <DevicePickers
+              devices={devices}
+              video={video}
+              speaker={canPickSpeaker}
+              value={(kind) => prefs[DEVICE_PREF[kind]]}
+              onChange={(kind, id) => update({ [DEVICE_PREF[kind]]: id })}
             />
-            {canPickSpeaker && (
-              <DeviceSelect
-                label="Speaker"
-                devices={devices.audiooutput}
-                value={prefs.speaker_id}
-                onChange={(id) => update({ speaker_id: id })}
-              />
-            )}
           </div>
         </details>
       </div>

@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { KnockStateJson, TokenJson } from "../../protocol/api.ts";
 import type { LobbyMessage } from "../../protocol/ws.ts";
-import { api, ApiError } from "../api.ts";
+import { api, ApiError, messageOf } from "../api.ts";
 import type { MediaPrefs } from "../prefs.ts";
 import { DeviceCheck } from "./DeviceCheck.tsx";
 
@@ -90,7 +90,7 @@ export function Lobby(
       onAdmitted(token, signedIn);
     } catch (err) {
       entering.current = false;
-      setProblem(err instanceof Error ? err.message : String(err));
+      setProblem(messageOf(err));
     }
   }
 
@@ -105,7 +105,7 @@ export function Lobby(
       setKnock(k);
       setRound((r) => r + 1);
     } catch (err) {
-      setProblem(err instanceof Error ? err.message : String(err));
+      setProblem(messageOf(err));
     }
   }
 

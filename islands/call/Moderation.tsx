@@ -4,7 +4,7 @@
 import type { Participant, Room } from "livekit-client";
 import { useState } from "preact/hooks";
 import { type EntryPolicy, REACTIONS, type RoomJson } from "../../protocol/api.ts";
-import { api } from "../api.ts";
+import { api, messageOf } from "../api.ts";
 import type { Status } from "../ui.tsx";
 import { sendTopic, useTopic } from "./data.ts";
 import { label } from "./Tile.tsx";
@@ -75,7 +75,7 @@ async function attempt(status: Status, work: () => Promise<void>) {
   try {
     await work();
   } catch (err) {
-    status.error(err instanceof Error ? err.message : String(err));
+    status.error(messageOf(err));
   }
 }
 

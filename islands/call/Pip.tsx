@@ -4,7 +4,7 @@
 import type { Participant } from "livekit-client";
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { Icon, RoundButton } from "./icons.tsx";
+import { DeviceButton, Icon } from "./icons.tsx";
 import { Tile } from "./Tile.tsx";
 
 interface PipApi {
@@ -46,11 +46,10 @@ export function usePipView(
       <div class="pip-view">
         {view.focus && <Tile participant={view.focus} version={view.version} />}
         <div class="controls">
-          <RoundButton
-            icon={view.mic ? "mic" : "micOff"}
-            text={view.mic ? "Mute" : "Unmute"}
-            pressed={!view.mic}
-            off={!view.mic}
+          <DeviceButton
+            device="mic"
+            on={view.mic}
+            text={["Mute", "Unmute"]}
             onClick={view.onMic}
           />
           <button type="button" class="leave" onClick={view.onLeave}>

@@ -9,7 +9,7 @@ import {
   Choices,
   CopyLink,
   type DeviceLists,
-  DeviceSelect,
+  DevicePickers,
   listDevices,
   NO_DEVICES,
   type Status,
@@ -104,28 +104,13 @@ export function Settings(props: SettingsProps) {
       <Checkbox checked={prefs.remember} onChange={(remember) => update({ remember })}>
         Skip the device check next time
       </Checkbox>
-      {props.video && (
-        <DeviceSelect
-          label="Camera"
-          devices={devices.videoinput}
-          value={room.getActiveDevice("videoinput")}
-          onChange={(id) => props.onDevice("videoinput", id)}
-        />
-      )}
-      <DeviceSelect
-        label="Microphone"
-        devices={devices.audioinput}
-        value={room.getActiveDevice("audioinput")}
-        onChange={(id) => props.onDevice("audioinput", id)}
+      <DevicePickers
+        devices={devices}
+        video={props.video}
+        speaker={devices.audiooutput.length > 0}
+        value={(kind) => room.getActiveDevice(kind)}
+        onChange={props.onDevice}
       />
-      {devices.audiooutput.length > 0 && (
-        <DeviceSelect
-          label="Speaker"
-          devices={devices.audiooutput}
-          value={room.getActiveDevice("audiooutput")}
-          onChange={(id) => props.onDevice("audiooutput", id)}
-        />
-      )}
       {props.host && (
         <button type="button" class="danger narrow-only" onClick={props.onEndForAll}>
           End for all

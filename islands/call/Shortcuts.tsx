@@ -3,6 +3,7 @@
 // with Ctrl, Alt or Meta (the browser's own shortcuts), are left alone.
 import { Fragment } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
+import { useModal } from "../ui.tsx";
 
 export type Action = "mic" | "camera" | "chat" | "people" | "hand" | "leave" | "help";
 
@@ -77,10 +78,7 @@ export function useShortcuts(
 
 /** The list of shortcuts, in a modal dialog. */
 export function ShortcutHelp({ onClose }: { onClose(): void }) {
-  const dialog = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    dialog.current?.showModal();
-  }, []);
+  const dialog = useModal();
   return (
     <dialog ref={dialog} class="card help" aria-labelledby="help-title" onClose={onClose}>
       <h2 id="help-title">Keyboard shortcuts</h2>

@@ -43,7 +43,7 @@ export async function fetchToken(roomId: string, member: boolean): Promise<Token
 
 /**
  * Microphone and camera each on their own (one failing leaves the other on), from the devices
- * chosen by now: the device check may have changed them after the room was made.
+ * the room was made with; the chosen speaker plays the call.
  */
 export async function publishMedia(
   room: Room,
@@ -54,16 +54,12 @@ export async function publishMedia(
   const lp = room.localParticipant;
   const problems: string[] = [];
   if (prefs.mic_on) {
-    const mic = prefs.mic_id ? { deviceId: prefs.mic_id } : undefined;
-    await lp.setMicrophoneEnabled(true, mic).catch((err) =>
+    await lp.setMicrophoneEnabled(true).catch((err) =>
       problems.push(mediaErrorMessage(err, "mic"))
     );
   }
   if (video && prefs.cam_on) {
-    const camera = prefs.camera_id ? { deviceId: prefs.camera_id } : undefined;
-    await lp.setCameraEnabled(true, camera).catch((err) =>
-      problems.push(mediaErrorMessage(err, "camera"))
-    );
+    await lp.setCameraEnabled(true).catch((err) => problems.push(mediaErrorMessage(err, "camera")));
   }
   if (prefs.speaker_id) {
     // A speaker that is gone: the system's default plays instead.

@@ -67,3 +67,26 @@ export function RoundButton(
     </button>
   );
 }
+
+/**
+ * The microphone or camera on/off button: its icon, pressed state and red colour all follow
+ * from whether the device is on. `text`: what pressing it does, when on and when off.
+ */
+export function DeviceButton(
+  { device, on, text, onClick }: {
+    device: "mic" | "cam";
+    on: boolean;
+    text: readonly [whenOn: string, whenOff: string];
+    onClick(): void;
+  },
+) {
+  return (
+    <RoundButton
+      icon={on ? device : (`${device}Off` as const)}
+      text={on ? text[0] : text[1]}
+      pressed={!on}
+      off={!on}
+      onClick={onClick}
+    />
+  );
+}
