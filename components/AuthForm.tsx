@@ -1,3 +1,5 @@
+import { t } from "../i18n/t.ts";
+
 export interface AuthFormProps {
   mode: "login" | "register";
   next: string;
@@ -18,12 +20,12 @@ export function AuthForm({ mode, next, error, values = {}, fieldErrors = {} }: A
     fieldErrors[name] && <p class="field-error" id={`${name}-error`}>{fieldErrors[name]}</p>;
   return (
     <section class="card narrow">
-      <h1>{register ? "Create your account" : "Sign in"}</h1>
+      <h1>{register ? t("title.register") : t("title.login")}</h1>
       {error && <p class="error" role="alert">{error}</p>}
       <form method="post" action={`/${mode}${query}`} class="stack">
         {register && (
           <label>
-            Your name
+            {t("auth.name")}
             <input
               name="display_name"
               required
@@ -36,7 +38,7 @@ export function AuthForm({ mode, next, error, values = {}, fieldErrors = {} }: A
           </label>
         )}
         <label>
-          Email
+          {t("auth.email")}
           <input
             name="email"
             type="email"
@@ -49,7 +51,7 @@ export function AuthForm({ mode, next, error, values = {}, fieldErrors = {} }: A
           {fieldError("email")}
         </label>
         <label>
-          Password
+          {t("auth.password")}
           <input
             name="password"
             type="password"
@@ -61,18 +63,20 @@ export function AuthForm({ mode, next, error, values = {}, fieldErrors = {} }: A
           />
           {fieldError("password")}
         </label>
-        <button type="submit" class="primary">{register ? "Create account" : "Sign in"}</button>
+        <button type="submit" class="primary">
+          {register ? t("auth.create") : t("title.login")}
+        </button>
       </form>
       <p>
         {register
           ? (
             <>
-              Already have an account? <a href={`/login${query}`}>Sign in</a>
+              {t("auth.haveAccount")} <a href={`/login${query}`}>{t("title.login")}</a>
             </>
           )
           : (
             <>
-              New here? <a href={`/register${query}`}>Create an account</a>
+              {t("auth.newHere")} <a href={`/register${query}`}>{t("auth.createLink")}</a>
             </>
           )}
       </p>

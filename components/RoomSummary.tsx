@@ -1,4 +1,5 @@
 import { isMemberView, type RoomJson, type RoomSummaryJson } from "../protocol/api.ts";
+import { lang, t, tn } from "../i18n/t.ts";
 
 /** A meeting as the invitation shows it: title, host, type, status and who is in the call. */
 export function RoomSummary({ room }: { room: RoomJson | RoomSummaryJson }) {
@@ -7,28 +8,28 @@ export function RoomSummary({ room }: { room: RoomJson | RoomSummaryJson }) {
     : null;
   return (
     <>
-      <p class="muted small">You are invited to</p>
+      <p class="muted small">{t("summary.invited")}</p>
       <h1 class="room-title">{room.room_name}</h1>
       <dl class="facts">
-        <dt>Host</dt>
+        <dt>{t("tile.host")}</dt>
         <dd>{room.created_by.display_name}</dd>
-        <dt>Type</dt>
-        <dd>{room.call_type === "video" ? "Video call" : "Audio call"}</dd>
-        <dt>Status</dt>
+        <dt>{t("summary.type")}</dt>
+        <dd>{room.call_type === "video" ? t("common.videoCall") : t("common.audioCall")}</dd>
+        <dt>{t("summary.status")}</dt>
         <dd data-status={room.status}>
           {room.status === "waiting"
-            ? "Waiting"
+            ? t("common.status.waiting")
             : room.status === "active"
-            ? "In progress"
-            : "Ended"}
+            ? t("common.status.active")
+            : t("common.status.ended")}
         </dd>
-        <dt>In the call</dt>
+        <dt>{t("summary.inCall")}</dt>
         <dd data-in-call={room.in_call_count}>
           {room.in_call_count === 0
-            ? "Nobody yet"
+            ? t("summary.nobody")
             : inCall
-            ? inCall.join(", ")
-            : `${room.in_call_count} ${room.in_call_count === 1 ? "person" : "people"}`}
+            ? new Intl.ListFormat(lang(), { type: "conjunction" }).format(inCall)
+            : tn(room.in_call_count, "summary.people.one", "summary.people.other")}
         </dd>
       </dl>
     </>

@@ -41,6 +41,11 @@ import {
   updatePrefs,
 } from "./prefs.ts";
 import { Checkbox, ConfirmEndForAll, StatusLine, useStatus } from "./ui.tsx";
+import { type Key, t, tn } from "../i18n/t.ts";
+
+/** How many announcements the live region keeps (older ones have been read out). */
+const NEWS_KEPT = 5;
+let newsId = 0;
 
 export interface CallProps {
   roomId: string;
@@ -98,6 +103,10 @@ export function Call(props: CallProps) {
   }, []);
   useEffect(() => () => audioSink.remove(), []);
   const status = useStatus();
+  // Joins, leaves, hands and chat messages, read out by screen readers (a polite live region).
+  const [news, setNews] = useState<{ id: number; text: string }[]>([]);
+  const announce = (text: string) =>
+    setNews((list) => [...list.slice(-(NEWS_KEPT - 1)), { id: ++newsId, text }]);
   const isHost = !!user && roomJson?.created_by.id === user.id;
   const myRole = roomJson?.participants.find((p) => p.id === user?.id)?.role;
   const isModerator = myRole === "host" || myRole === "cohost";
@@ -117,7 +126,11 @@ export function Call(props: CallProps) {
       audioOutput: p.speaker_id ? { deviceId: p.speaker_id } : undefined,
     });
   }, [attempt, checking, waiting]);
-  const chat = useChat(room, panel === "chat");
+  const chat = useChat(
+    room,
+    panel === "chat",
+    (from, text) => announce(t("call.said", { name: from, text })),
+  );
   const { reactions, react } = useReactions(room);
   const pip = usePip();
 
@@ -136,10 +149,14 @@ export function Call(props: CallProps) {
           setPhase((p) => (p === "left" ? p : "ended"));
         }
       } else if (m.type === "invite_answered" && m.room_id === roomId && m.user_id !== user.id) {
-        const who = roomRef.current?.participants.find((p) => p.id === m.user_id)
-          ?.display_name ?? "Someone";
-        const what = { accepted: "accepted", declined: "declined", missed: "did not answer" };
-        status.info(`${who} ${what[m.status]}.`);
+        const name = roomRef.current?.participants.find((p) => p.id === m.user_id)
+          ?.display_name ?? t("call.someone");
+        const what: Record<typeof m.status, Key> = {
+          accepted: "call.answer.accepted",
+          declined: "call.answer.declined",
+          missed: "call.answer.missed",
+        };
+        status.info(t(what[m.status], { name }));
       }
     });
   }, [room, member]);
@@ -151,8 +168,14 @@ export function Call(props: CallProps) {
     const mediaPrefs = prefs;
 
     room
-      .on(RoomEvent.ParticipantConnected, bump)
-      .on(RoomEvent.ParticipantDisconnected, bump)
+      .on(RoomEvent.ParticipantConnected, (p: Participant) => {
+        announce(t("call.joined", { name: label(p) }));
+        bump();
+      })
+      .on(RoomEvent.ParticipantDisconnected, (p: Participant) => {
+        announce(t("call.left", { name: label(p) }));
+        bump();
+      })
       .on(RoomEvent.TrackPublished, bump)
       .on(RoomEvent.TrackUnpublished, bump)
       .on(RoomEvent.TrackSubscribed, (track: RemoteTrack) => {
@@ -175,7 +198,17 @@ export function Call(props: CallProps) {
       })
       .on(RoomEvent.ConnectionQualityChanged, bump)
       .on(RoomEvent.AudioPlaybackStatusChanged, bump)
-      .on(RoomEvent.ParticipantAttributesChanged, bump)
+      .on(RoomEvent.ParticipantAttributesChanged, (changed: Record<string, string>, p) => {
+        if ("hand" in changed) {
+          const name = label(p);
+          announce(
+            changed.hand
+              ? t(p.isLocal ? "call.handUpSelf" : "call.handUpNamed", { name })
+              : t(p.isLocal ? "call.handDownSelf" : "call.handDownNamed", { name }),
+          );
+        }
+        bump();
+      })
       .on(RoomEvent.ParticipantMetadataChanged, bump)
       .on(RoomEvent.Reconnecting, () => setPhase("reconnecting"))
       .on(RoomEvent.Reconnected, () => setPhase("connected"))
@@ -215,7 +248,7 @@ export function Call(props: CallProps) {
         await room.disconnect();
         if (err instanceof ConnectionError && err.reason === 0 /* NotAllowed */) {
           setPhase("unavailable");
-          setProblem("The media server refused this call's credentials.");
+          setProblem(t("call.refused"));
         } else {
           setPhase("unreachable");
         }
@@ -272,7 +305,7 @@ export function Call(props: CallProps) {
           await api("POST", `${participantPath(roomId, p.identity)}/mute`, {
             track_sid: mic.trackSid,
           });
-          status.info(`${label(p)} is muted. Only they can unmute.`);
+          status.info(t("call.mutedOther", { name: label(p) }));
         } catch (err) {
           status.error(messageOf(err));
         }
@@ -280,7 +313,7 @@ export function Call(props: CallProps) {
       async remove(p: Participant) {
         try {
           await api("DELETE", participantPath(roomId, p.identity));
-          status.info(`${label(p)} was removed from the meeting.`);
+          status.info(t("call.removedOther", { name: label(p) }));
         } catch (err) {
           status.error(messageOf(err));
         }
@@ -315,7 +348,7 @@ export function Call(props: CallProps) {
     } catch (err) {
       status.error(
         kind === "audiooutput"
-          ? "Sound cannot be sent to that speaker. Pick another one, or use the system's setting."
+          ? t("call.noSpeaker")
           : mediaErrorMessage(err, kind === "videoinput" ? "camera" : "mic"),
       );
     }
@@ -390,7 +423,7 @@ export function Call(props: CallProps) {
           prefs={prefs}
           update={update}
         >
-          <p class="muted small">Ready to join?</p>
+          <p class="muted small">{t("call.ready")}</p>
           <h1 id="check-title" class="call-title">{title}</h1>
           <button
             type="button"
@@ -400,14 +433,14 @@ export function Call(props: CallProps) {
               setChecking(false);
             }}
           >
-            Join now
+            {t("call.joinNow")}
           </button>
           <Checkbox
             class="small"
             checked={prefs.remember}
             onChange={(remember) => update({ remember })}
           >
-            Remember my devices and go straight in next time
+            {t("call.remember")}
           </Checkbox>
         </DeviceCheck>
       </section>
@@ -428,7 +461,7 @@ export function Call(props: CallProps) {
         />
         {people && phase !== "ended" && (
           <section class="card narrow" aria-labelledby="people-title">
-            <h2 id="people-title">People</h2>
+            <h2 id="people-title">{t("call.people")}</h2>
             <StatusLine status={status} />
             {people}
           </section>
@@ -441,24 +474,27 @@ export function Call(props: CallProps) {
     <div class="call" data-phase={phase} data-panel={panel ?? undefined}>
       <div class="call-head">
         <h1 class="call-title">{title}</h1>
-        <span class="muted small">{`${participants.length} in the call`}</span>
-        {talking && <span class="badge live">Talking</span>}
+        <span class="muted small">
+          {tn(participants.length, "call.count.one", "call.count.other")}
+        </span>
+        {talking && <span class="badge live">{t("call.talking")}</span>}
         {prefs.saver !== "auto" && (
-          <span class="badge" title="Data saver (More options)">
-            {prefs.saver === "audio" ? "Audio only: video paused" : "Low quality video"}
+          <span class="badge" title={t("call.saverTitle")}>
+            {prefs.saver === "audio" ? t("call.saverAudio") : t("more.low")}
           </span>
         )}
       </div>
-      {phase === "reconnecting" && (
-        <p class="banner" role="status">Connection lost. Reconnecting…</p>
-      )}
+      {phase === "reconnecting" && <p class="banner" role="status">{t("call.reconnecting")}</p>}
       {!room.canPlaybackAudio && (
         <p class="banner" role="status">
-          Your browser blocked sound.{" "}
-          <button type="button" onClick={() => room.startAudio()}>Allow audio</button>
+          {t("call.soundBlocked")}{" "}
+          <button type="button" onClick={() => room.startAudio()}>{t("call.allowAudio")}</button>
         </p>
       )}
       <StatusLine status={status} />
+      <div class="sr-only" role="log" aria-live="polite" data-announcements>
+        {news.map((n) => <p key={n.id}>{n.text}</p>)}
+      </div>
       <div class="call-body">
         <Stage
           participants={participants}
@@ -477,8 +513,8 @@ export function Call(props: CallProps) {
         )}
         {panel === "chat" && <ChatPanel chat={chat} onError={status.error} />}
         {panel === "people" && people && (
-          <aside class="panel people-panel" aria-label="People">
-            <h2 class="small">People</h2>
+          <aside class="panel people-panel" aria-labelledby="people-panel-title">
+            <h2 class="small" id="people-panel-title">{t("call.people")}</h2>
             {isModerator && roomJson && (
               <Moderation room={roomJson} status={status} onRoom={setRoomJson} />
             )}
@@ -520,7 +556,7 @@ export function Call(props: CallProps) {
         onToggle={toggle}
         onHand={() => raiseHand(!handRaised)}
         onReact={async (emoji) => {
-          if (!await react(emoji)) status.error("The reaction could not be sent.");
+          if (!await react(emoji)) status.error(t("call.reactionFailed"));
         }}
         onPanel={openPanel}
         onLeave={leave}

@@ -5,11 +5,12 @@
 import { useState } from "preact/hooks";
 import { ApiError, messageOf, signInAgain } from "./api.ts";
 import type { Attempt, CheckReport, Mode } from "./connection_check.ts";
+import { type Key, t } from "../i18n/t.ts";
 
-const LABELS: Record<Mode, string> = {
-  "automatic": "Automatic (what a call does)",
-  "relay-udp": "Through the relay, over UDP",
-  "relay-tls": "Through the relay, over TLS (port 443)",
+const LABELS: Record<Mode, Key> = {
+  "automatic": "net.mode.automatic",
+  "relay-udp": "net.mode.relayUdp",
+  "relay-tls": "net.mode.relayTls",
 };
 
 type Check = typeof import("./connection_check.ts");
@@ -17,9 +18,9 @@ type Check = typeof import("./connection_check.ts");
 function Outcome({ attempt, check }: { attempt: Attempt; check: Check }) {
   return (
     <li class={attempt.ok ? "ok" : "failed"} data-mode={attempt.mode}>
-      <strong>{LABELS[attempt.mode]}:</strong> {attempt.ok
-        ? `works, ${check.describePath(attempt.path)} (${attempt.ms} ms)`
-        : `fails (${attempt.error})`}
+      <strong>{t(LABELS[attempt.mode])}</strong> {attempt.ok
+        ? t("net.works", { path: check.describePath(attempt.path), ms: attempt.ms })
+        : t("net.fails", { error: attempt.error ?? "" })}
     </li>
   );
 }
@@ -57,9 +58,9 @@ export function ConnectionTest({ compact = false }: { compact?: boolean }) {
     const text = check.reportText(report, navigator.userAgent);
     try {
       await navigator.clipboard.writeText(text);
-      setCopied("Report copied.");
+      setCopied(t("net.copied"));
     } catch {
-      setCopied("Select the report and copy it.");
+      setCopied(t("net.selectReport"));
     }
   }
 
@@ -69,25 +70,26 @@ export function ConnectionTest({ compact = false }: { compact?: boolean }) {
     <div class={`connection-test stack ${compact ? "compact" : ""}`}>
       <div class="row">
         <button type="button" onClick={run} disabled={running}>
-          {running ? "Testing…" : report ? "Test again" : "Test my connection"}
+          {running ? t("net.testing") : report ? t("net.again") : t("net.test")}
         </button>
-        {compact && <a href="/connection-test">Full connection test</a>}
+        {compact && <a href="/connection-test">{t("net.full")}</a>}
       </div>
       <p role="status" aria-live="polite" class="muted small">
         {running
           ? report?.signalling.ok
-            ? `Media server reached; trying ${
-              compact ? "a media connection" : `path ${report.attempts.length + 1} of 3`
-            }…`
-            : "Reaching the media server…"
+            ? compact
+              ? t("net.tryingOne")
+              : t("net.tryingPath", { n: report.attempts.length + 1, of: 3 })
+            : t("net.reaching")
           : ""}
       </p>
       {error && <p class="error" role="alert">{error}</p>}
       {report && check && (
         <ul class="paths">
           <li class={report.signalling.ok ? "ok" : "failed"} data-mode="signalling">
-            <strong>Media server:</strong>{" "}
-            {report.signalling.ok ? "reached" : `not reached (${report.signalling.error})`}
+            <strong>{t("net.server")}</strong> {report.signalling.ok
+              ? t("net.reached")
+              : t("net.notReached", { error: report.signalling.error ?? "" })}
           </li>
           {report.attempts.map((a) => <Outcome key={a.mode} attempt={a} check={check} />)}
         </ul>
@@ -98,9 +100,9 @@ export function ConnectionTest({ compact = false }: { compact?: boolean }) {
       {done && verdict?.warning && <p class="advice">{verdict.warning}</p>}
       {done && check && !compact && (
         <details open={!verdict?.ok || !!verdict?.warning}>
-          <summary>Report for the administrator</summary>
+          <summary>{t("net.report")}</summary>
           <pre class="report" tabIndex={0}>{check.reportText(report, navigator.userAgent)}</pre>
-          <button type="button" onClick={copy}>Copy report</button>
+          <button type="button" onClick={copy}>{t("net.copy")}</button>
           {copied && <span role="status" class="muted small">{copied}</span>}
         </details>
       )}
@@ -112,12 +114,8 @@ export function ConnectionTest({ compact = false }: { compact?: boolean }) {
 export function ConnectionPage() {
   return (
     <section class="card stack" aria-labelledby="ct-title">
-      <h1 id="ct-title">Connection test</h1>
-      <p>
-        Checks how calls from this browser and network reach the media server: directly, or through
-        the relay over UDP or over TLS on port 443 (the way through firewalls that let only web
-        traffic out). It asks for no camera or microphone.
-      </p>
+      <h1 id="ct-title">{t("title.connection")}</h1>
+      <p>{t("net.intro")}</p>
       <ConnectionTest />
     </section>
   );

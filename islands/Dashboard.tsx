@@ -8,9 +8,11 @@ import type {
   UserJson,
 } from "../protocol/api.ts";
 import { api, ApiError, messageOf, signInAgain } from "./api.ts";
+import { NotifyOffer } from "./NotifyOffer.tsx";
 import { People } from "./People.tsx";
 import { subscribe } from "./realtime.ts";
 import { Confirm, ConfirmEndForAll, CopyLink, StatusLine, useStatus } from "./ui.tsx";
+import { dateTimeOf, type Key, t, tn } from "../i18n/t.ts";
 
 export interface DashboardProps {
   user: UserJson;
@@ -116,17 +118,17 @@ export function Dashboard(props: DashboardProps) {
   async function endMeeting(room: RoomJson) {
     const ok = await run(`end:${room.id}`, () => api("DELETE", `/api/livekit/rooms/${room.id}`));
     await refreshRooms();
-    if (ok) status.info(`“${room.room_name}” has ended.`);
+    if (ok) status.info(t("dash.ended", { name: room.room_name }));
   }
 
   async function clearHistory() {
-    let answer: { message: string } | undefined;
+    let answer: { cleared: number } | undefined;
     const ok = await run("clear", async () => {
       answer = await api("DELETE", "/api/livekit/rooms/history");
     });
     if (!ok) return;
     setRooms((list) => list.filter((r) => r.status !== "ended"));
-    status.info(`History cleared: ${answer!.message}`);
+    status.info(tn(answer!.cleared, "dash.cleared.one", "dash.cleared.other"));
   }
 
   async function dismiss(missedCall: InviteJson) {
@@ -143,7 +145,10 @@ export function Dashboard(props: DashboardProps) {
     const ok = await run(`missed:${missedCall.id}`, async () => {
       room = await api<RoomJson>("POST", "/api/livekit/rooms", {
         // Named for both: it shows on both dashboards.
-        room_name: `${props.user.display_name} and ${missedCall.from.display_name}`,
+        room_name: t("dash.callBackName", {
+          me: props.user.display_name,
+          them: missedCall.from.display_name,
+        }),
         call_type: missedCall.call_type,
         participants: [missedCall.from.id],
         entry: "invited",
@@ -162,7 +167,7 @@ export function Dashboard(props: DashboardProps) {
     });
     if (ok && sent) {
       setEmail("");
-      status.info(`Request sent to ${sent.request.email}. They become a contact once they accept.`);
+      status.info(t("dash.requestSent", { email: sent.request.email }));
       await refreshContacts();
     }
   }
@@ -174,7 +179,7 @@ export function Dashboard(props: DashboardProps) {
     );
     if (ok) {
       setContacts((list) => list.filter((c) => c.id !== contact.id));
-      status.info(`${contact.display_name} was removed from your contacts.`);
+      status.info(t("dash.removed", { name: contact.display_name }));
     }
   }
 
@@ -188,10 +193,10 @@ export function Dashboard(props: DashboardProps) {
     await refreshContacts();
     status.info(
       how === "accept"
-        ? `${req.from.display_name} is now in your contacts.`
+        ? t("dash.accepted", { name: req.from.display_name })
         : how === "block"
-        ? `${req.from.display_name} is blocked: their requests and calls will not reach you.`
-        : "Request declined.",
+        ? t("dash.blockedLong", { name: req.from.display_name })
+        : t("dash.requestDeclined"),
     );
   }
 
@@ -207,16 +212,17 @@ export function Dashboard(props: DashboardProps) {
     );
     if (ok) {
       setContacts((list) => list.filter((c) => c.id !== contact.id));
-      status.info(`${contact.display_name} is blocked.`);
+      status.info(t("dash.blocked", { name: contact.display_name }));
     }
   }
 
   return (
     <div class="dashboard">
       <StatusLine status={status} />
+      <NotifyOffer />
       {missed.length > 0 && (
         <section class="card missed" aria-labelledby="missed-title">
-          <h2 id="missed-title">Missed calls</h2>
+          <h2 id="missed-title">{t("dash.missed")}</h2>
           <ul class="missed-calls">
             {missed.map((call) => {
               const room = rooms.find((r) => r.id === call.room_id);
@@ -224,13 +230,18 @@ export function Dashboard(props: DashboardProps) {
                 <li key={call.id} data-invite={call.id} class="row spread">
                   <span>
                     <strong>{call.from.display_name}</strong>
-                    {` called you for “${call.room_name}” (${call.call_type}) · `}
-                    <time dateTime={call.created_at}>{when(call.created_at)}</time>
+                    {t("dash.calledYou", {
+                      name: call.room_name,
+                      kind: call.call_type === "video" ? t("common.video") : t("common.audio"),
+                    })}
+                    {" · "}
+                    <time dateTime={call.created_at}>{dateTimeOf(call.created_at)}</time>
                   </span>
                   <span class="row">
                     {room && room.status !== "ended" && (
                       <a class="button" href={`/meeting/room?room=${call.room_id}`}>
-                        Join<span class="sr-only">{` ${call.room_name}`}</span>
+                        {t("common.join")}
+                        <span class="sr-only">{` ${call.room_name}`}</span>
                       </a>
                     )}
                     <button
@@ -239,7 +250,8 @@ export function Dashboard(props: DashboardProps) {
                       disabled={busy === `missed:${call.id}`}
                       onClick={() => callBack(call)}
                     >
-                      Call back<span class="sr-only">{` ${call.from.display_name}`}</span>
+                      {t("dash.callBack")}
+                      <span class="sr-only">{` ${call.from.display_name}`}</span>
                     </button>
                     <button
                       type="button"
@@ -247,9 +259,9 @@ export function Dashboard(props: DashboardProps) {
                       disabled={busy === `missed:${call.id}`}
                       onClick={() => dismiss(call)}
                     >
-                      Dismiss
+                      {t("common.dismiss")}
                       <span class="sr-only">
-                        {` the missed call from ${call.from.display_name}`}
+                        {` ${t("dash.missedFrom", { name: call.from.display_name })}`}
                       </span>
                     </button>
                   </span>
@@ -261,15 +273,13 @@ export function Dashboard(props: DashboardProps) {
       )}
       <section class="card" aria-labelledby="meetings-title">
         <div class="row spread">
-          <h2 id="meetings-title">My meetings</h2>
-          <a class="button primary" href="/meeting/pre-join">New meeting</a>
+          <h2 id="meetings-title">{t("dash.meetings")}</h2>
+          <a class="button primary" href="/meeting/pre-join">{t("nav.new")}</a>
         </div>
         {live.length === 0
           ? (
             <p class="muted">
-              {history.length === 0
-                ? "No meetings yet. Start one with “New meeting”."
-                : "No meeting in progress. Start one with “New meeting”."}
+              {history.length === 0 ? t("dash.none") : t("dash.noneLive")}
             </p>
           )
           : (
@@ -284,16 +294,19 @@ export function Dashboard(props: DashboardProps) {
                       <span class={`badge status-${room.status}`}>{statusLabel(room.status)}</span>
                     </div>
                     <p class="muted small">
-                      {isHost ? "You are the host" : `Host: ${room.created_by.display_name}`}
+                      {isHost
+                        ? t("dash.youHost")
+                        : t("dash.host", { name: room.created_by.display_name })}
                       {" · "}
                       {room.in_call_count === 0
-                        ? "nobody in the call"
-                        : `${room.in_call_count} in the call`}
+                        ? t("dash.nobodyIn")
+                        : t("dash.inCall", { n: room.in_call_count })}
                     </p>
                     <People room={room} me={props.user.id} status={status} onRoom={upsert} />
                     <div class="row">
                       <a class="button" href={`/meeting/room?room=${room.id}`}>
-                        Join<span class="sr-only">{` ${room.room_name}`}</span>
+                        {t("common.join")}
+                        <span class="sr-only">{` ${room.room_name}`}</span>
                       </a>
                       <CopyLink url={room.invite_url} label={room.room_name} status={status} />
                       {isHost && (
@@ -302,9 +315,9 @@ export function Dashboard(props: DashboardProps) {
                           class="danger"
                           disabled={busy === `end:${room.id}`}
                           onClick={() => setAsking({ end: room })}
-                          aria-label={`End ${room.room_name} for all`}
+                          aria-label={t("dash.endNamed", { name: room.room_name })}
                         >
-                          End for all
+                          {t("common.endForAll")}
                         </button>
                       )}
                     </div>
@@ -318,14 +331,14 @@ export function Dashboard(props: DashboardProps) {
       {history.length > 0 && (
         <section class="card history" aria-labelledby="history-title">
           <div class="row spread">
-            <h2 id="history-title">History</h2>
+            <h2 id="history-title">{t("dash.history")}</h2>
             <button
               type="button"
               class="link"
               disabled={busy === "clear"}
               onClick={() => setAsking({ clear: history.length })}
             >
-              Clear history
+              {t("dash.clearHistory")}
             </button>
           </div>
           <ul class="rooms">
@@ -335,10 +348,10 @@ export function Dashboard(props: DashboardProps) {
                   <strong class="room-title">{room.room_name}</strong>{" "}
                   <span class="muted small">
                     {room.created_by.id === props.user.id
-                      ? "You hosted"
-                      : `Host: ${room.created_by.display_name}`}
+                      ? t("dash.youHosted")
+                      : t("dash.host", { name: room.created_by.display_name })}
                     {" · "}
-                    <time dateTime={room.created_at}>{when(room.created_at)}</time>
+                    <time dateTime={room.created_at}>{dateTimeOf(room.created_at)}</time>
                   </span>
                 </span>
                 <CallBadge type={room.call_type} />
@@ -359,8 +372,8 @@ export function Dashboard(props: DashboardProps) {
       )}
       {asking && "clear" in asking && (
         <Confirm
-          title="Clear your meeting history?"
-          confirm="Clear history"
+          title={t("dash.clearAsk")}
+          confirm={t("dash.clearHistory")}
           onConfirm={() => {
             clearHistory();
             setAsking(null);
@@ -368,18 +381,16 @@ export function Dashboard(props: DashboardProps) {
           onCancel={() => setAsking(null)}
         >
           <p>
-            {`${
-              asking.clear === 1 ? "1 ended meeting leaves" : `${asking.clear} ended meetings leave`
-            } your list. Nobody else's list changes.`}
+            {tn(asking.clear, "dash.clearWhat.one", "dash.clearWhat.other")}
           </p>
         </Confirm>
       )}
 
       <section class="card" aria-labelledby="contacts-title">
-        <h2 id="contacts-title">Contacts</h2>
+        <h2 id="contacts-title">{t("dash.contacts")}</h2>
         {requests.incoming.length > 0 && (
           <div class="requests" aria-labelledby="requests-title">
-            <h3 id="requests-title" class="small">Asking to be your contact</h3>
+            <h3 id="requests-title" class="small">{t("dash.asking")}</h3>
             <ul class="contact-requests">
               {requests.incoming.map((req) => (
                 <li key={req.id} class="row spread" data-request={req.id}>
@@ -387,7 +398,7 @@ export function Dashboard(props: DashboardProps) {
                     {req.from.display_name} <span class="muted small">{req.from.email}</span>
                   </span>
                   <span class="row">
-                    {REQUEST_ANSWERS.map(([how, text, look]) => (
+                    {REQUEST_ANSWERS.map(([how, label, look]) => (
                       <button
                         type="button"
                         key={how}
@@ -395,7 +406,7 @@ export function Dashboard(props: DashboardProps) {
                         disabled={busy === `req:${req.id}`}
                         onClick={() => answer(req, how)}
                       >
-                        {text}
+                        {t(label)}
                         <span class="sr-only">{` ${req.from.display_name}`}</span>
                       </button>
                     ))}
@@ -407,24 +418,24 @@ export function Dashboard(props: DashboardProps) {
         )}
         <form class="row" onSubmit={addContact}>
           <label class="grow">
-            <span class="sr-only">Contact's email</span>
+            <span class="sr-only">{t("dash.contactEmail")}</span>
             <input
               type="email"
               name="email"
               required
               maxLength={254}
-              placeholder="Ask someone by email"
+              placeholder={t("dash.askByEmail")}
               value={email}
               onInput={(e) => setEmail((e.target as HTMLInputElement).value)}
             />
           </label>
-          <button type="submit" disabled={busy === "add"}>Send request</button>
+          <button type="submit" disabled={busy === "add"}>{t("dash.sendRequest")}</button>
         </form>
         {requests.outgoing.length > 0 && (
-          <ul class="sent-requests muted small" aria-label="Requests you sent">
+          <ul class="sent-requests muted small" aria-label={t("dash.sent")}>
             {requests.outgoing.map((req) => (
               <li key={req.id} class="row spread" data-sent={req.email}>
-                <span>{`${req.email}: waiting for an answer`}</span>
+                <span>{t("dash.waitingAnswer", { email: req.email })}</span>
                 <button
                   type="button"
                   class="link"
@@ -432,7 +443,8 @@ export function Dashboard(props: DashboardProps) {
                   onClick={() =>
                     withdraw(req)}
                 >
-                  Withdraw<span class="sr-only">{` the request to ${req.email}`}</span>
+                  {t("dash.withdraw")}
+                  <span class="sr-only">{` ${t("dash.requestTo", { email: req.email })}`}</span>
                 </button>
               </li>
             ))}
@@ -441,7 +453,7 @@ export function Dashboard(props: DashboardProps) {
         {contacts.length === 0
           ? (
             <p class="muted">
-              No contacts yet. Ask someone by email: once they accept, you can call each other.
+              {t("dash.noContacts")}
             </p>
           )
           : (
@@ -459,7 +471,8 @@ export function Dashboard(props: DashboardProps) {
                       onClick={() =>
                         removeContact(contact)}
                     >
-                      Remove<span class="sr-only">{` ${contact.display_name}`}</span>
+                      {t("common.remove")}
+                      <span class="sr-only">{` ${contact.display_name}`}</span>
                     </button>
                     <button
                       type="button"
@@ -468,7 +481,8 @@ export function Dashboard(props: DashboardProps) {
                       onClick={() =>
                         block(contact)}
                     >
-                      Block<span class="sr-only">{` ${contact.display_name}`}</span>
+                      {t("dash.block")}
+                      <span class="sr-only">{` ${contact.display_name}`}</span>
                     </button>
                   </span>
                 </li>
@@ -481,20 +495,22 @@ export function Dashboard(props: DashboardProps) {
 }
 
 /** The answers to a contact request: what it does, its label, its look. */
-const REQUEST_ANSWERS: ["accept" | "decline" | "block", string, string | undefined][] = [
-  ["accept", "Accept", "primary"],
-  ["decline", "Decline", undefined],
-  ["block", "Block", "link"],
+const REQUEST_ANSWERS: ["accept" | "decline" | "block", Key, string | undefined][] = [
+  ["accept", "common.accept", "primary"],
+  ["decline", "common.decline", undefined],
+  ["block", "dash.block", "link"],
 ];
 
-function when(iso: string): string {
-  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-}
-
 function CallBadge({ type }: { type: RoomJson["call_type"] }) {
-  return <span class={`badge ${type}`}>{type === "video" ? "Video" : "Audio"}</span>;
+  return (
+    <span class={`badge ${type}`}>{type === "video" ? t("common.video") : t("common.audio")}</span>
+  );
 }
 
 function statusLabel(status: RoomJson["status"]): string {
-  return status === "waiting" ? "Waiting" : status === "active" ? "In progress" : "Ended";
+  return status === "waiting"
+    ? t("common.status.waiting")
+    : status === "active"
+    ? t("common.status.active")
+    : t("common.status.ended");
 }

@@ -1,9 +1,14 @@
 // On every page of a signed-in user: calls ringing them (Accept / Decline), and whether the
-// real-time channel is up. Rings until answered, withdrawn or missed.
+// real-time channel is up. Rings until answered, withdrawn or missed: a dialog that takes the
+// keyboard, a ring once the page may make sound, and a system notification while the tab is
+// in the background (where the person allowed them).
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { InviteJson, LobbyJson } from "../protocol/api.ts";
 import { api, ApiError, messageOf, signInAgain } from "./api.ts";
+import { closeCallNotice, onNoticeAction, prepareNotices, showCallNotice } from "./notify.ts";
 import { link, reconnectNow, subscribe } from "./realtime.ts";
+import { soundAllowed, useSound } from "./sound.ts";
+import { clockOf, t } from "../i18n/t.ts";
 
 // A call is dropped here a little after its time is up, in case the "missed" news is lost.
 const GRACE_MS = 5_000;
@@ -37,11 +42,22 @@ export function Inbox({ me }: { me?: string }) {
         setCalls((list) =>
           list.some((i) => i.id === m.invite.id) ? list : [...list, due(m.invite)]
         );
+        if (document.visibilityState === "hidden") showCallNotice(m.invite);
       } else if (m.type === "invite_answered" || m.type === "invite_cancelled") {
         setCalls((list) => list.filter((i) => i.id !== m.invite_id));
+        closeCallNotice(m.invite_id);
       }
     });
   }, []);
+
+  // Accept or Decline pressed on the system notification (this tab does it).
+  const callsRef = useRef(calls);
+  callsRef.current = calls;
+  useEffect(() =>
+    onNoticeAction((action, inviteId) => {
+      const call = callsRef.current.find((c) => c.id === inviteId);
+      if (call) answer(call, action);
+    }), []);
 
   // Once a second: drop calls whose time is up, and redraw the offline countdown.
   useEffect(() => {
@@ -55,9 +71,12 @@ export function Inbox({ me }: { me?: string }) {
     return () => clearInterval(timer);
   }, []);
 
+  const sound = useSound();
+  useEffect(prepareNotices, []);
   useRinging(calls.length > 0);
 
   async function answer(call: InviteJson, how: "accept" | "decline") {
+    closeCallNotice(call.id);
     setBusy(call.id);
     setProblem(null);
     try {
@@ -85,53 +104,115 @@ export function Inbox({ me }: { me?: string }) {
       {lobbies.map((lobby) => <LobbyAlert key={lobby.room_id} lobby={lobby} />)}
       {state.state === "offline" && (
         <p class="banner offline" role="status">
-          {`Offline: calls cannot reach you. Reconnecting in ${
-            Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000))
-          } s.`} <button type="button" class="link" onClick={reconnectNow}>Retry now</button>
+          {t("inbox.offline", {
+            n: Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000)),
+          })} <button type="button" class="link" onClick={reconnectNow}>{t("inbox.retry")}</button>
         </p>
       )}
       {state.state === "signed_out" && (
         <p class="banner offline" role="alert">
-          You were signed out, so calls cannot reach you.{" "}
-          <button type="button" class="link" onClick={signInAgain}>Sign in</button>
+          {t("inbox.signedOut")}{" "}
+          <button type="button" class="link" onClick={signInAgain}>{t("title.login")}</button>
         </p>
       )}
       {calls.map((call) => (
-        <section
+        <IncomingCall
           key={call.id}
-          class="incoming card"
-          role="alertdialog"
-          aria-labelledby={`call-${call.id}`}
-          aria-describedby={`call-${call.id}-what`}
-          data-invite={call.id}
-        >
-          <h2 id={`call-${call.id}`}>{`${call.from.display_name} is calling`}</h2>
-          <p id={`call-${call.id}-what`}>
-            <strong>{call.room_name}</strong>
-            {` · ${call.call_type === "video" ? "Video call" : "Audio call"}`}
-          </p>
-          {problem?.id === call.id && <p class="status error" role="alert">{problem.text}</p>}
-          <div class="row">
-            <button
-              type="button"
-              class="primary"
-              disabled={busy === call.id}
-              onClick={() => answer(call, "accept")}
-            >
-              Accept
-            </button>
-            <button
-              type="button"
-              class="danger"
-              disabled={busy === call.id}
-              onClick={() => answer(call, "decline")}
-            >
-              Decline
-            </button>
-          </div>
-        </section>
+          call={call}
+          busy={busy === call.id}
+          problem={problem?.id === call.id ? problem.text : ""}
+          sound={sound}
+          onAnswer={(how) => answer(call, how)}
+        />
       ))}
     </div>
+  );
+}
+
+/**
+ * One ringing call, as a modal dialog: it takes the focus (on Accept) and keeps it, Tab
+ * cycling through its buttons; Escape declines; when it goes, the focus returns where it was.
+ */
+function IncomingCall(
+  { call, busy, problem, sound, onAnswer }: {
+    call: InviteJson & { until: number };
+    busy: boolean;
+    problem: string;
+    sound: boolean;
+    onAnswer(how: "accept" | "decline"): void;
+  },
+) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const el = dialog.current!;
+    const before = document.activeElement as HTMLElement | null;
+    el.showModal();
+    el.querySelector<HTMLElement>("[data-answer=accept]")?.focus();
+    return () => {
+      el.close();
+      if (before?.isConnected) before.focus();
+    };
+  }, []);
+
+  function keys(e: KeyboardEvent) {
+    if (e.key === "Escape") {
+      e.preventDefault();
+      if (!busy) onAnswer("decline");
+      return;
+    }
+    if (e.key !== "Tab") return;
+    const items = [...dialog.current!.querySelectorAll<HTMLElement>("button:not([disabled])")];
+    if (items.length === 0) return e.preventDefault();
+    const at = items.indexOf(document.activeElement as HTMLElement);
+    const next = e.shiftKey ? (at <= 0 ? items.length - 1 : at - 1) : (at + 1) % items.length;
+    e.preventDefault();
+    items[next].focus();
+  }
+
+  const left = Math.max(0, (call.until - GRACE_MS - Date.now()) / 1000);
+  return (
+    <dialog
+      ref={dialog}
+      class="incoming card"
+      role="alertdialog"
+      aria-labelledby={`call-${call.id}`}
+      aria-describedby={`call-${call.id}-what`}
+      data-invite={call.id}
+      data-sound={sound ? "on" : "off"}
+      onKeyDown={keys}
+      onCancel={(e) => e.preventDefault()}
+    >
+      <h2 id={`call-${call.id}`}>{t("inbox.calling", { name: call.from.display_name })}</h2>
+      <p id={`call-${call.id}-what`}>
+        <strong>{call.room_name}</strong>
+        {` · ${call.call_type === "video" ? t("common.videoCall") : t("common.audioCall")}`}
+      </p>
+      <p class="muted small" data-left={Math.ceil(left)}>
+        {t("inbox.left", { time: clockOf(left) })}
+        {!sound && ` ${t("inbox.silent")}`}
+      </p>
+      {problem && <p class="status error" role="alert">{problem}</p>}
+      <div class="row">
+        <button
+          type="button"
+          class="primary"
+          data-answer="accept"
+          disabled={busy}
+          onClick={() => onAnswer("accept")}
+        >
+          {t("common.accept")}
+        </button>
+        <button
+          type="button"
+          class="danger"
+          data-answer="decline"
+          disabled={busy}
+          onClick={() => onAnswer("decline")}
+        >
+          {t("common.decline")}
+        </button>
+      </div>
+    </dialog>
   );
 }
 
@@ -155,7 +236,7 @@ function LobbyAlert({ lobby }: { lobby: LobbyJson }) {
   const [first] = lobby.waiting;
   const many = lobby.waiting.length > 1;
   const who = (k: LobbyJson["waiting"][number]) =>
-    k.guest ? `${k.display_name} (guest)` : k.display_name;
+    k.guest ? t("common.guest", { name: k.display_name }) : k.display_name;
   return (
     <section
       class="incoming lobby-alert card"
@@ -164,7 +245,9 @@ function LobbyAlert({ lobby }: { lobby: LobbyJson }) {
       data-lobby={lobby.room_id}
     >
       <h2 id={`lobby-${lobby.room_id}`}>
-        {many ? `${lobby.waiting.length} people want to join` : `${who(first)} wants to join`}
+        {many
+          ? t("inbox.knocks", { n: lobby.waiting.length })
+          : t("inbox.knock", { name: who(first) })}
       </h2>
       <p>
         <strong>{lobby.room_name}</strong>
@@ -175,16 +258,18 @@ function LobbyAlert({ lobby }: { lobby: LobbyJson }) {
           <li key={k.id} class="row spread" data-knock={k.id}>
             <span>{who(k)}</span>
             <span class="row">
-              {(["Admit", "Deny"] as const).map((how) => (
+              {(["admit", "deny"] as const).map((how) => (
                 <button
                   type="button"
                   key={how}
-                  class={how === "Admit" ? "primary" : undefined}
+                  class={how === "admit" ? "primary" : undefined}
                   disabled={busy}
-                  onClick={() => act(`${k.id}/${how.toLowerCase()}`)}
-                  aria-label={`${how} ${who(k)}`}
+                  onClick={() => act(`${k.id}/${how}`)}
+                  aria-label={how === "admit"
+                    ? t("inbox.admitNamed", { name: who(k) })
+                    : t("inbox.denyNamed", { name: who(k) })}
                 >
-                  {how}
+                  {how === "admit" ? t("inbox.admit") : t("inbox.deny")}
                 </button>
               ))}
             </span>
@@ -198,25 +283,23 @@ function LobbyAlert({ lobby }: { lobby: LobbyJson }) {
           disabled={busy}
           onClick={() => act("admit-all")}
         >
-          {`Admit all (${lobby.waiting.length})`}
+          {t("inbox.admitAll", { n: lobby.waiting.length })}
         </button>
       )}
     </section>
   );
 }
 
-/** A soft two-tone ring while a call waits, where the browser lets the page make sound. */
+/** A soft two-tone ring while a call waits, once the browser lets the page make sound. */
 function useRinging(on: boolean) {
-  const audio = useRef<AudioContext | null>(null);
   useEffect(() => {
     if (!on) return;
     const title = document.title;
-    document.title = `Incoming call · ${title}`;
+    document.title = `${t("inbox.title")} · ${title}`;
     const ring = () => {
       try {
-        audio.current ??= new AudioContext();
-        const ctx = audio.current;
-        if (ctx.state !== "running") return void ctx.resume().catch(() => {});
+        const ctx = soundAllowed();
+        if (!ctx) return;
         for (const [offset, freq] of [[0, 440], [0.45, 480]] as const) {
           const osc = ctx.createOscillator();
           const gain = ctx.createGain();

@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import type { EntryPolicy, KnockStateJson, TokenJson } from "../protocol/api.ts";
 import { api, ApiError, messageOf } from "./api.ts";
 import { StatusLine, useStatus } from "./ui.tsx";
+import { t } from "../i18n/t.ts";
 
 export interface InviteProps {
   roomId: string;
@@ -49,12 +50,12 @@ export function Invite({ roomId, signedIn, allowGuests, entry, locked, member }:
         `/api/livekit/rooms/${roomId}/knock`,
         displayName === undefined ? {} : { display_name: displayName },
       );
-    }, "Asking to join…");
+    }, t("invite.asking"));
 
   const join = () =>
     knocks ? askToJoin() : attempt(async () => {
       await api("POST", `/api/livekit/rooms/${roomId}/join`);
-    }, "Joining…");
+    }, t("invite.joining"));
 
   const joinAsGuest = (event: Event) => {
     event.preventDefault();
@@ -65,44 +66,42 @@ export function Invite({ roomId, signedIn, allowGuests, entry, locked, member }:
       await api<TokenJson>("POST", `/api/livekit/rooms/${roomId}/guest`, {
         display_name: name.trim(),
       });
-    }, "Joining…");
+    }, t("invite.joining"));
   };
 
   if (!member && entry === "invited") {
     return (
       <p class="notice" role="status" data-entry="invited">
-        Only people the host invited can join this meeting. Ask the host to invite you.
+        {t("invite.invitedOnly")}
       </p>
     );
   }
   if (!member && locked) {
     return (
       <p class="notice" role="status" data-entry="locked">
-        The meeting is locked: nobody new can join for now. Try again later.
+        {t("invite.locked")}
       </p>
     );
   }
   return (
     <div class="stack">
       <StatusLine status={status} />
-      {knocks && (
-        <p class="muted small">A host lets people into this meeting: they will see you asking.</p>
-      )}
+      {knocks && <p class="muted small">{t("invite.knockNote")}</p>}
       {signedIn
         ? (
           <button type="button" class="primary big" disabled={busy} onClick={join}>
-            {knocks ? "Ask to join" : "Join meeting"}
+            {knocks ? t("invite.ask") : t("invite.join")}
           </button>
         )
         : (
           <>
             <a class="button primary" href={`/login?next=${encodeURIComponent(here)}`}>
-              Sign in to join
+              {t("invite.signIn")}
             </a>
             {allowGuests && (
               <form class="stack guest" onSubmit={joinAsGuest}>
                 <label>
-                  Your name
+                  {t("auth.name")}
                   <input
                     name="display_name"
                     required
@@ -113,7 +112,7 @@ export function Invite({ roomId, signedIn, allowGuests, entry, locked, member }:
                   />
                 </label>
                 <button type="submit" disabled={busy}>
-                  {knocks ? "Ask to join as a guest" : "Join as guest"}
+                  {knocks ? t("invite.askGuest") : t("invite.joinGuest")}
                 </button>
               </form>
             )}

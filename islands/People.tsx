@@ -4,18 +4,19 @@ import { useState } from "preact/hooks";
 import type { ContactJson, ParticipantJson, RoomJson } from "../protocol/api.ts";
 import { api, ApiError, messageOf, signInAgain } from "./api.ts";
 import type { Status } from "./ui.tsx";
+import { t, tn } from "../i18n/t.ts";
 
 export function personState(p: ParticipantJson): [key: string, label: string] {
-  if (p.in_call) return ["in-call", "in the call"];
+  if (p.in_call) return ["in-call", t("people.inCall")];
   switch (p.invite?.status) {
     case "pending":
-      return ["ringing", "ringing"];
+      return ["ringing", t("people.ringing")];
     case "declined":
-      return ["declined", "declined"];
+      return ["declined", t("people.declined")];
     case "missed":
-      return ["missed", "missed"];
+      return ["missed", t("people.missed")];
     default:
-      return ["away", "not in the call"];
+      return ["away", t("people.away")];
   }
 }
 
@@ -56,7 +57,7 @@ export function People(
       onRoom(res.room);
       setPicked([]);
       setContacts(null);
-      status.info(res.rung === 1 ? "Calling 1 person." : `Calling ${res.rung} people.`);
+      status.info(tn(res.rung, "people.calling.one", "people.calling.other"));
     });
 
   const setCohost = (p: ParticipantJson, cohost: boolean) =>
@@ -69,15 +70,15 @@ export function People(
       );
       status.info(
         cohost
-          ? `${p.display_name} is now a co-host.`
-          : `${p.display_name} is no longer a co-host.`,
+          ? t("people.nowCohost", { name: p.display_name })
+          : t("people.noLongerCohost", { name: p.display_name }),
       );
     });
 
   const stopRinging = (p: ParticipantJson) =>
     run(`stop:${p.id}`, async () => {
       await api("POST", `/api/invites/${p.invite!.id}/cancel`);
-      status.info(`Stopped calling ${p.display_name}.`);
+      status.info(t("people.stopped", { name: p.display_name }));
     });
 
   const ringing = new Set(
@@ -87,16 +88,16 @@ export function People(
 
   return (
     <div class="people-box">
-      <ul class="people" aria-label={`People in ${room.room_name}`}>
+      <ul class="people" aria-label={t("people.in", { name: room.room_name })}>
         {room.participants.map((p) => {
           const [key, label] = personState(p);
-          const name = p.id === me ? `${p.display_name} (you)` : p.display_name;
+          const name = p.id === me ? t("people.you", { name: p.display_name }) : p.display_name;
           return (
             <li key={p.id} data-person={p.id} data-state={key}>
               <span class="name">
                 {name}
-                {p.role === "host" && <span class="role muted small">host</span>}
-                {p.role === "cohost" && <span class="role muted small">co-host</span>}
+                {p.role === "host" && <span class="role muted small">{t("people.host")}</span>}
+                {p.role === "cohost" && <span class="role muted small">{t("people.cohost")}</span>}
               </span>
               <span class={`state ${key}`}>{label}</span>
               {isHost && open && p.id !== me && (
@@ -106,10 +107,10 @@ export function People(
                   disabled={busy !== null}
                   onClick={() => setCohost(p, p.role !== "cohost")}
                   aria-label={p.role === "cohost"
-                    ? `Remove ${p.display_name} as co-host`
-                    : `Make ${p.display_name} a co-host`}
+                    ? t("people.unmakeNamed", { name: p.display_name })
+                    : t("people.makeNamed", { name: p.display_name })}
                 >
-                  {p.role === "cohost" ? "Remove co-host" : "Make co-host"}
+                  {p.role === "cohost" ? t("people.unmake") : t("people.make")}
                 </button>
               )}
               {isHost && open && p.id !== me && key === "ringing" && (
@@ -118,9 +119,9 @@ export function People(
                   class="link"
                   disabled={busy !== null}
                   onClick={() => stopRinging(p)}
-                  aria-label={`Stop calling ${p.display_name}`}
+                  aria-label={t("people.stopNamed", { name: p.display_name })}
                 >
-                  Stop calling
+                  {t("people.stop")}
                 </button>
               )}
               {isHost && open && p.id !== me && key !== "ringing" && key !== "in-call" && (
@@ -129,9 +130,9 @@ export function People(
                   class="link"
                   disabled={busy !== null}
                   onClick={() => ringPeople([p.id])}
-                  aria-label={`Call ${p.display_name}`}
+                  aria-label={t("people.callNamed", { name: p.display_name })}
                 >
-                  Call
+                  {t("people.call")}
                 </button>
               )}
             </li>
@@ -146,14 +147,14 @@ export function People(
             run("contacts", async () =>
               setContacts(await api<ContactJson[]>("GET", "/api/contacts")))}
         >
-          Call more people
+          {t("people.more")}
         </button>
       )}
       {isHost && open && contacts !== null && (
         <fieldset>
-          <legend>Call more people</legend>
+          <legend>{t("people.more")}</legend>
           {candidates.length === 0
-            ? <p class="muted">Every contact is already in this meeting or being called.</p>
+            ? <p class="muted">{t("people.allIn")}</p>
             : candidates.map((c) => (
               <label key={c.id} class="choice">
                 <input
@@ -177,9 +178,9 @@ export function People(
               onClick={() =>
                 ringPeople(picked)}
             >
-              Call
+              {t("people.call")}
             </button>
-            <button type="button" onClick={() => setContacts(null)}>Cancel</button>
+            <button type="button" onClick={() => setContacts(null)}>{t("common.cancel")}</button>
           </div>
         </fieldset>
       )}

@@ -5,12 +5,13 @@ import { ConnectionTest } from "./ConnectionTest.tsx";
 import { DeviceCheck } from "./call/DeviceCheck.tsx";
 import { DEFAULT_PREFS, loadPrefs, markChecked, type MediaPrefs, savePrefs } from "./prefs.ts";
 import { Checkbox, Choices, StatusLine, useStatus } from "./ui.tsx";
+import { type Key, t, tn } from "../i18n/t.ts";
 
-const CALL_TYPES: [CallType, string][] = [["video", "Video"], ["audio", "Audio only"]];
-const ENTRIES: [EntryPolicy, string][] = [
-  ["knock", "They ask, and a host lets them in"],
-  ["open", "Anyone with the link, straight in"],
-  ["invited", "Only the people I invite"],
+const CALL_TYPES: [CallType, Key][] = [["video", "common.video"], ["audio", "prejoin.audioOnly"]];
+const ENTRIES: [EntryPolicy, Key][] = [
+  ["knock", "prejoin.entry.knock"],
+  ["open", "prejoin.entry.open"],
+  ["invited", "prejoin.entry.invited"],
 ];
 
 export interface PreJoinProps {
@@ -20,7 +21,7 @@ export interface PreJoinProps {
 
 /** New meeting: name, type, invitees, and a check of camera and microphone before the call. */
 export function PreJoin({ user, contacts }: PreJoinProps) {
-  const [title, setTitle] = useState(`${user.display_name}'s meeting`);
+  const [title, setTitle] = useState(t("prejoin.defaultName", { name: user.display_name }));
   const [prefs, setPrefs] = useState<MediaPrefs>(DEFAULT_PREFS);
   const [loaded, setLoaded] = useState(false);
   const [chosen, setChosen] = useState<Set<string>>(new Set());
@@ -53,9 +54,9 @@ export function PreJoin({ user, contacts }: PreJoinProps) {
 
   async function start(event: Event) {
     event.preventDefault();
-    if (!title.trim()) return status.error("Give the meeting a name.");
+    if (!title.trim()) return status.error(t("prejoin.nameIt"));
     setStarting(true);
-    status.info("Starting the call…");
+    status.info(t("prejoin.starting"));
     try {
       // One key per meeting being started: pressing Start again after an error or a lost
       // answer gives back the meeting already created instead of ringing everyone twice.
@@ -81,10 +82,10 @@ export function PreJoin({ user, contacts }: PreJoinProps) {
   return (
     <form class="prejoin" onSubmit={start}>
       <section class="card stack" aria-labelledby="setup-title">
-        <h1 id="setup-title">New meeting</h1>
+        <h1 id="setup-title">{t("nav.new")}</h1>
         <div class="row setup-fields">
           <label class="grow">
-            Meeting name
+            {t("prejoin.name")}
             <input
               name="room_name"
               required
@@ -94,11 +95,11 @@ export function PreJoin({ user, contacts }: PreJoinProps) {
             />
           </label>
           <Choices
-            legend="Call type"
+            legend={t("prejoin.callType")}
             hideLegend
             class="segmented"
             name="call_type"
-            options={CALL_TYPES}
+            options={CALL_TYPES.map(([v, k]) => [v, t(k)] as const)}
             value={prefs.call_type}
             onChange={(call_type) => update({ call_type })}
           />
@@ -111,12 +112,12 @@ export function PreJoin({ user, contacts }: PreJoinProps) {
             update={update}
           >
             <button type="submit" class="primary big" disabled={starting}>
-              {starting ? "Starting…" : "Start call"}
+              {starting ? t("prejoin.startingShort") : t("prejoin.start")}
             </button>
             <p class="muted small">
               {chosen.size === 0
-                ? "Nobody will be rung: share the link once the call starts."
-                : `${chosen.size === 1 ? "1 person" : `${chosen.size} people`} will be rung.`}
+                ? t("prejoin.nobodyRung")
+                : tn(chosen.size, "prejoin.rung.one", "prejoin.rung.other")}
             </p>
           </DeviceCheck>
         )}
@@ -124,14 +125,13 @@ export function PreJoin({ user, contacts }: PreJoinProps) {
       </section>
 
       <section class="card stack" aria-labelledby="options-title">
-        <h2 id="options-title">Who is in it</h2>
+        <h2 id="options-title">{t("prejoin.who")}</h2>
         <fieldset>
-          <legend>Invite from your contacts</legend>
+          <legend>{t("prejoin.invite")}</legend>
           {contacts.length === 0
             ? (
               <p class="muted small">
-                No contacts yet: add some on the{" "}
-                <a href="/dashboard">dashboard</a>, or share the invite link once the call starts.
+                {t("prejoin.noContacts")} <a href="/dashboard">{t("prejoin.toDashboard")}</a>
               </p>
             )
             : contacts.map((c) => (
@@ -148,16 +148,16 @@ export function PreJoin({ user, contacts }: PreJoinProps) {
             ))}
         </fieldset>
         <Choices
-          legend="Who can join with the link"
+          legend={t("prejoin.entry")}
           name="entry"
-          options={ENTRIES}
+          options={ENTRIES.map(([v, k]) => [v, t(k)] as const)}
           value={entry}
           onChange={(value) => setEntry(value)}
         />
         <Checkbox name="allow_guests" checked={allowGuests} onChange={setAllowGuests}>
-          Let people without an account join with the link
+          {t("prejoin.guests")}
         </Checkbox>
-        <h3 class="small">Network</h3>
+        <h3 class="small">{t("prejoin.network")}</h3>
         <ConnectionTest compact />
       </section>
     </form>

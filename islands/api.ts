@@ -1,5 +1,6 @@
 // The islands' HTTP client: JSON in, JSON out, errors as ApiError with the server's message.
 import type { ErrorJson } from "../protocol/api.ts";
+import { t } from "../i18n/t.ts";
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -25,7 +26,7 @@ export async function api<T>(
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
-    throw new ApiError(0, "offline", "The server cannot be reached. Check your connection.");
+    throw new ApiError(0, "offline", t("api.offline"));
   }
   if (res.status === 204) return undefined as T;
   const data = await res.json().catch(() => null);
@@ -34,7 +35,7 @@ export async function api<T>(
     throw new ApiError(
       res.status,
       err?.code ?? "http_error",
-      err?.message ?? `The server answered ${res.status}.`,
+      err?.message ?? t("api.status", { status: res.status }),
     );
   }
   return data as T;

@@ -5,6 +5,7 @@
 // connection test page and, loaded on demand, by pre-join.
 import { CheckStatus, ConnectionCheck, LocalAudioTrack, Room, Track } from "livekit-client";
 import { api, messageOf } from "./api.ts";
+import { t } from "../i18n/t.ts";
 
 export type Mode = "automatic" | "relay-udp" | "relay-tls";
 
@@ -44,13 +45,13 @@ interface CheckToken {
 
 /** What a path is, in words. */
 export function describePath(path: Path | undefined): string {
-  if (!path) return "none";
+  if (!path) return t("net.path.none");
   if (path.type === "relay") {
     const how = path.relayProtocol === "tls" ? "TLS" : (path.relayProtocol ?? "udp").toUpperCase();
     const port = /:(\d+)/.exec(path.url?.replace(/^turns?:/, "") ?? "")?.[1];
-    return `relayed (TURN over ${how}${port ? ` on port ${port}` : ""})`;
+    return port ? t("net.path.relayPort", { how, port }) : t("net.path.relay", { how });
   }
-  return `direct over ${path.protocol.toUpperCase()}`;
+  return t("net.path.direct", { how: path.protocol.toUpperCase() });
 }
 
 const MODES: Mode[] = ["automatic", "relay-udp", "relay-tls"];
@@ -237,9 +238,7 @@ export function verdict(report: CheckReport): { ok: boolean; text: string; warni
   if (result.ok && tls && !tls.ok) {
     return {
       ...result,
-      warning: "The relay over TLS (port 443) fails from here: people on networks that let " +
-        "only web traffic out could not join. Send the report below to the administrator " +
-        "(`deno task doctor` checks the server's side).",
+      warning: t("net.tlsWarning"),
     };
   }
   return result;
@@ -249,51 +248,56 @@ function conclusion(report: CheckReport): { ok: boolean; text: string } {
   if (!report.signalling.ok) {
     return {
       ok: false,
-      text: `This browser cannot reach the media server (${report.url}): ${
-        report.signalling.error ?? "no answer"
-      }. A firewall or proxy may block it, or the server is down.`,
+      text: t("net.unreachable", {
+        url: report.url,
+        error: report.signalling.error ?? t("net.noAnswer"),
+      }),
     };
   }
   const auto = report.attempts.find((a) => a.mode === "automatic");
   if (auto?.ok) {
-    return { ok: true, text: `Your calls will connect ${describePath(auto.path)}.` };
+    return { ok: true, text: t("net.connect", { path: describePath(auto.path) }) };
   }
   const relayed = report.attempts.filter((a) => a.mode !== "automatic" && a.ok);
   if (relayed.length > 0) {
     return {
       ok: true,
-      text: `Direct connections fail here, but calls get through ${describePath(relayed[0].path)}.`,
+      text: t("net.relayOnly", { path: describePath(relayed[0].path) }),
     };
   }
-  if (report.attempts.length === 0) return { ok: false, text: "Not checked yet." };
+  if (report.attempts.length === 0) return { ok: false, text: t("net.notYet") };
   return {
     ok: false,
-    text: "Calls cannot connect from this network: the media server answers, but no media " +
-      "path works (direct, or relayed over UDP or over TLS). Send the report below to the " +
-      "administrator.",
+    text: t("net.noPath"),
   };
 }
 
 /** The report as text to paste in a message to the administrator. */
 export function reportText(report: CheckReport, userAgent: string): string {
   const lines = [
-    `Urbania connection test, ${report.at}`,
-    `Page: ${location.origin}`,
-    `Browser: ${userAgent}`,
-    `Media server: ${report.url}`,
-    `Signalling: ${report.signalling.ok ? "ok" : `FAILED (${report.signalling.error})`}`,
+    t("net.r.title", { at: report.at }),
+    t("net.r.page", { url: location.origin }),
+    t("net.r.browser", { agent: userAgent }),
+    t("net.r.server", { url: report.url }),
+    t("net.r.signalling", {
+      result: report.signalling.ok
+        ? t("net.r.ok")
+        : t("net.r.failed", { error: report.signalling.error ?? "" }),
+    }),
     ...report.signalling.logs.map((l) => `  ${l}`),
   ];
   for (const a of report.attempts) {
-    lines.push(
-      `${a.mode}: ${
-        a.ok ? `ok, ${describePath(a.path)}, to ${a.path?.remote}` : `FAILED (${a.error})`
-      } in ${a.ms} ms`,
-    );
-    for (const e of a.iceErrors) lines.push(`  ICE error: ${e}`);
+    lines.push(t("net.r.attempt", {
+      mode: a.mode,
+      result: a.ok
+        ? t("net.r.okPath", { path: describePath(a.path), remote: a.path?.remote ?? "" })
+        : t("net.r.failed", { error: a.error ?? "" }),
+      ms: a.ms,
+    }));
+    for (const e of a.iceErrors) lines.push(`  ${t("net.r.ice", { error: e })}`);
   }
   const v = verdict(report);
-  lines.push(`Verdict: ${v.text}`);
-  if (v.warning) lines.push(`Warning: ${v.warning}`);
+  lines.push(t("net.r.verdict", { text: v.text }));
+  if (v.warning) lines.push(t("net.r.warning", { text: v.warning }));
   return lines.join("\n");
 }

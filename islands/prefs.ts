@@ -1,5 +1,6 @@
 // Media choices remembered between the pre-join page and the call, in this browser only.
 import type { CallType } from "../protocol/api.ts";
+import { t } from "../i18n/t.ts";
 
 /** How the call is laid out: everyone alike, or the active speaker large. */
 export type Layout = "grid" | "speaker";
@@ -82,24 +83,17 @@ export function updatePrefs(change: Partial<MediaPrefs>): MediaPrefs {
  */
 export function mediaErrorMessage(err: unknown, device?: "mic" | "camera"): string {
   const name = (err as { name?: string })?.name;
-  const what = device === "mic"
-    ? "microphone"
-    : device === "camera"
-    ? "camera"
-    : "camera or microphone";
-  const The = what[0].toUpperCase() + what.slice(1);
+  const mic = device === "mic", cam = device === "camera";
   if (name === "NotAllowedError" || name === "SecurityError") {
-    return `${The} access was denied. Allow it in your browser's site settings to be ${
-      device === "mic" ? "heard" : device === "camera" ? "seen" : "seen and heard"
-    }; you can still join.`;
+    return t(mic ? "media.denied.mic" : cam ? "media.denied.camera" : "media.denied.both");
   }
   if (name === "NotFoundError" || name === "OverconstrainedError") {
-    return `No ${what} was found. Connect one, or join without it.`;
+    return t(mic ? "media.missing.mic" : cam ? "media.missing.camera" : "media.missing.both");
   }
   if (name === "NotReadableError") {
-    return `The ${what} is in use by another program.`;
+    return t(mic ? "media.busy.mic" : cam ? "media.busy.camera" : "media.busy.both");
   }
-  return `The ${what} could not be started.`;
+  return t(mic ? "media.failed.mic" : cam ? "media.failed.camera" : "media.failed.both");
 }
 
 const CHECKED = "urbania.checked.";

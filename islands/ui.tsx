@@ -1,6 +1,7 @@
 // Small pieces the islands share: a status line read out to screen readers, copy-to-clipboard.
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
+import { t } from "../i18n/t.ts";
 
 export interface Status {
   message: string;
@@ -54,7 +55,12 @@ export function StatusLine({ status }: { status: Status }) {
       >
         <span>{status.message}</span>
         {status.message && (
-          <button type="button" class="link" onClick={status.clear} aria-label="Dismiss">
+          <button
+            type="button"
+            class="link"
+            onClick={status.clear}
+            aria-label={t("common.dismiss")}
+          >
             ×
           </button>
         )}
@@ -124,12 +130,12 @@ export function ConfirmEndForAll(
 ) {
   return (
     <Confirm
-      title={`End “${title}” for everyone?`}
-      confirm="End for all"
+      title={t("ui.endAsk", { name: title })}
+      confirm={t("common.endForAll")}
       onConfirm={onConfirm}
       onCancel={onCancel}
     >
-      <p>Everyone in the call is disconnected, and the link stops working.</p>
+      <p>{t("ui.endWhat")}</p>
     </Confirm>
   );
 }
@@ -171,7 +177,7 @@ export function Confirm(
       {children}
       <form method="dialog" class="row">
         <button type="submit" value="yes" class="danger" onClick={onConfirm}>{confirm}</button>
-        <button type="submit" value="no" autofocus>Cancel</button>
+        <button type="submit" value="no" autofocus>{t("common.cancel")}</button>
       </form>
     </dialog>
   );
@@ -184,20 +190,21 @@ export function CopyLink({ url, label, status }: { url: string; label: string; s
   async function copy() {
     try {
       await navigator.clipboard.writeText(url);
-      status.info("Invite link copied.");
+      status.info(t("ui.copied"));
     } catch {
       setShowFallback(true);
       setTimeout(() => fallback.current?.select(), 0);
-      status.info("Copy the selected link.");
+      status.info(t("ui.copySelected"));
     }
   }
   return (
     <>
       <button type="button" onClick={copy}>
-        Copy invite link<span class="sr-only">{` for ${label}`}</span>
+        {t("ui.copyLink")}
+        <span class="sr-only">{` ${t("ui.forName", { name: label })}`}</span>
       </button>
       {showFallback && (
-        <input ref={fallback} readOnly value={url} aria-label={`Invite link for ${label}`} />
+        <input ref={fallback} readOnly value={url} aria-label={t("ui.linkFor", { name: label })} />
       )}
     </>
   );
@@ -220,7 +227,7 @@ export function DeviceSelect(
         value={value ?? devices[0]?.deviceId ?? ""}
         onChange={(e) => onChange((e.target as HTMLSelectElement).value)}
       >
-        {devices.length === 0 && <option value="">Default</option>}
+        {devices.length === 0 && <option value="">{t("common.default")}</option>}
         {devices.map((d, i) => (
           <option key={d.deviceId} value={d.deviceId}>{d.label || `${label} ${i + 1}`}</option>
         ))}
@@ -252,9 +259,9 @@ export function DevicePickers(
   );
   return (
     <>
-      {video && picker("videoinput", "Camera")}
-      {picker("audioinput", "Microphone")}
-      {speaker && picker("audiooutput", "Speaker")}
+      {video && picker("videoinput", t("device.camera"))}
+      {picker("audioinput", t("device.microphone"))}
+      {speaker && picker("audiooutput", t("device.speaker"))}
     </>
   );
 }

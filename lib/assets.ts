@@ -9,7 +9,8 @@ export interface AssetFile {
 
 export interface Assets {
   css: string;
-  entries: Record<string, { file: string; preload: string[] }>;
+  /** Each page script: its file, the chunks to preload, the catalog keys its code uses. */
+  entries: Record<string, { file: string; preload: string[]; keys: string[] }>;
   files: Map<string, AssetFile>;
 }
 

@@ -99,7 +99,7 @@ export async function requestContact(
         where from_id = ${fromId} and status = 'pending')::int as waiting
       from users where id = ${fromId}`;
     if (me.email === email) {
-      throw new AppError(400, "cannot_add_self", "You cannot add yourself as a contact.");
+      throw new AppError(400, "cannot_add_self", "error.cannot_add_self");
     }
     const [target] = await tx<{ id: string; quiet: boolean; contact: boolean }[]>`
       select u.id,
@@ -131,7 +131,7 @@ export async function requestContact(
       throw new AppError(
         429,
         "too_many_requests",
-        `You have ${MAX_PENDING_REQUESTS} contact requests waiting; withdraw some first.`,
+        ["error.too_many_requests", { n: MAX_PENDING_REQUESTS }],
       );
     }
     // They asked first: asking back is consent on both sides.
@@ -166,7 +166,7 @@ async function accept(tx: Tx, requestId: string, fromId: string, toId: string) {
   await publish(tx, { e: "contacts", users: [fromId, toId] });
 }
 
-const requestNotFound = () => notFound("This contact request");
+const requestNotFound = () => notFound("error.nf.contactRequest");
 
 /** The person asked accepts: both become contacts of each other. 404 for anyone else's. */
 export async function acceptRequest(sql: Sql, requestId: string, userId: string): Promise<void> {
@@ -209,7 +209,7 @@ export async function removeContact(sql: Sql, ownerId: string, contactId: string
       where (owner_id = ${ownerId} and contact_id = ${contactId})
         or (owner_id = ${contactId} and contact_id = ${ownerId})
       returning owner_id`;
-    if (rows.length === 0) throw notFound("This contact");
+    if (rows.length === 0) throw notFound("error.nf.contact");
     await publish(tx, { e: "contacts", users: [ownerId, contactId] });
   });
 }
@@ -222,7 +222,7 @@ export async function removeContact(sql: Sql, ownerId: string, contactId: string
  */
 export async function blockPerson(sql: Sql, blockerId: string, blockedId: string): Promise<void> {
   if (blockerId === blockedId) {
-    throw new AppError(400, "cannot_block_self", "You cannot block yourself.");
+    throw new AppError(400, "cannot_block_self", "error.cannot_block_self");
   }
   await sql.begin(async (tx) => {
     const [known] = await tx`
@@ -230,7 +230,7 @@ export async function blockPerson(sql: Sql, blockerId: string, blockedId: string
           where owner_id = ${blockerId} and contact_id = ${blockedId})
         or exists(select 1 from contact_requests
           where from_id = ${blockedId} and to_id = ${blockerId})`;
-    if (!known) throw notFound("This person");
+    if (!known) throw notFound("error.nf.person");
     await tx`insert into blocks (blocker_id, blocked_id) values (${blockerId}, ${blockedId})
       on conflict do nothing`;
     await tx`delete from contacts
@@ -255,5 +255,5 @@ export async function blockPerson(sql: Sql, blockerId: string, blockedId: string
 export async function unblockPerson(sql: Sql, blockerId: string, blockedId: string): Promise<void> {
   const rows = await sql`
     delete from blocks where blocker_id = ${blockerId} and blocked_id = ${blockedId} returning 1`;
-  if (rows.length === 0) throw notFound("This block");
+  if (rows.length === 0) throw notFound("error.nf.block");
 }

@@ -1,32 +1,40 @@
-/** The one HTTP error type: thrown anywhere, turned into `{"error": {code, message}}` in one place. */
+import type { Key, Text } from "../i18n/t.ts";
+import { tr } from "../i18n/server.ts";
+
+/**
+ * The one HTTP error type: thrown anywhere, turned into `{"error": {code, message}}` in one
+ * place. `text` is the catalog's message, written out in the language of the request that
+ * receives it; `message` is its English, for logs.
+ */
 export class AppError extends Error {
   constructor(
     readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 410 | 413 | 415 | 426 | 429 | 503,
     readonly code: string,
-    message: string,
+    readonly text: Text,
     readonly extra: { headers?: Record<string, string>; fields?: FieldProblem[] } = {},
   ) {
-    super(message);
+    super(tr("en", text));
     this.name = "AppError";
   }
 }
 
 export interface FieldProblem {
   field: string;
-  message: string;
+  text: Text;
 }
 
 export const unauthorized = () =>
   new AppError(
     401,
     "unauthorized",
-    "Sign in to continue: the session is missing, invalid or expired.",
+    "error.unauthorized",
   );
 
-export const notFound = (what: string) => new AppError(404, "not_found", `${what} was not found.`);
+/** 404, saying what was not found (`error.nf.*`). */
+export const notFound = (what: Key) => new AppError(404, "not_found", what);
 
 export const databaseUnavailable = () =>
-  new AppError(503, "unavailable", "The database is unavailable; try again shortly.", {
+  new AppError(503, "unavailable", "error.unavailable", {
     headers: { "Retry-After": "5" },
   });
 

@@ -43,7 +43,7 @@ export function parseGuestPass(raw: string | undefined): GuestPass | null {
 }
 
 export const guestPassRequired = () =>
-  new AppError(401, "guest_pass_required", "Join this meeting from its link first.");
+  new AppError(401, "guest_pass_required", "error.guest_pass_required");
 
 export interface Guest {
   identity: string;

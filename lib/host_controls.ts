@@ -15,9 +15,8 @@ import { cancelPending } from "./ring.ts";
 import { lockRoom, notHost, roomEnded } from "./rooms.ts";
 import type { EntryPolicy } from "../protocol/api.ts";
 
-const participantNotFound = () => notFound("This participant");
-const notOverHost = () =>
-  new AppError(403, "not_host", "A co-host cannot do that to the host or another co-host.");
+const participantNotFound = () => notFound("error.nf.participant");
+const notOverHost = () => new AppError(403, "not_host", "error.not_host");
 
 /** The role of someone in the room as the app has it (a guest identity: "guest"). */
 async function roleOf(sql: Sql | Tx, roomId: string, identity: string) {
@@ -41,9 +40,9 @@ export async function removeParticipant(
   identity: string,
 ): Promise<void> {
   await sql.begin(async (tx) => {
-    const { room, role } = await lockAsModerator(tx, roomId, actorId, "remove people");
+    const { room, role } = await lockAsModerator(tx, roomId, actorId, "act.remove");
     if (identity === actorId) {
-      throw new AppError(400, "cannot_remove_self", "You cannot remove yourself; leave instead.");
+      throw new AppError(400, "cannot_remove_self", "error.cannot_remove_self");
     }
     const target = await roleOf(tx, roomId, identity);
     if (identity === room.created_by || (role === "cohost" && target === "cohost")) {
@@ -83,12 +82,12 @@ export async function muteTrack(
   identity: string,
   trackSid: string,
 ): Promise<void> {
-  const { room } = await requireModerator(sql, roomId, actorId, "mute people");
+  const { room } = await requireModerator(sql, roomId, actorId, "act.mute");
   if (identity === room.created_by && actorId !== room.created_by) throw notOverHost();
   try {
     await livekit.muteTrack(roomId, identity, trackSid);
   } catch (err) {
-    if (isLiveKitNotFound(err)) throw notFound("This track");
+    if (isLiveKitNotFound(err)) throw notFound("error.nf.track");
     throw livekitUnavailable();
   }
 }
@@ -105,7 +104,7 @@ export async function muteEveryone(
   actorId: string,
   beforeLiveKit?: () => Promise<void>,
 ): Promise<number> {
-  await requireModerator(sql, roomId, actorId, "mute everyone");
+  await requireModerator(sql, roomId, actorId, "act.muteAll");
   await beforeLiveKit?.();
   const spared = new Set(await moderators(sql, roomId));
   const people = await connected(livekit, roomId);
@@ -125,8 +124,7 @@ export async function muteEveryone(
   return muted;
 }
 
-const notInCall = () =>
-  new AppError(409, "not_in_call", "Nobody is connected to this call right now.");
+const notInCall = () => new AppError(409, "not_in_call", "error.not_in_call");
 
 /** Who LiveKit has in the call: 409 when it has no such room, 503 when it cannot be reached. */
 async function connected(livekit: LiveKit, roomId: string) {
@@ -155,11 +153,11 @@ export async function setCohost(
   await sql.begin(async (tx) => {
     const room = await lockRoom(tx, roomId);
     if (room.created_by !== hostId) {
-      throw notHost(cohost ? "name co-hosts" : "change who is a co-host");
+      throw notHost(cohost ? "act.nameCohosts" : "act.changeCohosts");
     }
     if (room.status === "ended") throw roomEnded();
     if (userId === hostId) {
-      throw new AppError(400, "cannot_change_host", "The host is the host; name someone else.");
+      throw new AppError(400, "cannot_change_host", "error.cannot_change_host");
     }
     const [row] = await tx`
       update room_participants set role = ${cohost ? "cohost" : "member"}
@@ -192,7 +190,7 @@ export async function updateEntry(
   change: { entry?: EntryPolicy; locked?: boolean },
 ): Promise<void> {
   await sql.begin(async (tx) => {
-    await lockAsModerator(tx, roomId, actorId, "change who may join");
+    await lockAsModerator(tx, roomId, actorId, "act.entry");
     await tx`update rooms set
         entry = coalesce(${change.entry ?? null}, entry),
         locked = coalesce(${change.locked ?? null}, locked)
@@ -222,7 +220,7 @@ export async function setHand(
     });
   } catch (err) {
     if (isLiveKitNotFound(err)) {
-      throw new AppError(409, "not_in_call", "Join the call before raising your hand.");
+      throw new AppError(409, "not_in_call", "error.not_in_call.hand");
     }
     throw livekitUnavailable();
   }
@@ -240,7 +238,7 @@ export async function lowerHands(
   identity: string | undefined,
   beforeLiveKit?: () => Promise<void>,
 ): Promise<number> {
-  await requireModerator(sql, roomId, actorId, "lower hands");
+  await requireModerator(sql, roomId, actorId, "act.hands");
   await beforeLiveKit?.();
   const people = await connected(livekit, roomId);
   const raised = people.filter((p) =>

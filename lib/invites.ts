@@ -28,7 +28,7 @@ export interface Invite {
 const MISSED_LISTED_DAYS = 7;
 const MISSED_LISTED_MAX = 20;
 
-const inviteNotFound = () => notFound("This call");
+const inviteNotFound = () => notFound("error.nf.call");
 
 /** An invite (as `i`) that was missed: marked so, or still pending past its time. */
 const MISSED = new Fragment(
@@ -65,7 +65,7 @@ export async function dismissMissed(sql: Sql, inviteId: string, userId: string):
   // Why not: someone else's call (or none), or one answered or still ringing.
   const [mine] = await sql`select 1 from invites where id = ${inviteId} and invitee_id = ${userId}`;
   if (!mine) throw inviteNotFound();
-  throw new AppError(409, "not_missed", "This call was answered or still rings: answer it.");
+  throw new AppError(409, "not_missed", "error.not_missed");
 }
 
 type Addressed = Invite & { invitee_id: string };
@@ -112,13 +112,13 @@ async function lockInvite(tx: Tx, inviteId: string, userId: string, asInviter = 
 function closed(status: InviteStatus): AppError {
   switch (status) {
     case "missed":
-      return new AppError(410, "invite_missed", "This call was not answered in time.");
+      return new AppError(410, "invite_missed", "error.invite_missed");
     case "cancelled":
-      return new AppError(410, "invite_cancelled", "This call was withdrawn.");
+      return new AppError(410, "invite_cancelled", "error.invite_cancelled");
     case "declined":
-      return new AppError(409, "invite_declined", "You already declined this call.");
+      return new AppError(409, "invite_declined", "error.invite_declined");
     default:
-      return new AppError(409, "invite_accepted", "You already accepted this call.");
+      return new AppError(409, "invite_accepted", "error.invite_accepted");
   }
 }
 
@@ -173,7 +173,7 @@ export async function cancelInvite(sql: Sql, inviteId: string, userId: string): 
       throw new AppError(
         409,
         "invite_answered",
-        `This call is no longer ringing: it was ${inv.status}.`,
+        ["error.invite_answered", { status: { t: `invite.${inv.status}` } }],
       );
     }
     await cancelPending(tx, inv.roomId, "withdrawn", inviteId);
@@ -197,7 +197,7 @@ export async function inviteMore(
   return await sql.begin(async (tx) => {
     const room = await lockRoom(tx, roomId);
     if (room.created_by !== hostId) {
-      throw notHost("invite people into this meeting");
+      throw notHost("act.invite");
     }
     if (room.status === "ended") throw roomEnded();
     const contacts = await tx<{ id: string }[]>`

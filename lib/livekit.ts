@@ -35,7 +35,7 @@ export const livekitUnavailable = () =>
   new AppError(
     503,
     "livekit_unavailable",
-    "The media server cannot be reached; try again in a moment.",
+    "error.livekit_unavailable",
     { headers: { "Retry-After": "5" } },
   );
 

@@ -4,6 +4,7 @@
 // lobby socket and its way in are authenticated by. For a guest, the same secret becomes the
 // guest pass once admitted. Every change runs under the room's row lock and publishes its
 // events in the same transaction, so hosts and the waiting browser hear it on any instance.
+import type { Key } from "../i18n/t.ts";
 import { Buffer } from "node:buffer";
 import type { Sql, Tx } from "./db.ts";
 import { AppError, notFound } from "./errors.ts";
@@ -51,10 +52,9 @@ export async function secretHash(secret: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret)));
 }
 
-export const ticketRequired = () =>
-  new AppError(401, "ticket_required", "Ask to join this meeting from its link first.");
-export const notModerator = (what: string) =>
-  new AppError(403, "not_host", `Only a host or co-host can ${what}.`);
+export const ticketRequired = () => new AppError(401, "ticket_required", "error.ticket_required");
+export const notModerator = (what: Key) =>
+  new AppError(403, "not_host", ["error.not_host.moderator", { what: { t: what } }]);
 
 type Moderator = "host" | "cohost";
 
@@ -67,7 +67,7 @@ export async function requireModerator(
   sql: Sql | Tx,
   roomId: string,
   userId: string,
-  what: string,
+  what: Key,
   options: { lock?: boolean; ended?: boolean } = {},
 ): Promise<{ room: LockedRoom; role: Moderator }> {
   const [row] = await sql<(LockedRoom & { role: string | null })[]>`
@@ -85,7 +85,7 @@ export async function requireModerator(
 }
 
 /** Locks the room and checks the user moderates it (403) and it has not ended (410). */
-export function lockAsModerator(tx: Tx, roomId: string, userId: string, what: string) {
+export function lockAsModerator(tx: Tx, roomId: string, userId: string, what: Key) {
   return requireModerator(tx, roomId, userId, what, { lock: true });
 }
 
@@ -123,7 +123,7 @@ export async function knock(
     if (room.entry === "invited") throw invitedOnly();
     if (room.locked) throw meetingLocked();
     if (room.entry === "open") {
-      throw new AppError(409, "open_meeting", "This meeting is open to its link: join directly.");
+      throw new AppError(409, "open_meeting", "error.open_meeting");
     }
     await expireRoomKnocks(tx, roomId);
     const userId = "userId" in who ? who.userId : null;
@@ -133,7 +133,7 @@ export async function knock(
         where room_id = ${roomId} and user_id = ${userId}`;
       if (member?.removed) throw removedByHost();
       if (member) {
-        throw new AppError(409, "already_member", "You are on this meeting's list: join it.");
+        throw new AppError(409, "already_member", "error.already_member");
       }
     } else if (!room.allow_guests) throw guestsNotAllowed();
     if (held) {
@@ -170,7 +170,7 @@ export async function knock(
   });
 }
 
-const deniedEntry = () => new AppError(403, "denied", "A host did not let you into this meeting.");
+const deniedEntry = () => new AppError(403, "denied", "error.denied");
 
 /** The knock a ticket stands for, in this room; 401 without a valid one. */
 export async function knockForTicket(
@@ -201,7 +201,7 @@ export async function knockState(sql: Sql, knockId: string) {
         and p.role in ('host', 'cohost') and p.in_call and p.removed_at is null) as host_present
     from knocks k join rooms r on r.id = k.room_id
     where k.id = ${knockId}`;
-  if (!row) throw notFound("This request to join");
+  if (!row) throw notFound("error.nf.knock");
   return row;
 }
 
@@ -266,16 +266,19 @@ export async function answerKnock(
   decision: "admit" | "deny",
 ): Promise<KnockStatus> {
   return await sql.begin(async (tx) => {
-    await lockAsModerator(tx, roomId, moderatorId, "let people in");
+    await lockAsModerator(tx, roomId, moderatorId, "act.letIn");
     await expireRoomKnocks(tx, roomId);
     const [k] = await tx<(KnockRow & { secret_hash: Uint8Array })[]>`
       select id::text, room_id, user_id::text, guest_identity, display_name, status, secret_hash
       from knocks where id = ${knockId} and room_id = ${roomId} for update`;
-    if (!k) throw notFound("This request to join");
+    if (!k) throw notFound("error.nf.knock");
     const want: KnockStatus = decision === "admit" ? "admitted" : "denied";
     if (k.status === want) return want;
     if (k.status !== "waiting") {
-      throw new AppError(409, "knock_closed", `This request to join is ${k.status} already.`);
+      throw new AppError(409, "knock_closed", [
+        "error.knock_closed",
+        { status: { t: `knock.${k.status}` } },
+      ]);
     }
     if (decision === "admit") await admit(tx, roomId, k);
     await tx`update knocks set status = ${want}, answered_at = now(), answered_by = ${moderatorId}
@@ -311,7 +314,7 @@ export async function answerAll(
 /** "Admit all": a host or co-host lets everyone waiting in. */
 export async function admitAll(sql: Sql, roomId: string, moderatorId: string): Promise<number> {
   return await sql.begin(async (tx) => {
-    await lockAsModerator(tx, roomId, moderatorId, "let people in");
+    await lockAsModerator(tx, roomId, moderatorId, "act.letIn");
     return await answerAll(tx, roomId, moderatorId, "admit");
   });
 }
@@ -343,14 +346,17 @@ export async function enterWithTicket(
 > {
   const k = await knockForTicket(sql, roomId, ticket);
   if (k.status !== "admitted") {
-    throw new AppError(409, "not_admitted", `This request to join is ${k.status}.`);
+    throw new AppError(409, "not_admitted", [
+      "error.not_admitted",
+      { status: { t: `knock.${k.status}` } },
+    ]);
   }
   if (k.answered_at && Date.now() - k.answered_at.getTime() > ADMITTED_TICKET_SECONDS * 1000) {
     throw ticketRequired();
   }
   if (k.user_id) {
     if (k.user_id !== sessionUserId) {
-      throw new AppError(403, "wrong_account", "Sign in with the account that asked to join.");
+      throw new AppError(403, "wrong_account", "error.wrong_account");
     }
     return { kind: "member" };
   }

@@ -24,7 +24,7 @@ class PasswordPool {
   run(job: PasswordJob): Promise<string | boolean> {
     if (this.#waiting.length >= MAX_WAITING) {
       return Promise.reject(
-        new AppError(503, "busy", "Too many sign-ins at once; try again in a few seconds.", {
+        new AppError(503, "busy", "error.busy.signIns", {
           headers: { "Retry-After": "5" },
         }),
       );

@@ -34,7 +34,7 @@ export function eventTime(event: WebhookEvent, now = Date.now()): Date {
     throw new AppError(
       400,
       "invalid_event",
-      "The webhook event's time (createdAt) is out of range.",
+      "error.invalid_event.time",
     );
   }
   return new Date(ms);

@@ -1,3 +1,4 @@
+import type { Key } from "../i18n/t.ts";
 import type { Sql, Tx } from "./db.ts";
 import { AppError } from "./errors.ts";
 
@@ -46,11 +47,14 @@ export async function hit(sql: Sql | Tx, limits: Limit[]): Promise<number> {
 export async function enforceLimits(
   sql: Sql | Tx,
   limits: Limit[],
-  what: string,
+  what: Key,
 ): Promise<void> {
   const wait = await hit(sql, limits);
   if (wait > 0) {
-    throw new AppError(429, "rate_limited", `Too many ${what}; try again in ${wait} s.`, {
+    throw new AppError(429, "rate_limited", ["error.rate_limited", {
+      what: { t: what },
+      wait: String(wait),
+    }], {
       headers: { "Retry-After": String(wait) },
     });
   }

@@ -1,3 +1,4 @@
+import type { Key } from "../i18n/t.ts";
 import type { Sql, Tx } from "./db.ts";
 import { AppError, isUniqueViolation, notFound, unauthorized } from "./errors.ts";
 import { publish } from "./events.ts";
@@ -53,14 +54,12 @@ export function generateRoomId(): string {
   return `${s.slice(0, 4)}-${s.slice(4, 8)}-${s.slice(8, 12)}`;
 }
 
-export const roomNotFound = () => notFound("This meeting");
-export const roomEnded = () => new AppError(410, "room_ended", "This meeting has ended.");
-export const notParticipant = () =>
-  new AppError(403, "not_participant", "Join this meeting before doing that.");
-export const removedByHost = () =>
-  new AppError(403, "removed", "The host removed you from this meeting.");
-export const notHost = (what: string) =>
-  new AppError(403, "not_host", `Only the host can ${what}.`);
+export const roomNotFound = () => notFound("error.nf.meeting");
+export const roomEnded = () => new AppError(410, "room_ended", "error.room_ended");
+export const notParticipant = () => new AppError(403, "not_participant", "error.not_participant");
+export const removedByHost = () => new AppError(403, "removed", "error.removed");
+export const notHost = (what: Key) =>
+  new AppError(403, "not_host", ["error.not_host.host", { what: { t: what } }]);
 
 export interface CreateOptions {
   ringSeconds?: number;
@@ -152,8 +151,13 @@ export function notContacts(strangers: string[]): AppError {
   return new AppError(
     400,
     "not_contacts",
-    `Only your contacts can be invited; these are not: ${strangers.join(", ")}.`,
-    { fields: strangers.map((s) => ({ field: "participants", message: s })) },
+    ["error.not_contacts", { ids: strangers.join(", ") }],
+    {
+      fields: strangers.map((s) => ({
+        field: "participants",
+        text: ["error.stranger", { id: s }],
+      })),
+    },
   );
 }
 
@@ -308,7 +312,7 @@ export async function leaveRoom(sql: Sql, id: string, userId: string): Promise<v
 export async function endRoom(sql: Sql, id: string, userId: string): Promise<boolean> {
   return await sql.begin(async (tx) => {
     const room = await lockRoom(tx, id);
-    if (room.created_by !== userId) throw notHost("end this meeting for everyone");
+    if (room.created_by !== userId) throw notHost("act.end");
     if (room.status === "ended") return false;
     await markEnded(tx, id);
     return true;
@@ -352,12 +356,9 @@ export async function tokenContext(
   };
 }
 
-export const knockRequired = () =>
-  new AppError(403, "knock_required", "A host lets people into this meeting: ask to join.");
-export const invitedOnly = () =>
-  new AppError(403, "invited_only", "Only people invited by the host can join this meeting.");
-export const meetingLocked = () =>
-  new AppError(403, "meeting_locked", "The meeting is locked: nobody new can join for now.");
+export const knockRequired = () => new AppError(403, "knock_required", "error.knock_required");
+export const invitedOnly = () => new AppError(403, "invited_only", "error.invited_only");
+export const meetingLocked = () => new AppError(403, "meeting_locked", "error.meeting_locked");
 
 /** Why someone not on the meeting's list may not come in through the link; null if they may. */
 export function newcomerRefusal(room: { entry: EntryPolicy; locked: boolean }): AppError | null {
@@ -368,7 +369,7 @@ export function newcomerRefusal(room: { entry: EntryPolicy; locked: boolean }): 
 }
 
 export const guestsNotAllowed = () =>
-  new AppError(403, "guests_not_allowed", "The host does not allow guests in this meeting.");
+  new AppError(403, "guests_not_allowed", "error.guests_not_allowed");
 
 /**
  * What a guest joining through the link needs: the room open to guests (404, 410, 403

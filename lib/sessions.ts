@@ -95,7 +95,7 @@ export class SessionStore {
   /** The user of a live session row, or null when it was revoked or has expired. */
   async load(claims: SessionClaims): Promise<User | null> {
     const [row] = await this.sql<User[]>`
-      select u.id, u.email, u.display_name
+      select u.id, u.email, u.display_name, u.lang
       from sessions s join users u on u.id = s.user_id
       where ${liveSession(this.sql, claims)}`;
     return row ?? null;

@@ -6,6 +6,8 @@ export interface User {
   id: string;
   email: string;
   display_name: string;
+  /** The language chosen with the switch; null until one is. */
+  lang: "en" | "fr" | null;
 }
 
 /** Creates an account; 409 when the email (in any case) is taken. */
@@ -18,11 +20,11 @@ export async function registerUser(
     const [user] = await sql<User[]>`
       insert into users (email, display_name, password_hash)
       values (${input.email}, ${input.display_name}, ${passwordHash})
-      returning id, email, display_name`;
+      returning id, email, display_name, lang`;
     return user;
   } catch (err) {
     if (isUniqueViolation(err)) {
-      throw new AppError(409, "email_taken", "An account with this email already exists.");
+      throw new AppError(409, "email_taken", "error.email_taken");
     }
     throw err;
   }
@@ -35,11 +37,17 @@ export async function authenticate(
   password: string,
 ): Promise<User | null> {
   const [row] = await sql<(User & { password_hash: string })[]>`
-    select id, email, display_name, password_hash from users where lower(email) = lower(${email})`;
+    select id, email, display_name, lang, password_hash from users
+    where lower(email) = lower(${email})`;
   if (!row) {
     await verifyDecoy(password);
     return null;
   }
   if (!(await verifyPassword(password, row.password_hash))) return null;
-  return { id: row.id, email: row.email, display_name: row.display_name };
+  return { id: row.id, email: row.email, display_name: row.display_name, lang: row.lang };
+}
+
+/** Keeps the language a person chose. */
+export async function setUserLang(sql: Sql, userId: string, lang: "en" | "fr"): Promise<void> {
+  await sql`update users set lang = ${lang} where id = ${userId}`;
 }

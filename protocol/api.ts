@@ -15,6 +15,8 @@ export interface UserJson {
   id: string;
   email: string;
   display_name: string;
+  /** The language the person chose (the switch on every page); null when never chosen. */
+  lang: "en" | "fr" | null;
 }
 
 export interface ContactJson {

@@ -27,7 +27,9 @@ import { Metrics } from "../lib/metrics.ts";
 import { errorPage, pageRoutes } from "./pages.tsx";
 import { staticRoutes } from "./static.ts";
 import { wsRoutes } from "./ws.ts";
-import { originGuard, requireJsonBody, securityHeaders } from "./middleware.ts";
+import { langOf, originGuard, requireJsonBody, securityHeaders } from "./middleware.ts";
+import { tr } from "../i18n/server.ts";
+import type { Key } from "../i18n/t.ts";
 
 /** JSON bodies the API accepts, at most. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -69,11 +71,11 @@ export interface AppOptions {
   metrics?: Metrics;
 }
 
-const STATUS_CODES: Record<number, [string, string]> = {
-  400: ["bad_request", "The request is malformed."],
-  404: ["not_found", "Nothing is here."],
-  405: ["method_not_allowed", "This method is not allowed here."],
-  415: ["unsupported_media_type", "Send the request body as application/json."],
+const STATUS_CODES: Record<number, [string, Key]> = {
+  400: ["bad_request", "error.bad_request"],
+  404: ["not_found", "error.nothing_here"],
+  405: ["method_not_allowed", "error.method_not_allowed"],
+  415: ["unsupported_media_type", "error.unsupported_media_type"],
 };
 
 /** Browsers asking for a page get an HTML error page; everything else the JSON error. */
@@ -83,15 +85,22 @@ function wantsHtml(c: Context): boolean {
   return (c.req.header("Accept") ?? "").includes("text/html");
 }
 
+/** The error in the request's language: an HTML page for a browser's page, else JSON. */
 function errorJson(c: Context, err: AppError, assets: Assets | null = null) {
+  const lang = langOf(c);
+  const fields = err.extra.fields?.map((f) => ({ field: f.field, message: tr(lang, f.text) }));
+  // A validation failure reads as the list of what to fix, field by field.
+  const message = fields && err.text === "issue.fields"
+    ? fields.map((f) => f.message).join(" ")
+    : tr(lang, err.text);
   if (wantsHtml(c)) {
-    return c.html(errorPage(assets, err.status, err.message), err.status, {
+    return c.html(errorPage(assets, err.status, message, lang), err.status, {
       ...err.extra.headers,
       "Cache-Control": "no-store",
     });
   }
-  const body: Record<string, unknown> = { code: err.code, message: err.message };
-  if (err.extra.fields) body.fields = err.extra.fields;
+  const body: Record<string, unknown> = { code: err.code, message };
+  if (fields) body.fields = fields;
   return c.json({ error: body }, err.status, err.extra.headers);
 }
 
@@ -120,16 +129,16 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   app.onError((err, c) => {
     if (err instanceof AppError) return errorJson(c, err, deps.assets);
     if (err instanceof HTTPException && err.status < 500) {
-      const [code, message] = err.message === "Malformed JSON in request body"
-        ? ["invalid_json", "The request body is not valid JSON."]
-        : STATUS_CODES[err.status] ?? ["bad_request", "The request is malformed."];
-      return errorJson(c, new AppError(err.status as 400, code, message), deps.assets);
+      const [code, text] = err.message === "Malformed JSON in request body"
+        ? ["invalid_json", "error.invalid_json" as const]
+        : STATUS_CODES[err.status] ?? STATUS_CODES[400];
+      return errorJson(c, new AppError(err.status as 400, code, text), deps.assets);
     }
     if (isDataException(err)) {
       // Input PostgreSQL could not take (class 22: data exception): the client's to fix.
       return errorJson(
         c,
-        new AppError(400, "invalid_request", "The request holds a value that cannot be stored."),
+        new AppError(400, "invalid_request", "error.invalid_request.stored"),
         deps.assets,
       );
     }
@@ -146,8 +155,9 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
       ...errorFields(err),
       stack: err instanceof Error ? err.stack : undefined,
     });
-    const message = "Something went wrong on our side.";
-    if (wantsHtml(c)) return c.html(errorPage(deps.assets, 500, message), 500);
+    const lang = langOf(c);
+    const message = tr(lang, "error.internal");
+    if (wantsHtml(c)) return c.html(errorPage(deps.assets, 500, message, lang), 500);
     return c.json({ error: { code: "internal", message } }, 500);
   });
 
@@ -155,7 +165,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   app.use(securityHeaders(config));
   app.use(originGuard(config));
   const tooLarge = (max: number) => () => {
-    throw new AppError(413, "payload_too_large", `The request body is over ${max} bytes.`);
+    throw new AppError(413, "payload_too_large", ["error.payload_too_large", { max: String(max) }]);
   };
   const webhookLimit = bodyLimit({
     maxSize: MAX_WEBHOOK_BYTES,
@@ -182,7 +192,10 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     if (allowed.length > 0) {
       return errorJson(
         c,
-        new AppError(405, "method_not_allowed", `Use ${allowed.join(", ")} here.`, {
+        new AppError(405, "method_not_allowed", [
+          "error.method_not_allowed.use",
+          { methods: allowed.join(", ") },
+        ], {
           headers: { Allow: allowed.join(", ") },
         }),
         deps.assets,

@@ -5,7 +5,9 @@ import type { Context } from "hono";
 import { zValidator } from "@hono/zod-validator";
 import type { z } from "zod";
 import type { Config } from "../lib/config.ts";
-import { AppError, unauthorized } from "../lib/errors.ts";
+import { AppError, type FieldProblem, unauthorized } from "../lib/errors.ts";
+import type { Key, Lang, Text } from "../i18n/t.ts";
+import { chooseLang, LANG_COOKIE } from "../i18n/server.ts";
 import { SESSION_SECONDS, type SessionStore } from "../lib/sessions.ts";
 import { GUEST_COOKIE_PREFIX } from "../lib/guests.ts";
 import { KNOCK_COOKIE_PREFIX } from "../lib/lobby.ts";
@@ -53,8 +55,7 @@ export function securityHeaders(config: Config) {
   });
 }
 
-export const foreignOrigin = () =>
-  new AppError(403, "forbidden_origin", "This request must come from the app's own pages.");
+export const foreignOrigin = () => new AppError(403, "forbidden_origin", "error.forbidden_origin");
 
 /**
  * Refuses state-changing requests from another origin. A request that relies on the session
@@ -77,6 +78,15 @@ export function originGuard(config: Config) {
   });
 }
 
+/**
+ * The language a request is answered in: the signed-in account's choice (when the route loaded
+ * it), else the language switch's cookie, else Accept-Language.
+ */
+export function langOf(c: Context): Lang {
+  const user = c.get("user") as { lang?: string | null } | undefined;
+  return chooseLang(user?.lang, getCookie(c, LANG_COOKIE), c.req.header("Accept-Language"));
+}
+
 /** 415 for a request body that is not JSON. */
 export const requireJsonBody = createMiddleware(async (c, next) => {
   const hasBody = (c.req.header("Content-Length") ?? "0") !== "0" ||
@@ -85,27 +95,27 @@ export const requireJsonBody = createMiddleware(async (c, next) => {
   if (
     UNSAFE.has(c.req.method) && hasBody && !(type === "application/json" || type.endsWith("+json"))
   ) {
-    throw new AppError(415, "unsupported_media_type", "Send the request body as application/json.");
+    throw new AppError(415, "unsupported_media_type", "error.unsupported_media_type");
   }
   await next();
 });
 
-/** How a person would name each field the API reads. */
-const FIELD_NAMES: Record<string, string> = {
-  room_name: "the meeting's name",
-  display_name: "the name",
-  email: "the email address",
-  password: "the password",
-  call_type: "the call type",
-  participants: "the people to invite",
-  allow_guests: "the guests setting",
-  entry: "who can join",
-  locked: "the lock",
-  raised: "the hand",
-  user_id: "the person",
-  track_sid: "the track",
-  token: "the token",
-  body: "the request",
+/** How a person would name each field the API reads (the catalog's `field.*`). */
+const FIELD_NAMES: Record<string, Key> = {
+  room_name: "field.room_name",
+  display_name: "field.display_name",
+  email: "field.email",
+  password: "field.password",
+  call_type: "field.call_type",
+  participants: "field.participants",
+  allow_guests: "field.allow_guests",
+  entry: "field.entry",
+  locked: "field.locked",
+  raised: "field.raised",
+  user_id: "field.user_id",
+  track_sid: "field.track_sid",
+  token: "field.token",
+  body: "field.body",
 };
 
 interface Issue {
@@ -125,52 +135,55 @@ interface Issue {
  * A validation problem in words a person can act on (never the validator's own text): what is
  * wrong with which field, and what to do.
  */
-export function humanIssue(issue: Issue): string {
+export function humanIssue(issue: Issue): Text {
   const top = issue.path.find((p) => typeof p === "string") as string | undefined;
-  const name = FIELD_NAMES[top ?? "body"] ?? `the field “${top}”`;
-  const Name = name[0].toUpperCase() + name.slice(1);
+  const known = FIELD_NAMES[top ?? "body"];
+  // The field, as the sentence's subject ("The name is empty") or inside it.
+  const field = known ? { t: known } : top ?? "";
+  const v = (extra: Record<string, string | number> = {}) => ({ field, ...extra });
   const list = issue.origin === "array";
   switch (issue.code) {
     case "too_small":
-      if (list) return `Choose at least ${issue.minimum} for ${name}.`;
+      if (list) return ["issue.tooFew", v({ n: Number(issue.minimum) })];
       return Number(issue.minimum) <= 1
-        ? `${Name} is empty: fill it in.`
-        : `${Name} is too short: use at least ${issue.minimum} characters.`;
+        ? ["issue.empty", v()]
+        : ["issue.tooShort", v({ n: Number(issue.minimum) })];
     case "too_big":
       return list
-        ? `${Name}: at most ${issue.maximum} at a time.`
-        : `${Name} is too long: keep it to ${issue.maximum} characters or fewer.`;
+        ? ["issue.tooMany", v({ n: Number(issue.maximum) })]
+        : ["issue.tooLong", v({ n: Number(issue.maximum) })];
     case "invalid_type":
-      return issue.input === undefined
-        ? `${Name} is missing.`
-        : `${Name} is not in the right form.`;
+      return issue.input === undefined ? ["issue.missing", v()] : ["issue.wrongForm", v()];
     case "invalid_format":
-      if (issue.format === "email") {
-        return "That email address does not look right: check it for typos.";
-      }
-      return `${Name} is not valid: use the value the app gave you.`;
+      if (issue.format === "email") return "issue.email";
+      return ["issue.invalid", v()];
     case "invalid_value":
-      return `${Name} must be one of: ${(issue.values ?? []).map(String).join(", ")}.`;
-    case "unrecognized_keys":
-      return `This request does not take ${
-        (issue.keys ?? []).map((k) => `“${k}”`).join(", ")
-      }: remove ${(issue.keys ?? []).length === 1 ? "it" : "them"}.`;
+      return ["issue.oneOf", v({ values: (issue.values ?? []).map(String).join(", ") })];
+    case "unrecognized_keys": {
+      const keys = issue.keys ?? [];
+      return [keys.length === 1 ? "issue.unknownKey" : "issue.unknownKeys", {
+        keys: keys.map((k) => `“${k}”`).join(", "),
+      }];
+    }
     default:
-      // A check written for the app carries its own sentence.
-      return issue.code === "custom" ? issue.message : `${Name} is not valid.`;
+      // A check written for the app names its sentence in the catalog.
+      return issue.code === "custom" && isCatalogKey(issue.message)
+        ? issue.message
+        : ["issue.notValid", v()];
   }
 }
 
+/** The app's own checks give a catalog key as their message. */
+const isCatalogKey = (s: string): s is Key => /^issue\.[a-zA-Z.]+$/.test(s);
+
 /** One problem per field of a failed validation: the first, which is the one to fix first. */
-export function fieldProblems(
-  error: { issues: readonly Issue[] },
-): { field: string; message: string }[] {
-  const byField = new Map<string, string>();
+export function fieldProblems(error: { issues: readonly Issue[] }): FieldProblem[] {
+  const byField = new Map<string, Text>();
   for (const issue of error.issues) {
     const field = issue.path.map(String).join(".") || "body";
     if (!byField.has(field)) byField.set(field, humanIssue(issue));
   }
-  return [...byField].map(([field, message]) => ({ field, message }));
+  return [...byField].map(([field, text]) => ({ field, text }));
 }
 
 /** Validates a JSON body; a failure is a 400 naming each field. */
@@ -181,7 +194,7 @@ export function jsonBody<T extends z.ZodType>(schema: T) {
       throw new AppError(
         400,
         "invalid_request",
-        fields.map((f) => f.message).join(" "),
+        "issue.fields",
         { fields },
       );
     }

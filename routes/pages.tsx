@@ -2,7 +2,7 @@
 // interactive parts are islands, hydrated by the page's bundle.
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { getCookie } from "hono/cookie";
+import { getCookie, setCookie } from "hono/cookie";
 import type { ComponentChildren } from "preact";
 import { renderToString } from "preact-render-to-string";
 import { z } from "zod";
@@ -13,7 +13,9 @@ import { knockCookieName, knockForTicket, parseTicket } from "../lib/lobby.ts";
 import { listInvites } from "../lib/invites.ts";
 import { getRoom, listRoomsForUser, roomView, wasRemoved } from "../lib/rooms.ts";
 import { guestCookieName, guestForPass, parseGuestPass } from "../lib/guests.ts";
-import type { User } from "../lib/users.ts";
+import { setUserLang, type User } from "../lib/users.ts";
+import { chooseLang, inLang, isLang, LANG_COOKIE, stringsFor, tr } from "../i18n/server.ts";
+import { type Key, type Lang, say, t } from "../i18n/t.ts";
 import { AuthForm } from "../components/AuthForm.tsx";
 import { Island, Layout, type PageAssets } from "../components/Layout.tsx";
 import { RoomSummary } from "../components/RoomSummary.tsx";
@@ -44,6 +46,10 @@ import { roomIdOr404 } from "./schemas.ts";
 /** JSON the way the browser receives it (dates as strings), for island props. */
 const wire = <T,>(value: unknown): T => JSON.parse(JSON.stringify(value));
 
+let worker: Promise<string> | undefined;
+const serviceWorker = () =>
+  worker ??= Deno.readTextFile(new URL("../static/sw.js", import.meta.url));
+
 /** Where to go after signing in: a path on this site only. */
 export function safeNext(raw: string | undefined): string {
   if (!raw || raw.length > 512 || !raw.startsWith("/") || raw.startsWith("//")) return "/dashboard";
@@ -62,26 +68,49 @@ export function pageRoutes(deps: Deps) {
       throw new AppError(
         503,
         "not_built",
-        "The browser bundle is not built: run `deno task build`.",
+        "error.not_built",
       );
     }
     return { css: built.css, script: entry ? built.entries[entry] : undefined };
   }
 
-  function html(c: Context, status: number, title: string, body: ComponentChildren, opts: {
-    user?: User | null;
-    entry?: string;
-    wide?: boolean;
-  } = {}) {
+  /** The page's language: the account's choice, the switch's cookie, then Accept-Language. */
+  const pageLang = (c: Context, user?: User | null): Lang =>
+    chooseLang(user?.lang, getCookie(c, LANG_COOKIE), c.req.header("Accept-Language"));
+
+  /**
+   * A page in its language. `body` is a function so that every string in it is looked up while
+   * rendering, in that language.
+   */
+  function html(
+    c: Context,
+    status: number,
+    title: Key | { text: string },
+    body: () => ComponentChildren,
+    opts: { user?: User | null; entry?: string; wide?: boolean } = {},
+  ) {
     // A signed-in user's page always has a script: the inbox that rings them, at least.
     const entry = opts.entry ?? (opts.user ? "inbox" : undefined);
-    const page = renderToString(
-      <Layout title={title} assets={assets(entry)} user={opts.user} wide={opts.wide}>
-        {body}
-      </Layout>,
-    );
+    const lang = pageLang(c, opts.user);
+    const page = assets(entry);
+    const url = new URL(c.req.url);
+    const markup = inLang(lang, () =>
+      renderToString(
+        <Layout
+          title={title}
+          lang={lang}
+          here={url.pathname + url.search}
+          strings={page.script ? stringsFor(lang, page.script.keys) : undefined}
+          assets={page}
+          user={opts.user}
+          wide={opts.wide}
+        >
+          {body()}
+        </Layout>,
+      ));
     c.header("Cache-Control", "no-store");
-    return c.html("<!doctype html>" + page, status as 200);
+    c.header("Content-Language", lang);
+    return c.html("<!doctype html>" + markup, status as 200);
   }
 
   /** The signed-in user from the session cookie, or null; renews the cookie while in use. */
@@ -108,18 +137,26 @@ export function pageRoutes(deps: Deps) {
   async function form(c: Context): Promise<Record<string, string>> {
     const type = c.req.header("Content-Type")?.split(";")[0].trim().toLowerCase();
     if (type !== "application/x-www-form-urlencoded" && type !== "multipart/form-data") {
-      throw new AppError(415, "unsupported_media_type", "Send this form as a web form.");
+      throw new AppError(415, "unsupported_media_type", "error.unsupported_media_type.form");
     }
     let body: Record<string, unknown>;
     try {
       body = await c.req.parseBody();
     } catch {
-      throw new AppError(400, "invalid_form", "The form could not be read.");
+      throw new AppError(400, "invalid_form", "error.invalid_form");
     }
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(body)) if (typeof v === "string") out[k] = v;
     return out;
   }
+
+  // The service worker behind call notifications; served from the root so that its scope is
+  // the whole site.
+  app.get("/sw.js", async (c) => {
+    c.header("Content-Type", "text/javascript; charset=utf-8");
+    c.header("Cache-Control", "no-cache");
+    return c.body(await serviceWorker());
+  });
 
   app.get("/", async (c) => c.redirect((await currentUser(c)) ? "/dashboard" : "/login", 303));
 
@@ -129,39 +166,38 @@ export function pageRoutes(deps: Deps) {
    */
   function authPage<S extends z.ZodType<{ email: string }>>(
     mode: "login" | "register",
-    title: string,
+    title: Key,
     schema: S,
-    invalid: string,
+    invalid: Key,
     act: (c: Context<AppEnv>, input: z.infer<S>) => Promise<User>,
   ) {
     app.get(`/${mode}`, async (c) => {
       const next = safeNext(c.req.query("next"));
       if (await currentUser(c)) return c.redirect(next, 303);
-      return html(c, 200, title, <AuthForm mode={mode} next={next} />);
+      return html(c, 200, title, () => <AuthForm mode={mode} next={next} />);
     });
 
     app.post(`/${mode}`, async (c) => {
       const next = safeNext(c.req.query("next"));
       const input = await form(c);
-      const again = (err: AppError, fieldErrors?: Record<string, string>) => {
+      const again = (err: AppError) => {
         for (const [k, v] of Object.entries(err.extra.headers ?? {})) c.header(k, v);
-        return html(
-          c,
-          err.status,
-          title,
+        return html(c, err.status, title, () => (
           <AuthForm
             mode={mode}
             next={next}
-            error={err.message}
+            error={say(err.text)}
             values={{ email: input.email, display_name: input.display_name }}
-            fieldErrors={fieldErrors}
-          />,
-        );
+            fieldErrors={Object.fromEntries(
+              (err.extra.fields ?? []).map((f) => [f.field, say(f.text)]),
+            )}
+          />
+        ));
       };
       const parsed = schema.safeParse(input);
       if (!parsed.success) {
-        const fields = fieldProblems(parsed.error).map((p) => [p.field, p.message]);
-        return again(new AppError(400, "invalid_request", invalid), Object.fromEntries(fields));
+        const fields = fieldProblems(parsed.error);
+        return again(new AppError(400, "invalid_request", invalid, { fields }));
       }
       try {
         const user = await act(c, parsed.data);
@@ -176,16 +212,16 @@ export function pageRoutes(deps: Deps) {
 
   authPage(
     "login",
-    "Sign in",
+    "title.login",
     loginSchema,
-    "Enter your email and password.",
+    "auth.invalidLogin",
     (c, input) => signIn(deps, c, input),
   );
   authPage(
     "register",
-    "Create your account",
+    "title.register",
     registerSchema,
-    "Check the highlighted fields.",
+    "auth.invalidRegister",
     (c, input) => signUp(deps, c, input),
   );
 
@@ -195,6 +231,27 @@ export function pageRoutes(deps: Deps) {
     if (claims) await sessions.revoke(claims.idHash);
     clearSessionCookie(c, config);
     return c.redirect("/login", 303);
+  });
+
+  // The language switch on every page: kept in a cookie for this browser, and on the account
+  // when signed in (so every device follows); back to the page it was pressed on.
+  app.post("/lang", async (c) => {
+    const input = await form(c);
+    if (!isLang(input.lang)) {
+      throw new AppError(400, "invalid_request", ["issue.oneOf", {
+        field: { t: "field.lang" },
+        values: "en, fr",
+      }]);
+    }
+    setCookie(c, LANG_COOKIE, input.lang, {
+      sameSite: "Lax",
+      secure: config.secureCookies,
+      path: "/",
+      maxAge: 400 * 24 * 3600,
+    });
+    const user = await currentUser(c);
+    if (user) await setUserLang(sql, user.id, input.lang);
+    return c.redirect(safeNext(input.next), 303);
   });
 
   app.get("/dashboard", async (c) => {
@@ -216,10 +273,15 @@ export function pageRoutes(deps: Deps) {
     return html(
       c,
       200,
-      "Dashboard",
-      <Island name="Dashboard" props={props}>
-        <Dashboard {...props} />
-      </Island>,
+      "title.dashboard",
+      () => (
+        <>
+          <h1 class="sr-only">{t("dash.heading")}</h1>
+          <Island name="Dashboard" props={props}>
+            <Dashboard {...props} />
+          </Island>
+        </>
+      ),
       { user, entry: "dashboard" },
     );
   });
@@ -234,10 +296,12 @@ export function pageRoutes(deps: Deps) {
     return html(
       c,
       200,
-      "New meeting",
-      <Island name="PreJoin" props={props}>
-        <PreJoin {...props} />
-      </Island>,
+      "title.prejoin",
+      () => (
+        <Island name="PreJoin" props={props}>
+          <PreJoin {...props} />
+        </Island>
+      ),
       { user, entry: "prejoin" },
     );
   });
@@ -248,10 +312,12 @@ export function pageRoutes(deps: Deps) {
     return html(
       c,
       200,
-      "Connection test",
-      <Island name="ConnectionPage" props={{}}>
-        <ConnectionPage />
-      </Island>,
+      "title.connection",
+      () => (
+        <Island name="ConnectionPage" props={{}}>
+          <ConnectionPage />
+        </Island>
+      ),
       { user, entry: "connection" },
     );
   });
@@ -301,10 +367,12 @@ export function pageRoutes(deps: Deps) {
     return html(
       c,
       200,
-      found.room_name,
-      <Island name="Call" props={props}>
-        {/* Rendered in the browser only: the call needs livekit-client and the devices. */}
-      </Island>,
+      { text: found.room_name },
+      () => (
+        <Island name="Call" props={props}>
+          {/* Rendered in the browser only: the call needs livekit-client and the devices. */}
+        </Island>
+      ),
       { user, entry: "room", wide: true },
     );
   });
@@ -332,19 +400,21 @@ export function pageRoutes(deps: Deps) {
     return html(
       c,
       200,
-      room.room_name,
-      <section class="card narrow invite">
-        <RoomSummary room={room} />
-        {ended
-          ? <p class="notice">This meeting has ended.</p>
-          : removed
-          ? <p class="notice" role="alert">The host removed you from this meeting.</p>
-          : (
-            <Island name="Invite" props={props}>
-              <Invite {...props} />
-            </Island>
-          )}
-      </section>,
+      { text: room.room_name },
+      () => (
+        <section class="card narrow invite">
+          <RoomSummary room={room} />
+          {ended
+            ? <p class="notice">{t("summary.ended")}</p>
+            : removed
+            ? <p class="notice" role="alert">{t("error.removed")}</p>
+            : (
+              <Island name="Invite" props={props}>
+                <Invite {...props} />
+              </Island>
+            )}
+        </section>
+      ),
       { user, entry: ended || removed ? undefined : "invite" },
     );
   });
@@ -352,11 +422,21 @@ export function pageRoutes(deps: Deps) {
   return app;
 }
 
-/** An HTML error page, for the errors of page routes. */
-export function errorPage(assets: Assets | null, status: number, message: string): string {
+/** An HTML error page, for the errors of page routes, in the request's language. */
+export function errorPage(
+  assets: Assets | null,
+  status: number,
+  message: string,
+  lang: Lang = "en",
+): string {
   const css = assets ? <link rel="stylesheet" href={`/static/build/${assets.css}`} /> : null;
+  const heading = status === 404
+    ? "errorPage.notFound"
+    : status >= 500
+    ? "errorPage.unavailable"
+    : "errorPage.sorry";
   return "<!doctype html>" + renderToString(
-    <html lang="en">
+    <html lang={lang}>
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -370,10 +450,10 @@ export function errorPage(assets: Assets | null, status: number, message: string
         </header>
         <main id="main">
           <section class="card narrow">
-            <h1>{status === 404 ? "Not found" : status >= 500 ? "Unavailable" : "Sorry"}</h1>
+            <h1>{tr(lang, heading)}</h1>
             <p role="alert">{message}</p>
             <p>
-              <a href="/dashboard">Go to the dashboard</a>
+              <a href="/dashboard">{tr(lang, "errorPage.home")}</a>
             </p>
           </section>
         </main>

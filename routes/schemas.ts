@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { notFound } from "../lib/errors.ts";
+import type { Key } from "../i18n/t.ts";
 import { ROOM_ID_PATTERN } from "../lib/rooms.ts";
 
 // Control characters have no place in names and titles (and PostgreSQL refuses NUL).
@@ -10,7 +11,7 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 export const text = (min: number, max: number) =>
   z.string().trim().min(min).max(max).refine(
     (s) => !CONTROL.test(s),
-    "Use letters, digits and punctuation only (no control characters).",
+    "issue.control",
   );
 
 /** An email address as typed: trimmed, at most 254 characters. */
@@ -21,12 +22,12 @@ export const roomIdSchema = z.string().regex(ROOM_ID_PATTERN, "Not a meeting id"
 
 /** A room id from a request; one that is not of our format cannot name a room: 404. */
 export function roomIdOr404(raw: string | undefined): string {
-  if (raw === undefined || !roomIdSchema.safeParse(raw).success) throw notFound("This meeting");
+  if (raw === undefined || !roomIdSchema.safeParse(raw).success) throw notFound("error.nf.meeting");
   return raw;
 }
 
 /** A uuid from a path; anything else cannot name the thing (`what`): 404. */
-export function uuidOr404(raw: string | undefined, what: string): string {
+export function uuidOr404(raw: string | undefined, what: Key): string {
   const parsed = z.uuid().safeParse(raw);
   if (!parsed.success) throw notFound(what);
   return parsed.data;

@@ -12,14 +12,14 @@ import { credentials, foreignOrigin } from "./middleware.ts";
 /** 426 unless the request asks for a WebSocket. */
 function requireUpgrade(c: Context) {
   if ((c.req.header("Upgrade") ?? "").toLowerCase() !== "websocket") {
-    throw new AppError(426, "upgrade_required", "Connect to this address with a WebSocket.", {
+    throw new AppError(426, "upgrade_required", "error.upgrade_required", {
       headers: { Upgrade: "websocket" },
     });
   }
 }
 
 const instanceFull = () =>
-  new AppError(503, "busy", "Too many connections here; try again shortly.", {
+  new AppError(503, "busy", "error.busy.sockets", {
     headers: { "Retry-After": "10" },
   });
 
@@ -42,7 +42,7 @@ export function wsRoutes(deps: Deps) {
       throw new AppError(
         429,
         "too_many_sockets",
-        `This account has ${realtime.options.maxSocketsPerUser} connections open already; close a tab or two.`,
+        ["error.too_many_sockets.account", { n: realtime.options.maxSocketsPerUser }],
         { headers: { "Retry-After": "30" } },
       );
     }
@@ -78,7 +78,7 @@ export function wsRoutes(deps: Deps) {
     const place = realtime.admitWaiting(knock.id);
     if (place === "instance") throw instanceFull();
     if (place === "knock") {
-      throw new AppError(429, "too_many_sockets", "This request to join is open in too many tabs.");
+      throw new AppError(429, "too_many_sockets", "error.too_many_sockets");
     }
     try {
       return await upgradeWebSocket(c, {

@@ -4,18 +4,35 @@
 // (code splitting, minified), gives every file a content-hashed name, writes a gzip copy of
 // each, and records them in static/build/manifest.json, which the server reads at start.
 // --if-needed skips the build when the sources are unchanged since the last one.
-// --watch rebuilds whenever islands/, components/, protocol/ or static/ change.
+// --watch rebuilds whenever islands/, components/, i18n/, protocol/ or static/ change.
+// Each entry also lists the catalog keys its code uses (its own files and every chunk it may
+// load), so that a page sends its islands those strings only, in its language.
+import { en } from "../i18n/en.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const OUT = `${ROOT}/static/build`;
-const SOURCES = ["islands", "components", "protocol", "static"];
+const SOURCES = ["islands", "components", "i18n", "protocol", "static"];
 const SOURCE_FILES = ["deno.json", "deno.lock", "scripts/build.ts"];
 
 export interface Manifest {
   source_hash: string;
   css: string;
-  entries: Record<string, { file: string; preload: string[] }>;
+  entries: Record<string, { file: string; preload: string[]; keys: string[] }>;
   files: string[];
+}
+
+/** The chunks a module loads later (`import("./x.js")`). */
+function dynamicImports(code: string): string[] {
+  return [...new Set([...code.matchAll(/import\(\s*"\.\/([^"]+\.js)"\s*\)/g)].map((m) => m[1]))];
+}
+
+/** The catalog keys a bundle's code names (as string literals). */
+function keysIn(code: string): string[] {
+  const found = new Set<string>();
+  for (const m of code.matchAll(/["'`]([a-z][a-zA-Z]*\.[a-zA-Z0-9_.]+)["'`]/g)) {
+    if (m[1] in en) found.add(m[1]);
+  }
+  return [...found];
 }
 
 async function sha256Hex(data: Uint8Array | string): Promise<string> {
@@ -131,7 +148,19 @@ export async function build(): Promise<Manifest> {
           }
         }
       }
-      entries[name] = { file, preload };
+      // Its strings: those of every file it runs, loaded now or on demand.
+      const keys = new Set<string>();
+      const seen = new Set<string>();
+      const all = [file];
+      while (all.length > 0) {
+        const f = all.shift()!;
+        if (seen.has(f)) continue;
+        seen.add(f);
+        const code = await Deno.readTextFile(`${out}/${f}`);
+        keysIn(code).forEach((k) => keys.add(k));
+        all.push(...staticImports(code), ...dynamicImports(code));
+      }
+      entries[name] = { file, preload, keys: [...keys].sort() };
     }
     const manifest: Manifest = { source_hash: hash, css: cssName, entries, files: files.sort() };
     await Deno.writeTextFile(`${out}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");

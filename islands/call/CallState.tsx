@@ -1,5 +1,6 @@
 // What the call page says when there is no call on screen: connecting, a media server that
 // cannot be reached, an ended meeting, a removal, having left.
+import { type Key, t } from "../../i18n/t.ts";
 
 export type Phase =
   | "connecting"
@@ -12,17 +13,13 @@ export type Phase =
   | "disconnected"
   | "unavailable";
 
-const TEXT: Record<Phase, string> = {
-  connecting: "",
-  connected: "",
-  reconnecting: "",
-  unreachable:
-    "The media server cannot be reached. The meeting is still open: check your connection and try again, or ask the administrator whether LiveKit is running.",
-  ended: "This meeting has ended.",
-  removed: "The host removed you from this meeting.",
-  left: "You left the meeting.",
-  disconnected: "You were disconnected from the meeting.",
-  unavailable: "This meeting cannot be joined.",
+const TEXT: Record<Exclude<Phase, "connecting" | "connected" | "reconnecting">, Key> = {
+  unreachable: "state.unreachable",
+  ended: "state.ended",
+  removed: "state.removed",
+  left: "state.left",
+  disconnected: "state.disconnected",
+  unavailable: "state.unavailable",
 };
 
 export function CallState(
@@ -37,13 +34,15 @@ export function CallState(
     onLeave(): void;
   },
 ) {
-  const home = member ? <a class="button" href="/dashboard">Back to the dashboard</a> : null;
+  const home = member ? <a class="button" href="/dashboard">{t("state.home")}</a> : null;
   const invite = `/meeting/invite?room=${encodeURIComponent(roomId)}`;
   const text = phase === "connecting"
-    ? `Connecting to “${title}”…`
+    ? t("state.connecting", { name: title })
     : phase === "unavailable"
-    ? problem || TEXT.unavailable
-    : TEXT[phase];
+    ? problem || t(TEXT.unavailable)
+    : phase === "connected" || phase === "reconnecting"
+    ? ""
+    : t(TEXT[phase]);
   const canRetry = phase === "unreachable" || phase === "disconnected" || phase === "left";
   const canLeave = phase === "unreachable" || phase === "disconnected" ||
     phase === "connecting";
@@ -57,11 +56,13 @@ export function CallState(
       <div class="row">
         {canRetry && (
           <button type="button" class="primary" onClick={onRetry}>
-            {phase === "left" ? "Rejoin" : "Try again"}
+            {phase === "left" ? t("state.rejoin") : t("state.retry")}
           </button>
         )}
-        {canLeave && <button type="button" class="danger" onClick={onLeave}>Leave</button>}
-        {phase === "unavailable" && <a class="button" href={invite}>Open the invitation</a>}
+        {canLeave && (
+          <button type="button" class="danger" onClick={onLeave}>{t("call.leave")}</button>
+        )}
+        {phase === "unavailable" && <a class="button" href={invite}>{t("state.invitation")}</a>}
         {home}
       </div>
     </section>

@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { CHAT_MAX_CHARS } from "../../protocol/api.ts";
 import { sendTopic, useTopic } from "./data.ts";
 import { label } from "./Tile.tsx";
+import { t } from "../../i18n/t.ts";
 
 export interface ChatMessage {
   id: number;
@@ -21,7 +22,12 @@ export interface Chat {
   send(text: string): Promise<boolean>;
 }
 
-export function useChat(room: Room, open: boolean): Chat {
+/** `heard`: each message from someone else, as it arrives (for the call's announcements). */
+export function useChat(
+  room: Room,
+  open: boolean,
+  heard?: (from: string, text: string) => void,
+): Chat {
   const [messages, setMessages] = useState<ChatMessage[]>([]);
   const [unread, setUnread] = useState(0);
   const openRef = useRef(open);
@@ -40,7 +46,9 @@ export function useChat(room: Room, open: boolean): Chat {
 
   useTopic(room, "chat", ({ text }, sender) => {
     if (typeof text !== "string" || !text.trim()) return;
-    add(sender ? label(sender) : "Someone", text, false);
+    const from = sender ? label(sender) : t("call.someone");
+    add(from, text, false);
+    heard?.(from, text.slice(0, CHAT_MAX_CHARS));
     if (!openRef.current) setUnread((n) => n + 1);
   });
 
@@ -51,7 +59,7 @@ export function useChat(room: Room, open: boolean): Chat {
       const text = raw.trim().slice(0, CHAT_MAX_CHARS);
       if (!text) return true;
       const sent = await sendTopic(room, "chat", { text }, true);
-      if (sent) add("You", text, true);
+      if (sent) add(t("chat.you"), text, true);
       return sent;
     },
   };
@@ -66,15 +74,13 @@ export function ChatPanel({ chat, onError }: { chat: Chat; onError(message: stri
   async function submit(event: Event) {
     event.preventDefault();
     if (await chat.send(draft)) setDraft("");
-    else onError("The message could not be sent. Check your connection and send it again.");
+    else onError(t("chat.notSent"));
   }
   return (
-    <aside class="panel chat" aria-label="Chat">
-      <h2 class="small">Chat</h2>
-      <ol ref={list} class="messages" aria-live="polite">
-        {chat.messages.length === 0 && (
-          <li class="muted small">Messages are seen by everyone in the call, and not kept.</li>
-        )}
+    <aside class="panel chat" aria-labelledby="chat-title">
+      <h2 class="small" id="chat-title">{t("chat.title")}</h2>
+      <ol ref={list} class="messages">
+        {chat.messages.length === 0 && <li class="muted small">{t("chat.empty")}</li>}
         {chat.messages.map((m) => (
           <li key={m.id} class={m.mine ? "mine" : undefined}>
             <strong>{m.from}</strong> {m.text}
@@ -83,15 +89,15 @@ export function ChatPanel({ chat, onError }: { chat: Chat; onError(message: stri
       </ol>
       <form class="row" onSubmit={submit}>
         <label class="grow">
-          <span class="sr-only">Message</span>
+          <span class="sr-only">{t("chat.message")}</span>
           <input
             value={draft}
             maxLength={CHAT_MAX_CHARS}
-            placeholder="Message everyone"
+            placeholder={t("chat.placeholder")}
             onInput={(e) => setDraft((e.target as HTMLInputElement).value)}
           />
         </label>
-        <button type="submit">Send</button>
+        <button type="submit">{t("chat.send")}</button>
       </form>
     </aside>
   );

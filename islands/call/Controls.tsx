@@ -4,6 +4,7 @@
 import { useState } from "preact/hooks";
 import { DeviceButton, Icon, RoundButton } from "./icons.tsx";
 import { ReactionBar } from "./Moderation.tsx";
+import { t } from "../../i18n/t.ts";
 
 export type Panel = "chat" | "people" | "more";
 
@@ -31,18 +32,18 @@ export function Controls(props: ControlsProps) {
   const [reacting, setReacting] = useState(false);
   const { panel } = props;
   return (
-    <div class="controls" role="toolbar" aria-label="Call controls">
+    <div class="controls" role="toolbar" aria-label={t("call.controls")}>
       <DeviceButton
         device="mic"
         on={props.mic}
-        text={["Mute", "Unmute"]}
+        text={[t("call.mute"), t("call.unmute")]}
         onClick={() => props.onToggle("mic")}
       />
       {props.video && (
         <DeviceButton
           device="cam"
           on={props.camera}
-          text={["Stop camera", "Start camera"]}
+          text={[t("call.camOff"), t("call.camOn")]}
           onClick={() => props.onToggle("camera")}
         />
       )}
@@ -50,21 +51,21 @@ export function Controls(props: ControlsProps) {
         <RoundButton
           icon="screen"
           class="wide-only"
-          text={props.sharing ? "Stop sharing" : "Share screen"}
+          text={props.sharing ? t("call.shareStop") : t("call.share")}
           pressed={props.sharing}
           onClick={() => props.onToggle("screen")}
         />
       )}
       <RoundButton
         icon="hand"
-        text={props.handRaised ? "Lower hand" : "Raise hand"}
+        text={props.handRaised ? t("call.handDown") : t("call.handUp")}
         pressed={props.handRaised}
         onClick={props.onHand}
       />
       <span class="popover-anchor">
         <RoundButton
           icon="smile"
-          text="Reactions"
+          text={t("call.reactions")}
           expanded={reacting}
           onClick={() => setReacting(!reacting)}
         />
@@ -81,7 +82,7 @@ export function Controls(props: ControlsProps) {
       </span>
       <RoundButton
         icon="chat"
-        text={props.unread > 0 ? `Chat, ${props.unread} new` : "Chat"}
+        text={props.unread > 0 ? t("call.chatNew", { n: props.unread }) : t("chat.title")}
         expanded={panel === "chat"}
         onClick={() => props.onPanel("chat")}
         extra={props.unread > 0 ? String(props.unread) : undefined}
@@ -89,24 +90,24 @@ export function Controls(props: ControlsProps) {
       {props.people && (
         <RoundButton
           icon="people"
-          text="People"
+          text={t("call.people")}
           expanded={panel === "people"}
           onClick={() => props.onPanel("people")}
         />
       )}
       <RoundButton
         icon="more"
-        text="More options"
+        text={t("call.more")}
         expanded={panel === "more"}
         onClick={() => props.onPanel("more")}
       />
-      <button type="button" class="leave" title="Leave the call" onClick={props.onLeave}>
+      <button type="button" class="leave" title={t("call.leaveTitle")} onClick={props.onLeave}>
         <Icon name="leave" />
-        <span class="label">Leave</span>
+        <span class="label">{t("call.leave")}</span>
       </button>
       {props.host && (
         <button type="button" class="danger end wide-only" onClick={props.onEndForAll}>
-          End for all
+          {t("common.endForAll")}
         </button>
       )}
     </div>

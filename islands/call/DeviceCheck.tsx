@@ -8,6 +8,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { DEVICE_PREF, mediaErrorMessage, type MediaPrefs } from "../prefs.ts";
 import { type DeviceLists, DevicePickers, initials, listDevices, NO_DEVICES } from "../ui.tsx";
 import { DeviceButton } from "./icons.tsx";
+import { t } from "../../i18n/t.ts";
 
 const canPickSpeaker = typeof HTMLMediaElement !== "undefined" &&
   "setSinkId" in HTMLMediaElement.prototype;
@@ -108,21 +109,21 @@ export function DeviceCheck(
             autoplay
             muted
             playsInline
-            aria-label="Your camera preview"
+            aria-label={t("check.preview")}
           />
           {!showing && <div class="avatar" aria-hidden="true">{initials(name)}</div>}
           <div class="preview-toggles">
             <DeviceButton
               device="mic"
               on={prefs.mic_on}
-              text={["Mute microphone", "Unmute microphone"]}
+              text={[t("check.micOff"), t("check.micOn")]}
               onClick={() => update({ mic_on: !prefs.mic_on })}
             />
             {video && (
               <DeviceButton
                 device="cam"
                 on={prefs.cam_on}
-                text={["Turn camera off", "Turn camera on"]}
+                text={[t("check.camOff"), t("check.camOn")]}
                 onClick={() => update({ cam_on: !prefs.cam_on })}
               />
             )}
@@ -132,12 +133,12 @@ export function DeviceCheck(
           </span>
         </div>
         {problem && <p class="error" role="alert">{problem}</p>}
-        {!prefs.mic_on && <p class="muted small">You will join muted.</p>}
+        {!prefs.mic_on && <p class="muted small">{t("check.muted")}</p>}
       </div>
       <div class="check-side stack">
         {children}
         <details class="devices">
-          <summary>Camera, microphone and speaker</summary>
+          <summary>{video ? t("check.devices") : t("check.devicesAudio")}</summary>
           <div class="stack">
             <DevicePickers
               devices={devices}

@@ -7,11 +7,12 @@ import type { LobbyMessage } from "../../protocol/ws.ts";
 import { api, ApiError, messageOf } from "../api.ts";
 import type { MediaPrefs } from "../prefs.ts";
 import { DeviceCheck } from "./DeviceCheck.tsx";
+import { type Key, t } from "../../i18n/t.ts";
 
-const TEXT: Record<Exclude<KnockStateJson["status"], "waiting" | "admitted">, string> = {
-  denied: "A host did not let you into this meeting.",
-  expired: "Nobody answered in time. You can ask again.",
-  cancelled: "You stopped asking to join.",
+const TEXT: Record<Exclude<KnockStateJson["status"], "waiting" | "admitted">, Key> = {
+  denied: "lobby.denied",
+  expired: "lobby.expired",
+  cancelled: "lobby.cancelled",
 };
 
 export function Lobby(
@@ -123,32 +124,30 @@ export function Lobby(
         prefs={prefs}
         update={update}
       >
-        <p class="muted small">Asking to join</p>
+        <p class="muted small">{t("lobby.asking")}</p>
         <h1 id="lobby-title" class="call-title">{knock?.room_name ?? title}</h1>
         {status === "waiting" || status === "admitted"
           ? (
             <>
               <p role="status" class="big-text">
                 <span class="spinner" aria-hidden="true" />
-                {status === "admitted"
-                  ? "You are in. Connecting…"
-                  : "Waiting for a host to let you in"}
+                {status === "admitted" ? t("lobby.admitted") : t("lobby.waiting")}
               </p>
               {knock && !knock.host_present && status === "waiting" && (
                 <p class="notice" data-no-host>
-                  No host is in the meeting yet: they will see your request when they arrive.
+                  {t("lobby.noHost")}
                 </p>
               )}
             </>
           )
-          : <p role="alert" class="big-text">{TEXT[status]}</p>}
+          : <p role="alert" class="big-text">{t(TEXT[status])}</p>}
         {problem && <p class="status error" role="alert">{problem}</p>}
         <div class="row">
           {(status === "expired" || status === "cancelled") && (
-            <button type="button" class="primary" onClick={askAgain}>Ask again</button>
+            <button type="button" class="primary" onClick={askAgain}>{t("lobby.again")}</button>
           )}
-          {status === "waiting" && <button type="button" onClick={stop}>Stop asking</button>}
-          {status === "denied" && <a class="button" href="/">Leave</a>}
+          {status === "waiting" && <button type="button" onClick={stop}>{t("lobby.stop")}</button>}
+          {status === "denied" && <a class="button" href="/">{t("call.leave")}</a>}
         </div>
       </DeviceCheck>
     </section>

@@ -8,6 +8,7 @@ import { api, messageOf } from "../api.ts";
 import type { Status } from "../ui.tsx";
 import { sendTopic, useTopic } from "./data.ts";
 import { label } from "./Tile.tsx";
+import { type Key, t, tn } from "../../i18n/t.ts";
 
 export interface Reaction {
   emoji: string;
@@ -65,10 +66,10 @@ export function handQueue(participants: Participant[]): RaisedHand[] {
     .sort((a, b) => a.at - b.at || a.identity.localeCompare(b.identity));
 }
 
-const ENTRY_TEXT: Record<EntryPolicy, string> = {
-  open: "Anyone with the link",
-  knock: "People ask, a host lets them in",
-  invited: "Only people invited",
+const ENTRY_TEXT: Record<EntryPolicy, Key> = {
+  open: "mod.entry.open",
+  knock: "mod.entry.knock",
+  invited: "mod.entry.invited",
 };
 
 async function attempt(status: Status, work: () => Promise<void>) {
@@ -99,12 +100,12 @@ export function Moderation(
         "POST",
         `/api/livekit/rooms/${room.id}/mute-all`,
       );
-      status.info(muted === 1 ? "1 microphone muted." : `${muted} microphones muted.`);
+      status.info(tn(muted, "mod.muted.one", "mod.muted.other"));
     });
   return (
     <div class="moderation stack">
       <label>
-        Who can join
+        {t("mod.who")}
         <select
           name="entry"
           value={room.entry}
@@ -112,7 +113,7 @@ export function Moderation(
           onChange={(e) => change({ entry: (e.target as HTMLSelectElement).value as EntryPolicy })}
         >
           {(Object.keys(ENTRY_TEXT) as EntryPolicy[]).map((e) => (
-            <option key={e} value={e}>{ENTRY_TEXT[e]}</option>
+            <option key={e} value={e}>{t(ENTRY_TEXT[e])}</option>
           ))}
         </select>
       </label>
@@ -123,11 +124,11 @@ export function Moderation(
           disabled={busy}
           onClick={() => change({ locked: !room.locked })}
         >
-          {room.locked ? "Unlock meeting" : "Lock meeting"}
+          {room.locked ? t("mod.unlock") : t("mod.lock")}
         </button>
-        <button type="button" onClick={muteAll}>Mute everyone</button>
+        <button type="button" onClick={muteAll}>{t("mod.muteAll")}</button>
       </div>
-      {room.locked && <p class="muted small">Locked: nobody new can join or ask to join.</p>}
+      {room.locked && <p class="muted small">{t("mod.locked")}</p>}
     </div>
   );
 }
@@ -153,8 +154,10 @@ export function Hands(
   return (
     <aside class="card hands" aria-labelledby="hands-title">
       <div class="row spread">
-        <h2 id="hands-title" class="small">{`Raised hands (${queue.length})`}</h2>
-        {moderator && <button type="button" class="link" onClick={() => lower()}>Lower all</button>}
+        <h2 id="hands-title" class="small">{t("hands.title", { n: queue.length })}</h2>
+        {moderator && (
+          <button type="button" class="link" onClick={() => lower()}>{t("hands.lowerAll")}</button>
+        )}
       </div>
       <ol class="hand-queue">
         {queue.map((h, i) => (
@@ -165,9 +168,9 @@ export function Hands(
                 type="button"
                 class="link"
                 onClick={() => lower(h.identity)}
-                aria-label={`Lower ${h.name}'s hand`}
+                aria-label={t("hands.lowerNamed", { name: h.name })}
               >
-                Lower
+                {t("hands.lower")}
               </button>
             )}
           </li>
@@ -180,14 +183,14 @@ export function Hands(
 /** A row of reactions; each one is a short burst on the sender's tile for everyone. */
 export function ReactionBar({ onReact }: { onReact(emoji: string): void }) {
   return (
-    <span class="reactions" role="group" aria-label="Reactions">
+    <span class="reactions" role="group" aria-label={t("call.reactions")}>
       {REACTIONS.map((emoji) => (
         <button
           type="button"
           key={emoji}
           class="reaction-button"
           onClick={() => onReact(emoji)}
-          aria-label={`React ${emoji}`}
+          aria-label={t("hands.react", { emoji })}
         >
           {emoji}
         </button>

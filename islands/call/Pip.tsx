@@ -6,6 +6,7 @@ import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { DeviceButton, Icon } from "./icons.tsx";
 import { Tile } from "./Tile.tsx";
+import { t } from "../../i18n/t.ts";
 
 interface PipApi {
   requestWindow(options: { width: number; height: number }): Promise<Window>;
@@ -49,12 +50,12 @@ export function usePipView(
           <DeviceButton
             device="mic"
             on={view.mic}
-            text={["Mute", "Unmute"]}
+            text={[t("call.mute"), t("call.unmute")]}
             onClick={view.onMic}
           />
           <button type="button" class="leave" onClick={view.onLeave}>
             <Icon name="leave" />
-            <span class="label">Leave</span>
+            <span class="label">{t("call.leave")}</span>
           </button>
         </div>
       </div>,

@@ -14,12 +14,13 @@ import {
   NO_DEVICES,
   type Status,
 } from "../ui.tsx";
+import { type Key, t } from "../../i18n/t.ts";
 
-const LAYOUTS: [Layout, string][] = [["grid", "Grid"], ["speaker", "Speaker"]];
-const SAVERS: [DataSaver, string][] = [
-  ["auto", "Automatic"],
-  ["low", "Low quality video"],
-  ["audio", "Audio only"],
+const LAYOUTS: [Layout, Key][] = [["grid", "more.grid"], ["speaker", "more.speaker"]];
+const SAVERS: [DataSaver, Key][] = [
+  ["auto", "more.auto"],
+  ["low", "more.low"],
+  ["audio", "prejoin.audioOnly"],
 ];
 
 export interface SettingsProps {
@@ -56,53 +57,53 @@ export function Settings(props: SettingsProps) {
     if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
     else {
       document.documentElement.requestFullscreen?.().catch(() =>
-        props.status.error("This browser does not allow full screen here.")
+        props.status.error(t("more.noFull"))
       );
     }
   }
 
   return (
-    <aside class="panel settings" aria-label="More options">
-      <h2 class="small">More options</h2>
+    <aside class="panel settings" aria-labelledby="more-title">
+      <h2 class="small" id="more-title">{t("call.more")}</h2>
       <div class="row">
         {props.canShare && (
           <button type="button" class="narrow-only" onClick={props.onShare}>
-            {props.sharing ? "Stop sharing" : "Share screen"}
+            {props.sharing ? t("call.shareStop") : t("call.share")}
           </button>
         )}
         {"requestFullscreen" in document.documentElement && (
           <button type="button" aria-pressed={full} onClick={fullScreen}>
-            {full ? "Exit full screen" : "Full screen"}
+            {full ? t("more.fullExit") : t("more.full")}
           </button>
         )}
         {props.onPip && (
           <button type="button" aria-pressed={props.pip} onClick={props.onPip}>
-            {props.pip ? "Close picture-in-picture" : "Picture-in-picture"}
+            {props.pip ? t("more.pipClose") : t("more.pip")}
           </button>
         )}
-        <button type="button" onClick={props.onHelp}>Keyboard shortcuts</button>
+        <button type="button" onClick={props.onHelp}>{t("keys.title")}</button>
         <CopyLink url={props.inviteUrl} label={props.title} status={props.status} />
       </div>
       <Choices
-        legend="Layout"
+        legend={t("more.layout")}
         class="segmented"
         name="layout"
-        options={LAYOUTS}
+        options={LAYOUTS.map(([v, k]) => [v, t(k)] as const)}
         value={prefs.layout}
         onChange={(layout) => update({ layout })}
       />
       <Choices
-        legend="Data saver: what you receive"
+        legend={t("more.saver")}
         name="saver"
-        options={SAVERS}
+        options={SAVERS.map(([v, k]) => [v, t(k)] as const)}
         value={prefs.saver}
         onChange={(saver) => update({ saver })}
       />
       <Checkbox checked={prefs.self_view} onChange={(self_view) => update({ self_view })}>
-        Show my own video
+        {t("more.selfView")}
       </Checkbox>
       <Checkbox checked={prefs.remember} onChange={(remember) => update({ remember })}>
-        Skip the device check next time
+        {t("more.skipCheck")}
       </Checkbox>
       <DevicePickers
         devices={devices}
@@ -113,7 +114,7 @@ export function Settings(props: SettingsProps) {
       />
       {props.host && (
         <button type="button" class="danger narrow-only" onClick={props.onEndForAll}>
-          End for all
+          {t("common.endForAll")}
         </button>
       )}
     </aside>

@@ -4,18 +4,19 @@
 import { Fragment } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { useModal } from "../ui.tsx";
+import { type Key, t } from "../../i18n/t.ts";
 
 export type Action = "mic" | "camera" | "chat" | "people" | "hand" | "leave" | "help";
 
 /** Key (as KeyboardEvent.key) → action; shown in this order in the help dialog. */
-export const SHORTCUTS: [key: string, shown: string, action: Action, text: string][] = [
-  ["m", "M", "mic", "Mute or unmute the microphone"],
-  ["v", "V", "camera", "Turn the camera off or on"],
-  ["c", "C", "chat", "Open or close the chat"],
-  ["p", "P", "people", "Open or close the people list"],
-  ["h", "H", "hand", "Raise or lower your hand"],
-  ["L", "Shift + L", "leave", "Leave the call"],
-  ["?", "?", "help", "Show these shortcuts"],
+export const SHORTCUTS: [key: string, shown: string, action: Action, text: Key][] = [
+  ["m", "M", "mic", "keys.mic"],
+  ["v", "V", "camera", "keys.camera"],
+  ["c", "C", "chat", "keys.chat"],
+  ["p", "P", "people", "keys.people"],
+  ["h", "H", "hand", "keys.hand"],
+  ["L", "Shift + L", "leave", "keys.leave"],
+  ["?", "?", "help", "keys.help"],
 ];
 
 /** Keys typed here belong to the field, not to the call. */
@@ -81,23 +82,23 @@ export function ShortcutHelp({ onClose }: { onClose(): void }) {
   const dialog = useModal();
   return (
     <dialog ref={dialog} class="card help" aria-labelledby="help-title" onClose={onClose}>
-      <h2 id="help-title">Keyboard shortcuts</h2>
+      <h2 id="help-title">{t("keys.title")}</h2>
       <dl class="facts">
         {SHORTCUTS.map(([key, shown, , text]) => (
           <Fragment key={key}>
             <dt>
               <kbd>{shown}</kbd>
             </dt>
-            <dd>{text}</dd>
+            <dd>{t(text)}</dd>
           </Fragment>
         ))}
         <dt>
-          <kbd>Space</kbd> (hold)
+          <kbd>{t("keys.space")}</kbd> {t("keys.hold")}
         </dt>
-        <dd>Talk while muted: the microphone is open while Space is held</dd>
+        <dd>{t("keys.talk")}</dd>
       </dl>
       <form method="dialog" class="row">
-        <button type="submit" class="primary">Close</button>
+        <button type="submit" class="primary">{t("common.close")}</button>
       </form>
     </dialog>
   );

@@ -6,6 +6,7 @@ import { useState } from "preact/hooks";
 import type { Layout } from "../prefs.ts";
 import { type RaisedHand, type Reaction } from "./Moderation.tsx";
 import { type HostControls, label, Tile, TrackVideo } from "./Tile.tsx";
+import { t } from "../../i18n/t.ts";
 
 /** Tiles per page of the grid. */
 const PAGE_SIZE = 16;
@@ -66,15 +67,15 @@ export function Stage(props: StageProps) {
                 {shares.map(({ p, pub }) => (
                   <figure class="screen" key={pub!.trackSid} data-identity={p.identity}>
                     <TrackVideo pub={pub!} />
-                    <figcaption>{`${label(p)} is sharing their screen`}</figcaption>
+                    <figcaption>{t("stage.sharing", { name: label(p) })}</figcaption>
                   </figure>
                 ))}
               </div>
             )
-            : <ul class="grid" data-count={1} aria-label="Featured">{tile(focus!)}</ul>}
+            : <ul class="grid" data-count={1} aria-label={t("stage.featured")}>{tile(focus!)}</ul>}
         </div>
         {strip.length > 0 && (
-          <ul class="grid strip" data-count={strip.length} aria-label="Participants">
+          <ul class="grid strip" data-count={strip.length} aria-label={t("stage.participants")}>
             {strip.map(tile)}
           </ul>
         )}
@@ -88,19 +89,21 @@ export function Stage(props: StageProps) {
   return (
     <div class="stage" data-layout="grid">
       {local?.isScreenShareEnabled && <SharingBanner />}
-      <ul class="grid" data-count={shown.length} aria-label="Participants">{shown.map(tile)}</ul>
+      <ul class="grid" data-count={shown.length} aria-label={t("stage.participants")}>
+        {shown.map(tile)}
+      </ul>
       {pages > 1 && (
-        <nav class="row pager" aria-label="Participant pages">
+        <nav class="row pager" aria-label={t("stage.pages")}>
           <button type="button" disabled={current === 0} onClick={() => setPage(current - 1)}>
-            Previous
+            {t("stage.previous")}
           </button>
-          <span>{`Page ${current + 1} of ${pages}`}</span>
+          <span>{t("stage.page", { n: current + 1, of: pages })}</span>
           <button
             type="button"
             disabled={current === pages - 1}
             onClick={() => setPage(current + 1)}
           >
-            Next
+            {t("stage.next")}
           </button>
         </nav>
       )}
@@ -122,5 +125,5 @@ export function inFocus(
 }
 
 function SharingBanner() {
-  return <p class="banner sharing" role="status">You are sharing your screen.</p>;
+  return <p class="banner sharing" role="status">{t("stage.youShare")}</p>;
 }

@@ -5,6 +5,14 @@ import { type Participant, Track, type TrackPublication } from "livekit-client";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { initials } from "../ui.tsx";
 import { Icon } from "./icons.tsx";
+import { type Key, t } from "../../i18n/t.ts";
+
+const QUALITY: Record<string, Key> = {
+  excellent: "tile.q.excellent",
+  good: "tile.q.good",
+  poor: "tile.q.poor",
+  lost: "tile.q.lost",
+};
 
 export type Role = "host" | "cohost" | "member" | "guest";
 const ROLES = new Set<string>(["host", "cohost", "member", "guest"]);
@@ -22,8 +30,8 @@ export function roleOf(p: Participant): Role | null {
 /** A person's name as the page shows it: guests marked, "(you)" for oneself. */
 export function label(p: Participant): string {
   const name = p.name || p.identity;
-  if (p.isLocal) return `${name} (you)`;
-  return roleOf(p) === "guest" ? `${name} (guest)` : name;
+  if (p.isLocal) return t("people.you", { name });
+  return roleOf(p) === "guest" ? t("common.guest", { name }) : name;
 }
 
 export interface HostControls {
@@ -48,7 +56,7 @@ export function Tile(
 ) {
   const camera = p.getTrackPublication(Track.Source.Camera);
   const hasVideo = !!camera?.track && !camera.isMuted;
-  const quality = p.connectionQuality;
+  const quality = t(QUALITY[p.connectionQuality] ?? "tile.q.unknown");
   const [confirming, setConfirming] = useState(false);
   const controls = host && !p.isLocal;
   const someone = label(p);
@@ -63,27 +71,33 @@ export function Tile(
       data-identity={p.identity}
       data-role={roleOf(p) ?? undefined}
       data-hand={hand || undefined}
-      aria-label={`${someone}${p.isMicrophoneEnabled ? "" : ", muted"}${
-        p.isSpeaking ? ", speaking" : ""
-      }${hand ? `, hand raised (${hand})` : ""}`}
+      aria-label={[
+        someone,
+        p.isMicrophoneEnabled ? "" : t("tile.muted"),
+        p.isSpeaking ? t("tile.speaking") : "",
+        hand ? t("tile.hand", { n: hand }) : "",
+      ].filter(Boolean).join(", ")}
     >
       {reaction && (
-        <span class="reaction" role="img" aria-label={`reacts ${reaction}`}>{reaction}</span>
+        <span class="reaction" role="img" aria-label={t("tile.reacts", { emoji: reaction })}>
+          {reaction}
+        </span>
       )}
       {hand > 0 && <span class="hand" aria-hidden="true">{`✋ ${hand}`}</span>}
       {hasVideo
         ? <TrackVideo pub={camera!} mirror={p.isLocal} />
         : <div class="avatar" aria-hidden="true">{initials(name)}</div>}
       <div class="tile-bar">
-        <span class="name">{p.isLocal ? `${name} (you)` : name}</span>
-        {guest && <span class="badge guest">Guest</span>}
-        {role === "host" && <span class="badge">Host</span>}
-        {role === "cohost" && <span class="badge">Co-host</span>}
-        {!p.isMicrophoneEnabled && <span class="badge">muted</span>}
+        <span class="name">{p.isLocal ? t("people.you", { name }) : name}</span>
+        {guest && <span class="badge guest">{t("tile.guest")}</span>}
+        {role === "host" && <span class="badge">{t("tile.host")}</span>}
+        {role === "cohost" && <span class="badge">{t("tile.cohost")}</span>}
+        {!p.isMicrophoneEnabled && <span class="badge">{t("tile.muted")}</span>}
         <span
-          class={`quality q-${quality}`}
-          title={`Connection: ${quality}`}
-          aria-label={`Connection ${quality}`}
+          class={`quality q-${p.connectionQuality}`}
+          role="img"
+          title={t("tile.connection", { quality })}
+          aria-label={t("tile.connection", { quality })}
         />
       </div>
       {(controls || onPin) && (
@@ -92,28 +106,34 @@ export function Tile(
             <button
               type="button"
               aria-pressed={!!pinned}
-              title={pinned ? "Unpin" : "Pin: keep large"}
+              title={pinned ? t("tile.unpin") : t("tile.pinTitle")}
               onClick={() => onPin(pinned ? null : p.identity)}
             >
               <Icon name="pin" />
-              <span class="sr-only">{`${pinned ? "Unpin" : "Pin"} ${someone}`}</span>
+              <span class="sr-only">
+                {pinned
+                  ? t("tile.unpinNamed", { name: someone })
+                  : t("tile.pinNamed", { name: someone })}
+              </span>
             </button>
           )}
           {controls && p.isMicrophoneEnabled && (
-            <button type="button" onClick={() => host.mute(p)}>{`Mute ${someone}`}</button>
+            <button type="button" onClick={() => host.mute(p)}>
+              {t("tile.muteNamed", { name: someone })}
+            </button>
           )}
           {controls && (confirming
             ? (
               <>
                 <button type="button" class="danger" onClick={() => host.remove(p)}>
-                  {`Yes, remove ${someone}`}
+                  {t("tile.removeYes", { name: someone })}
                 </button>
-                <button type="button" onClick={() => setConfirming(false)}>Keep</button>
+                <button type="button" onClick={() => setConfirming(false)}>{t("tile.keep")}</button>
               </>
             )
             : (
               <button type="button" onClick={() => setConfirming(true)}>
-                {`Remove ${someone}`}
+                {t("tile.removeNamed", { name: someone })}
               </button>
             ))}
         </div>

@@ -4,6 +4,7 @@ import { type Room, Track, VideoQuality } from "livekit-client";
 import type { TokenJson } from "../../protocol/api.ts";
 import { api, ApiError, signInAgain } from "../api.ts";
 import { type DataSaver, mediaErrorMessage, type MediaPrefs } from "../prefs.ts";
+import { t } from "../../i18n/t.ts";
 import type { Phase } from "./CallState.tsx";
 
 // Connecting to a media server that does not answer must end in a message, not a spinner; but
@@ -92,7 +93,7 @@ export function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([
     work,
     new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error("timed out")), ms);
+      timer = setTimeout(() => reject(new Error(t("call.timedOut"))), ms);
     }),
   ]).finally(() => clearTimeout(timer));
 }

@@ -53,9 +53,9 @@ export async function signIn(
       max: loginLimits.perAddress,
       windowSeconds: loginLimits.windowSeconds,
     },
-  ], "sign-in attempts");
+  ], "limit.signIns");
   const user = await authenticate(sql, input.email, input.password);
-  if (!user) throw new AppError(401, "invalid_credentials", "Email or password is incorrect.");
+  if (!user) throw new AppError(401, "invalid_credentials", "error.invalid_credentials");
   await resetLimit(sql, emailKey);
   return user;
 }
@@ -72,7 +72,7 @@ export async function signUp(
   await enforceLimits(deps.sql, [{
     key: `register:addr:${clientAddress(c, deps.config)}`,
     ...deps.limits.registerPerAddress,
-  }], "sign-ups from this address");
+  }], "limit.signUps");
   return await registerUser(deps.sql, input);
 }
 

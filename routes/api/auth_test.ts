@@ -45,7 +45,7 @@ Deno.test("auth - register returns the user, a bearer token and a session cookie
     assert.equal(res.body.expires_in, 1800);
     assert.equal(res.body.user.email, "Ada@Example.test");
     assert.equal(res.body.user.display_name, "Ada");
-    assert.deepEqual(Object.keys(res.body.user).sort(), ["display_name", "email", "id"]);
+    assert.deepEqual(Object.keys(res.body.user).sort(), ["display_name", "email", "id", "lang"]);
     const cookie = res.headers.getSetCookie().find((c) => c.startsWith("urbania_session="))!;
     assert.match(cookie, /HttpOnly/);
     assert.match(cookie, /SameSite=Lax/);

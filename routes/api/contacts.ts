@@ -15,7 +15,8 @@ import {
 import type { AppEnv, Deps } from "../context.ts";
 import { emailSchema } from "../schemas.ts";
 import { enforceLimits } from "../../lib/rate_limit.ts";
-import { jsonBody, param, requireUser } from "../middleware.ts";
+import { jsonBody, langOf, param, requireUser } from "../middleware.ts";
+import { tr } from "../../i18n/server.ts";
 
 const addSchema = z.object({ email: emailSchema });
 const blockSchema = z.object({ user_id: z.uuid() });
@@ -37,12 +38,12 @@ export function contactRoutes(deps: Deps) {
     await enforceLimits(
       sql,
       [{ key: `contacts:add:${user.id}`, ...deps.limits.contactAdds }],
-      "contact requests",
+      "limit.contactRequests",
     );
     const sent = await requestContact(sql, user.id, c.req.valid("json").email);
     return c.json({
       request: sent,
-      message: "Request sent. They become your contact once they accept.",
+      message: tr(langOf(c), "done.requestSent"),
     }, 202);
   });
 

@@ -8,10 +8,11 @@ import {
 } from "../../lib/invites.ts";
 import { getRoom, roomView } from "../../lib/rooms.ts";
 import type { AppEnv, Deps } from "../context.ts";
-import { requireUser } from "../middleware.ts";
+import { langOf, requireUser } from "../middleware.ts";
+import { tr } from "../../i18n/server.ts";
 import { uuidOr404 } from "../schemas.ts";
 
-const inviteId = (raw: string) => uuidOr404(raw, "This call");
+const inviteId = (raw: string) => uuidOr404(raw, "error.nf.call");
 
 /** /api/invites: calls ringing the user, and their answers. */
 export function inviteRoutes(deps: Deps) {
@@ -31,18 +32,18 @@ export function inviteRoutes(deps: Deps) {
   app.post("/:id/decline", auth, async (c) => {
     await declineInvite(sql, inviteId(c.req.param("id")), c.get("user").id);
     deps.metrics.answers.inc({ answer: "declined" });
-    return c.json({ message: "Call declined." });
+    return c.json({ message: tr(langOf(c), "done.declined") });
   });
 
   app.post("/:id/cancel", auth, async (c) => {
     await cancelInvite(sql, inviteId(c.req.param("id")), c.get("user").id);
-    return c.json({ message: "Call withdrawn." });
+    return c.json({ message: tr(langOf(c), "done.withdrawn") });
   });
 
   // A missed call, seen or called back, leaves the list.
   app.post("/:id/dismiss", auth, async (c) => {
     await dismissMissed(sql, inviteId(c.req.param("id")), c.get("user").id);
-    return c.json({ message: "Missed call dismissed." });
+    return c.json({ message: tr(langOf(c), "done.dismissed") });
   });
 
   return app;

@@ -60,11 +60,13 @@ import {
   clientAddress,
   credentials,
   jsonBody,
+  langOf,
   optionalUser,
   renewSession,
   requireClaims,
   requireUser,
 } from "../middleware.ts";
+import { tr, trn } from "../../i18n/server.ts";
 import { roomIdOr404, text, uuidOr404 } from "../schemas.ts";
 import type { Tx } from "../../lib/db.ts";
 
@@ -82,7 +84,7 @@ const entrySchema = z.object({
   entry: z.enum(ENTRY_POLICIES).optional(),
   locked: z.boolean().optional(),
 }).refine((v) => v.entry !== undefined || v.locked !== undefined, {
-  message: "Give entry, locked or both.",
+  message: "issue.entryOrLock",
 });
 const knockSchema = z.object({ display_name: text(1, 64).optional() });
 const handSchema = z.object({ raised: z.boolean() });
@@ -100,7 +102,7 @@ export const MAX_WEBHOOK_BYTES = 64 * 1024;
 /** A participant identity as the app mints them (user id or guest id); anything else: 404. */
 function identityOr404(raw: string | undefined): string {
   if (raw === undefined || !(USER_IDENTITY.test(raw) || GUEST_IDENTITY.test(raw))) {
-    throw notFound("This participant");
+    throw notFound("error.nf.participant");
   }
   return raw;
 }
@@ -125,7 +127,7 @@ export function livekitRoutes(deps: Deps) {
     enforceLimits(sql, [{
       key: `moderate:${userId}`,
       ...deps.limits.moderationPerPerson,
-    }], "moderation actions");
+    }], "limit.moderation");
 
   /** LiveKit's room goes with ours; when LiveKit is away the meeting still ends here. */
   async function closeLiveKitRoom(id: string) {
@@ -147,7 +149,7 @@ export function livekitRoutes(deps: Deps) {
         { key: `ring:pair:${caller}:${id}`, ...deps.limits.ringsPerPair },
         { key: `ring:person:${id}`, ...deps.limits.ringsPerPerson },
       ]),
-    ], "calls");
+    ], "limit.calls");
 
   // Idempotency-Key: a retry of the same request (after a timeout or a 503) answers 200 with
   // the meeting the first one created, instead of creating and ringing another.
@@ -158,7 +160,7 @@ export function livekitRoutes(deps: Deps) {
       throw new AppError(
         400,
         "invalid_idempotency_key",
-        "Idempotency-Key must be 8 to 100 letters, digits, '-' or '_'.",
+        "error.invalid_idempotency_key",
       );
     }
     const input = c.req.valid("json");
@@ -170,7 +172,7 @@ export function livekitRoutes(deps: Deps) {
         enforceLimits(
           tx,
           [{ key: `rooms:caller:${user.id}`, ...deps.limits.roomsPerCaller }],
-          "new meetings",
+          "limit.rooms",
         ),
     });
     if (created) deps.metrics.rings.inc({}, input.participants?.length ?? 0);
@@ -188,7 +190,7 @@ export function livekitRoutes(deps: Deps) {
     const cleared = await clearHistory(sql, c.get("user").id);
     return c.json({
       cleared,
-      message: cleared === 1 ? "1 meeting cleared." : `${cleared} meetings cleared.`,
+      message: trn(langOf(c), cleared, "done.cleared.one", "done.cleared.other"),
     });
   });
 
@@ -219,13 +221,13 @@ export function livekitRoutes(deps: Deps) {
   app.post("/rooms/:id/join", auth, async (c) => {
     const id = roomIdOr404(c.req.param("id"));
     await joinRoom(sql, id, c.get("user").id);
-    return c.json({ message: "Joined the meeting.", room_name: id });
+    return c.json({ message: tr(langOf(c), "done.joined"), room_name: id });
   });
 
   app.post("/rooms/:id/leave", auth, async (c) => {
     const id = roomIdOr404(c.req.param("id"));
     await leaveRoom(sql, id, c.get("user").id);
-    return c.json({ message: "Left the meeting." });
+    return c.json({ message: tr(langOf(c), "done.left") });
   });
 
   // Host controls: LiveKit is told with server credentials; the host's token has no roomAdmin.
@@ -257,7 +259,7 @@ export function livekitRoutes(deps: Deps) {
     app[method]("/rooms/:id/cohosts/:user_id", auth, async (c) => {
       const user = c.get("user");
       const id = roomIdOr404(c.req.param("id"));
-      const target = uuidOr404(c.req.param("user_id"), "This participant");
+      const target = uuidOr404(c.req.param("user_id"), "error.nf.participant");
       await setCohost(sql, livekit, log, id, user.id, target, cohost);
       return c.json(roomView(await getRoom(sql, id), user.id, config.publicUrl));
     });
@@ -270,12 +272,12 @@ export function livekitRoutes(deps: Deps) {
     await enforceLimits(sql, [{
       key: `knock:addr:${clientAddress(c, config)}`,
       ...deps.limits.knocksPerAddress,
-    }], "requests to join");
+    }], "limit.knocks");
     const user = c.get("user") as AppEnv["Variables"]["user"] | undefined;
     const name = c.req.valid("json").display_name;
     if (!user && !name) {
-      throw new AppError(400, "invalid_request", "display_name: Say who is asking to join.", {
-        fields: [{ field: "display_name", message: "Say who is asking to join." }],
+      throw new AppError(400, "invalid_request", "error.invalid_request.knockName", {
+        fields: [{ field: "display_name", text: "issue.knockName" }],
       });
     }
     const held = parseTicket(getCookie(c, knockCookieName(id)));
@@ -331,7 +333,7 @@ export function livekitRoutes(deps: Deps) {
   // Hosts and co-hosts answer.
   app.get("/rooms/:id/lobby", auth, async (c) => {
     const id = roomIdOr404(c.req.param("id"));
-    await requireModerator(sql, id, c.get("user").id, "see the lobby", { ended: true });
+    await requireModerator(sql, id, c.get("user").id, "act.lobby", { ended: true });
     const [lobby] = await lobbies(sql, [id]);
     return c.json(lobby?.waiting ?? []);
   });
@@ -344,7 +346,7 @@ export function livekitRoutes(deps: Deps) {
   for (const decision of ["admit", "deny"] as const) {
     app.post(`/rooms/:id/knocks/:knock/${decision}`, auth, async (c) => {
       const id = roomIdOr404(c.req.param("id"));
-      const knockId = uuidOr404(c.req.param("knock"), "This request to join");
+      const knockId = uuidOr404(c.req.param("knock"), "error.nf.knock");
       const status = await answerKnock(sql, id, knockId, c.get("user").id, decision);
       return c.json({ id: knockId, status });
     });
@@ -355,7 +357,11 @@ export function livekitRoutes(deps: Deps) {
   app.post("/rooms/:id/hand", jsonBody(handSchema), async (c) => {
     const id = roomIdOr404(c.req.param("id"));
     const identity = await callerIdentity(c, id);
-    await enforceLimits(sql, [{ key: `hand:${identity}`, ...deps.limits.handsPerPerson }], "hands");
+    await enforceLimits(
+      sql,
+      [{ key: `hand:${identity}`, ...deps.limits.handsPerPerson }],
+      "limit.hands",
+    );
     const { raised } = c.req.valid("json");
     await setHand(livekit, id, identity, raised);
     return c.json({ raised });
@@ -407,10 +413,10 @@ export function livekitRoutes(deps: Deps) {
     const body = await c.req.text();
     const event = await livekit.receiveWebhook(body, c.req.header("Authorization"));
     if (!event) {
-      throw new AppError(401, "invalid_signature", "The webhook signature does not verify.");
+      throw new AppError(401, "invalid_signature", "error.invalid_signature");
     }
     if (!event.id || !event.event) {
-      throw new AppError(400, "invalid_event", "The webhook event has no id or kind.");
+      throw new AppError(400, "invalid_event", "error.invalid_event");
     }
     deps.metrics.webhooks.inc({ event: WEBHOOK_EVENTS.has(event.event) ? event.event : "other" });
     const outcome = await applyWebhook(sql, event);
@@ -436,7 +442,7 @@ export function livekitRoutes(deps: Deps) {
     await enforceLimits(sql, [{
       key: `check:user:${user.id}`,
       ...deps.limits.connectionChecks,
-    }], "connection tests");
+    }], "limit.checks");
     const { token, room } = await livekit.mintCheckToken(user.id, user.display_name);
     deps.metrics.tokens.inc({ who: "check" });
     return c.json({ token, url: livekit.url, room_name: room });
@@ -447,16 +453,16 @@ export function livekitRoutes(deps: Deps) {
   app.get("/webhook/probe/:name", async (c) => {
     const name = c.req.param("name");
     if (!/^doctor-[0-9a-f]{32}$/.test(name)) {
-      throw new AppError(400, "invalid_probe", "A probe name is doctor- and 32 hex digits.");
+      throw new AppError(400, "invalid_probe", "error.invalid_probe");
     }
     await enforceLimits(sql, [{
       key: `probe:addr:${clientAddress(c, config)}`,
       ...deps.limits.probesPerAddress,
-    }], "webhook probes");
+    }], "limit.probes");
     const [seen] = await sql<{ received_at: Date }[]>`
       select received_at from livekit_events
       where room_id = ${name} and event = 'room_started' limit 1`;
-    if (!seen) throw new AppError(404, "not_received", "No event has arrived for that room.");
+    if (!seen) throw new AppError(404, "not_received", "error.not_received");
     return c.json({ received_at: seen.received_at.toISOString() });
   });
 
@@ -496,7 +502,7 @@ export function livekitRoutes(deps: Deps) {
       key: `guest:addr:${clientAddress(c, config)}`,
       max: deps.guestLimits.perAddress,
       windowSeconds: deps.guestLimits.windowSeconds,
-    }], "guest joins");
+    }], "limit.guests");
     const held = parseGuestPass(getCookie(c, guestCookieName(id)));
     const { guest, pass } = await joinAsGuest(sql, id, c.req.valid("json").display_name, held);
     setCookie(c, guestCookieName(id), formatGuestPass(pass), cookieOptions(GUEST_PASS_SECONDS));
