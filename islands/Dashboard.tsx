@@ -315,9 +315,9 @@ export function Dashboard(props: DashboardProps) {
                           class="danger"
                           disabled={busy === `end:${room.id}`}
                           onClick={() => setAsking({ end: room })}
-                          aria-label={t("dash.endNamed", { name: room.room_name })}
                         >
                           {t("common.endForAll")}
+                          <span class="sr-only">{` (${room.room_name})`}</span>
                         </button>
                       )}
                     </div>

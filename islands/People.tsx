@@ -106,11 +106,9 @@ export function People(
                   class="link"
                   disabled={busy !== null}
                   onClick={() => setCohost(p, p.role !== "cohost")}
-                  aria-label={p.role === "cohost"
-                    ? t("people.unmakeNamed", { name: p.display_name })
-                    : t("people.makeNamed", { name: p.display_name })}
                 >
                   {p.role === "cohost" ? t("people.unmake") : t("people.make")}
+                  <span class="sr-only">{` (${p.display_name})`}</span>
                 </button>
               )}
               {isHost && open && p.id !== me && key === "ringing" && (

@@ -4,21 +4,23 @@
 self.addEventListener("install", () => self.skipWaiting());
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
 
+/** What pressing the notification (`action` "") or one of its buttons does. */
+self.answerNotice = async (notification, action) => {
+  const invite = notification.data?.invite;
+  notification.close();
+  const tabs = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const tab = tabs.find((c) => c.focused) ?? tabs.find((c) => c.visibilityState === "visible") ??
+    tabs[0];
+  if (!tab) {
+    if (action !== "decline") await self.clients.openWindow("/dashboard");
+    return;
+  }
+  if (action === "accept" || action === "decline") {
+    tab.postMessage({ type: "call-action", action, invite });
+  }
+  if (action !== "decline") await tab.focus().catch(() => {});
+};
+
 self.addEventListener("notificationclick", (event) => {
-  const invite = event.notification.data?.invite;
-  const action = event.action;
-  event.notification.close();
-  event.waitUntil((async () => {
-    const tabs = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
-    const tab = tabs.find((c) => c.focused) ?? tabs.find((c) => c.visibilityState === "visible") ??
-      tabs[0];
-    if (!tab) {
-      if (action !== "decline") await self.clients.openWindow("/dashboard");
-      return;
-    }
-    if (action === "accept" || action === "decline") {
-      tab.postMessage({ type: "call-action", action, invite });
-    }
-    if (action !== "decline") await tab.focus().catch(() => {});
-  })());
+  event.waitUntil(self.answerNotice(event.notification, event.action));
 });

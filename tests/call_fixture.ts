@@ -90,16 +90,11 @@ async function withCallLocked(
       browser,
       async person(name, opts = {}) {
         const user = await registerUser(app!, { display_name: name });
-        const context = await signedIn(
-          browser!,
-          app!,
-          user,
-          opts.viewport ? { viewport: opts.viewport } : {},
-        );
+        const context = await signedIn(browser!, app!, user, contextOptions(opts));
         return { user, ...(await preparePage(context, opts.ice, opts.check)) };
       },
       async stranger(opts = {}) {
-        const context = await browser!.newContext(opts.viewport ? { viewport: opts.viewport } : {});
+        const context = await browser!.newContext(contextOptions(opts));
         return { user: null, ...(await preparePage(context, opts.ice, opts.check)) };
       },
       async meeting(host, fields = {}, members = []) {
@@ -133,6 +128,11 @@ async function withCallLocked(
     await media.stop();
   }
 }
+
+const contextOptions = (opts: PageOptions) => ({
+  ...(opts.viewport ? { viewport: opts.viewport } : {}),
+  ...(opts.locale ? { locale: opts.locale } : {}),
+});
 
 let wav: Promise<string> | undefined;
 /**
@@ -193,6 +193,8 @@ export interface PageOptions {
    */
   check?: boolean;
   viewport?: { width: number; height: number };
+  /** The browser's language (its Accept-Language and Intl), e.g. "fr-FR". */
+  locale?: string;
 }
 
 /** The viewport of a phone held upright. */

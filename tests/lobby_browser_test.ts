@@ -78,8 +78,8 @@ callTest(
 
       // Bob made co-host from the People panel: he now answers, and lets Cy in.
       await ada.page.getByRole("button", { name: "People" }).click();
-      await ada.page.getByRole("button", { name: "Make Bob a co-host" }).click();
-      await ada.page.getByRole("button", { name: "Remove Bob as co-host" }).waitFor();
+      await ada.page.getByRole("button", { name: "Make co-host (Bob)" }).click();
+      await ada.page.getByRole("button", { name: "Remove co-host (Bob)" }).waitFor();
       const cy = await world.stranger();
       await guestAsks(cy.page, app.base, room, "Cy");
       await prompt(bob.page, "Cy").getByRole("button", { name: "Admit Cy (guest)" }).click();

@@ -214,7 +214,7 @@ Deno.test("pages - a second user joins from the invite link; a guest joins by na
     await item.getByRole("button", { name: "Copy invite link for Launch window" }).click();
     await dash.getByText("Invite link copied.").waitFor();
     assert.equal(await dash.evaluate(() => navigator.clipboard.readText()), inviteUrl);
-    await item.getByRole("button", { name: "End Launch window for all" }).click();
+    await item.getByRole("button", { name: "End for all (Launch window)" }).click();
     // Asked once more: cancelling keeps the meeting, confirming ends it.
     const confirm = dash.getByRole("dialog", { name: "End “Launch window” for everyone?" });
     await confirm.getByRole("button", { name: "Cancel" }).click();
@@ -223,7 +223,7 @@ Deno.test("pages - a second user joins from the invite link; a guest joins by na
       (await call(app, "GET", `/api/livekit/rooms/${roomId}`, { token: host.token })).body.status,
       "active",
     );
-    await item.getByRole("button", { name: "End Launch window for all" }).click();
+    await item.getByRole("button", { name: "End for all (Launch window)" }).click();
     await confirm.getByRole("button", { name: "End for all" }).click();
     await dash.getByText("“Launch window” has ended.").waitFor();
     // Ended, it moves to the history.
