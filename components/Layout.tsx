@@ -49,7 +49,7 @@ export function Layout(
           <a class="brand" href={user ? "/dashboard" : "/"}>Urbania</a>
           {user && (
             <nav aria-label={t("nav.main")}>
-              <a href="/dashboard">{t("nav.dashboard")}</a>
+              <a href="/dashboard" class="nav-dashboard">{t("nav.dashboard")}</a>
               <a href="/meeting/pre-join">{t("nav.new")}</a>
               <span class="who" title={user.email}>{user.display_name}</span>
               <form method="post" action="/logout" class="inline">
@@ -81,7 +81,9 @@ export function LangSwitch({ lang, here }: { lang: Lang; here: string }) {
         lang={other}
         title={t("lang.switch")}
       >
-        {other === "fr" ? t("lang.fr") : t("lang.en")}
+        {/* On a phone the header shows the code; the name stays the button's name. */}
+        <span class="lang-long">{other === "fr" ? t("lang.fr") : t("lang.en")}</span>
+        <span class="lang-short" aria-hidden="true">{other.toUpperCase()}</span>
       </button>
     </form>
   );

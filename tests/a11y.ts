@@ -39,14 +39,17 @@ async function violations(page: Page): Promise<Violation[]> {
 }
 
 /**
- * Zero violations at desktop and phone width, each in light and dark; the page is left at the
- * width it had. `where` names the state in the failure.
+ * Zero violations at desktop and phone width, each in light and dark, and no sideways scroll;
+ * the page is left at the width it had. `where` names the state in the failure.
  */
 export async function audit(page: Page, where: string): Promise<void> {
   const before = page.viewportSize() ?? DESKTOP;
   const found: string[] = [];
   for (const [width, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
     await page.setViewportSize(viewport);
+    // Nothing wider than the screen (WCAG's reflow): the header and its switch included.
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (wide > viewport.width) found.push(`${where} (${width}): the page is ${wide}px wide`);
     for (const scheme of ["light", "dark"] as const) {
       await page.emulateMedia({ colorScheme: scheme });
       for (const v of await violations(page)) {

@@ -61,7 +61,7 @@ Deno.test("dashboard - in progress first, history cleared for oneself, missed ca
     await page.getByRole("button", { name: "Clear history" }).click();
     await ask.getByRole("button", { name: "Clear history" }).click();
     await page.locator("section.history").waitFor({ state: "detached" });
-    await page.getByText("History cleared: 1 meeting cleared.").waitFor();
+    await page.getByText("History cleared: 1 meeting.").waitFor();
     await page.reload();
     assert.equal(await page.locator("section.history").count(), 0);
     // Only Bob's list changed: Ada still has Retro.

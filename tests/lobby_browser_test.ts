@@ -104,7 +104,7 @@ callTest(
       const closed = await world.meeting(ada, { entry: "invited" }, []);
       await eve.page.goto(`${app.base}/meeting/invite?room=${closed}`);
       await eve.page.getByText("Only people the host invited can join this meeting.").waitFor();
-      assert.equal(await eve.page.getByRole("button").count(), 0);
+      assert.equal(await eve.page.locator("main").getByRole("button").count(), 0);
       await screenshot(eve.page, "56-invite-invited-only");
 
       for (const p of [ada, bob, gus, cy]) assert.deepEqual(p.errors, [], "no errors");

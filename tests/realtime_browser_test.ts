@@ -163,7 +163,7 @@ Deno.test("realtime ui - the host's call page shows declines and missed calls li
     await cyPage.getByRole("heading", { name: "Missed calls" }).waitFor();
     assert.match(
       await cyPage.locator(".missed-calls").innerText(),
-      /Ada called you for “Budget” \(video\)/,
+      /Ada called you for “Budget” \(Video\)/,
     );
     await screenshot(adaPage, "18-room-people-states");
     await screenshot(cyPage, "19-dashboard-missed");
