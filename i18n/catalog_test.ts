@@ -123,7 +123,7 @@ Deno.test("language - pages and API errors speak the request's language; the swi
     assert.match(login.body, /<html lang="fr">/);
     assert.match(login.body, /<title>Connexion · Urbania<\/title>/);
     assert.equal(login.headers.get("Content-Language"), "fr");
-    assert.match(login.body, /value="en"[^>]*lang="en"[^>]*>English</);
+    assert.match(login.body, /value="en"[^>]*lang="en"[^>]*><span class="lang-long">English</);
 
     const missing = await call(app, "POST", "/api/auth/login", { json: {}, headers: fr });
     assert.equal(missing.status, 400);
