@@ -63,13 +63,7 @@ export function tn(n: number, one: Key, other: Key, vars?: Vars): string {
 /** A message given as a key or a key with its values. */
 export const say = (text: Text): string => typeof text === "string" ? t(text) : t(text[0], text[1]);
 
-// Numbers, dates, times and durations, written the language's way.
-export const num = (n: number): string => new Intl.NumberFormat(current).format(n);
-
-/** "14:05" or "2:05 PM". */
-export const timeOf = (d: Date | string): string =>
-  new Intl.DateTimeFormat(current, { hour: "numeric", minute: "2-digit" }).format(new Date(d));
-
+// Dates and countdowns, written the language's way.
 /** A date and time, shortly: "24 Nov, 14:05". */
 export const dateTimeOf = (d: Date | string): string =>
   new Intl.DateTimeFormat(current, {
@@ -79,33 +73,11 @@ export const dateTimeOf = (d: Date | string): string =>
     minute: "2-digit",
   }).format(new Date(d));
 
-/** A duration: "45 s", "3 min", "1 h 20 min" (narrow units, as the language writes them). */
-export function durationOf(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  const unit = (value: number, u: string) =>
-    new Intl.NumberFormat(current, { style: "unit", unit: u, unitDisplay: "short" }).format(value);
-  if (s < 60) return unit(s, "second");
-  if (s < 3600) return unit(Math.round(s / 60), "minute");
-  const h = Math.floor(s / 3600), m = Math.round((s % 3600) / 60);
-  return m === 0 ? unit(h, "hour") : `${unit(h, "hour")} ${unit(m, "minute")}`;
-}
-
 /** A countdown: "0:42". */
 export const clockOf = (seconds: number): string => {
   const s = Math.max(0, Math.ceil(seconds));
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 };
-
-/** "3 minutes ago", "in 2 hours". */
-export function agoOf(d: Date | string, now = Date.now()): string {
-  const diff = (new Date(d).getTime() - now) / 1000;
-  const rtf = new Intl.RelativeTimeFormat(current, { numeric: "auto" });
-  const abs = Math.abs(diff);
-  if (abs < 60) return rtf.format(Math.round(diff), "second");
-  if (abs < 3600) return rtf.format(Math.round(diff / 60), "minute");
-  if (abs < 86400) return rtf.format(Math.round(diff / 3600), "hour");
-  return rtf.format(Math.round(diff / 86400), "day");
-}
 
 // In the browser: the page's strings, once, before any island renders.
 if (typeof document !== "undefined") {

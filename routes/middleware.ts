@@ -79,12 +79,12 @@ export function originGuard(config: Config) {
 }
 
 /**
- * The language a request is answered in: the signed-in account's choice (when the route loaded
- * it), else the language switch's cookie, else Accept-Language.
+ * The language a request is answered in: the signed-in account's choice (`user`, or the one the
+ * route's middleware loaded), else the language switch's cookie, else Accept-Language.
  */
-export function langOf(c: Context): Lang {
-  const user = c.get("user") as { lang?: string | null } | undefined;
-  return chooseLang(user?.lang, getCookie(c, LANG_COOKIE), c.req.header("Accept-Language"));
+export function langOf(c: Context, user?: { lang?: string | null } | null): Lang {
+  const account = user ?? (c.get("user") as { lang?: string | null } | undefined);
+  return chooseLang(account?.lang, getCookie(c, LANG_COOKIE), c.req.header("Accept-Language"));
 }
 
 /** 415 for a request body that is not JSON. */

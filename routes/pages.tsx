@@ -14,7 +14,7 @@ import { listInvites } from "../lib/invites.ts";
 import { getRoom, listRoomsForUser, roomView, wasRemoved } from "../lib/rooms.ts";
 import { guestCookieName, guestForPass, parseGuestPass } from "../lib/guests.ts";
 import { setUserLang, type User } from "../lib/users.ts";
-import { chooseLang, inLang, isLang, LANG_COOKIE, stringsFor, tr } from "../i18n/server.ts";
+import { inLang, isLang, LANG_COOKIE, stringsFor, tr } from "../i18n/server.ts";
 import { type Key, type Lang, say, t } from "../i18n/t.ts";
 import { AuthForm } from "../components/AuthForm.tsx";
 import { Island, Layout, type PageAssets } from "../components/Layout.tsx";
@@ -37,6 +37,7 @@ import type { AppEnv, Deps } from "./context.ts";
 import {
   clearSessionCookie,
   fieldProblems,
+  langOf,
   renewSession,
   SESSION_COOKIE,
   setSessionCookie,
@@ -74,10 +75,6 @@ export function pageRoutes(deps: Deps) {
     return { css: built.css, script: entry ? built.entries[entry] : undefined };
   }
 
-  /** The page's language: the account's choice, the switch's cookie, then Accept-Language. */
-  const pageLang = (c: Context, user?: User | null): Lang =>
-    chooseLang(user?.lang, getCookie(c, LANG_COOKIE), c.req.header("Accept-Language"));
-
   /**
    * A page in its language. `body` is a function so that every string in it is looked up while
    * rendering, in that language.
@@ -91,7 +88,7 @@ export function pageRoutes(deps: Deps) {
   ) {
     // A signed-in user's page always has a script: the inbox that rings them, at least.
     const entry = opts.entry ?? (opts.user ? "inbox" : undefined);
-    const lang = pageLang(c, opts.user);
+    const lang = langOf(c, opts.user);
     const page = assets(entry);
     const url = new URL(c.req.url);
     const markup = inLang(lang, () =>
