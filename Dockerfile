@@ -46,5 +46,5 @@ COPY --from=livekit/livekit-server:v1.13.5 /livekit-server /usr/local/bin/liveki
 ENV LIVEKIT_SERVER=/usr/local/bin/livekit-server
 COPY --from=caddy /usr/bin/caddy /usr/local/bin/caddy
 ENV CADDY=/usr/local/bin/caddy
-RUN deno cache tests/*.ts routes/*_test.ts routes/api/*_test.ts lib/*_test.ts
+RUN deno cache tests/*.ts routes/*_test.ts routes/api/*_test.ts lib/*/*_test.ts
 CMD ["deno", "task", "test"]

@@ -1,13 +1,13 @@
-import { AssetsMissing, loadAssets } from "./lib/assets.ts";
-import { ConfigError, loadConfig } from "./lib/config.ts";
-import { createDb } from "./lib/db.ts";
-import { DEFAULT_GUARD, serveGuarded } from "./lib/guard.ts";
-import { DatabaseSetupError, stopOnSignals, whenDatabaseAnswers } from "./lib/lifecycle.ts";
-import { LiveKit } from "./lib/livekit.ts";
-import { createLogger } from "./lib/log.ts";
-import { migrate } from "./lib/migrate.ts";
-import { startPresenceClock } from "./lib/presence.ts";
-import { Realtime } from "./lib/realtime.ts";
+import { AssetsMissing, loadAssets } from "./lib/server/assets.ts";
+import { ConfigError, loadConfig } from "./lib/platform/config.ts";
+import { createDb } from "./lib/platform/db.ts";
+import { DEFAULT_GUARD, serveGuarded } from "./lib/server/guard.ts";
+import { DatabaseSetupError, stopOnSignals, whenDatabaseAnswers } from "./lib/server/lifecycle.ts";
+import { LiveKit } from "./lib/meetings/livekit.ts";
+import { createLogger } from "./lib/platform/log.ts";
+import { migrate } from "./lib/platform/migrate.ts";
+import { startPresenceClock } from "./lib/meetings/presence.ts";
+import { Realtime } from "./lib/realtime/realtime.ts";
 import { createApp } from "./routes/app.ts";
 
 let config;

@@ -1,7 +1,7 @@
 // The baseline for bench:token: a server that mints the same LiveKit token as the app's token
 // endpoint, with no session check and no database.
-import { loadConfig } from "../lib/config.ts";
-import { LiveKit } from "../lib/livekit.ts";
+import { loadConfig } from "../lib/platform/config.ts";
+import { LiveKit } from "../lib/meetings/livekit.ts";
 
 const config = loadConfig(Deno.env.toObject());
 const livekit = new LiveKit(config);

@@ -14,7 +14,7 @@ import type { Page } from "playwright-core";
 import { flag } from "./load.ts";
 import { call } from "../tests/harness.ts";
 import { openRoom, seesVideoOf, withCall } from "../tests/call_fixture.ts";
-import { MEDIA_MISSING } from "../tests/media.ts";
+import { MEDIA_MISSING } from "../ops/media.ts";
 
 const JOINS = flag("joins", 20);
 const HOLD_SECONDS = flag("hold", 30);

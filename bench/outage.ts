@@ -13,8 +13,8 @@
 // during a storm. Budget: the app back within 1 s of the database.
 // @ts-types="@types/pg"
 import pg from "pg";
-import { migrate } from "../lib/migrate.ts";
-import { createDb } from "../lib/db.ts";
+import { migrate } from "../lib/platform/migrate.ts";
+import { createDb } from "../lib/platform/db.ts";
 import { ADMIN_URL, createTestDatabase, DATABASE_ADDRESS, testEnv } from "../tests/harness.ts";
 import { TcpProxy } from "../tests/tcp_proxy.ts";
 import { flag, freePort, serve, waitFor } from "./load.ts";

@@ -6,8 +6,8 @@
 // instance that handles the create, then with them on a second instance sharing the database
 // (the event crosses PostgreSQL LISTEN/NOTIFY). Also the resident memory per idle socket.
 // Budgets: p99 under 50 ms on one instance, under 100 ms across two; under 30 KB per socket.
-import { createDb } from "../lib/db.ts";
-import { SessionStore } from "../lib/sessions.ts";
+import { createDb } from "../lib/platform/db.ts";
+import { SessionStore } from "../lib/accounts/sessions.ts";
 import { createTestDatabase, TEST_SESSION_SECRET, testEnv } from "../tests/harness.ts";
 import type { ServerMessage } from "../protocol/ws.ts";
 import { flag, freePort, serve, waitFor } from "./load.ts";

@@ -2,20 +2,20 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import type { Assets } from "../lib/assets.ts";
-import type { Config } from "../lib/config.ts";
-import type { Sql } from "../lib/db.ts";
+import type { Assets } from "../lib/server/assets.ts";
+import type { Config } from "../lib/platform/config.ts";
+import type { Sql } from "../lib/platform/db.ts";
 import {
   AppError,
   databaseUnavailable,
   isDatabaseUnavailable,
   isDataException,
   isLostConnection,
-} from "../lib/errors.ts";
-import { errorFields, type Logger } from "../lib/log.ts";
-import { LiveKit } from "../lib/livekit.ts";
-import type { Realtime } from "../lib/realtime.ts";
-import { SessionStore } from "../lib/sessions.ts";
+} from "../lib/platform/errors.ts";
+import { errorFields, type Logger } from "../lib/platform/log.ts";
+import { LiveKit } from "../lib/meetings/livekit.ts";
+import type { Realtime } from "../lib/realtime/realtime.ts";
+import { SessionStore } from "../lib/accounts/sessions.ts";
 import { authRoutes } from "./api/auth.ts";
 import { contactRoutes } from "./api/contacts.ts";
 import { inviteRoutes } from "./api/invites.ts";
@@ -23,7 +23,7 @@ import { livekitRoutes, MAX_WEBHOOK_BYTES } from "./api/livekit.ts";
 import type { AppEnv, Deps, GuestLimits, Limits, LoginLimits } from "./context.ts";
 import { healthRoutes } from "./health.ts";
 import { metricsRoutes, timeRequests, watchInstance } from "./metrics.ts";
-import { Metrics } from "../lib/metrics.ts";
+import { Metrics } from "../lib/server/metrics.ts";
 import { errorPage, pageRoutes } from "./pages.tsx";
 import { staticRoutes } from "./static.ts";
 import { wsRoutes } from "./ws.ts";

@@ -1,12 +1,12 @@
-import type { Assets } from "../lib/assets.ts";
-import type { Config } from "../lib/config.ts";
-import type { Sql } from "../lib/db.ts";
-import type { Metrics } from "../lib/metrics.ts";
-import type { LiveKit } from "../lib/livekit.ts";
-import type { Logger } from "../lib/log.ts";
-import type { Realtime } from "../lib/realtime.ts";
-import type { SessionClaims, SessionStore } from "../lib/sessions.ts";
-import type { User } from "../lib/users.ts";
+import type { Assets } from "../lib/server/assets.ts";
+import type { Config } from "../lib/platform/config.ts";
+import type { Sql } from "../lib/platform/db.ts";
+import type { Metrics } from "../lib/server/metrics.ts";
+import type { LiveKit } from "../lib/meetings/livekit.ts";
+import type { Logger } from "../lib/platform/log.ts";
+import type { Realtime } from "../lib/realtime/realtime.ts";
+import type { SessionClaims, SessionStore } from "../lib/accounts/sessions.ts";
+import type { User } from "../lib/accounts/users.ts";
 
 /** Login throttling: attempts per email and per client address within a window. */
 export interface LoginLimits {

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { pingDb } from "../lib/db.ts";
+import { pingDb } from "../lib/platform/db.ts";
 import type { AppEnv, Deps } from "./context.ts";
 
 /** Liveness, and readiness: the database and LiveKit both answer (503 naming what does not). */

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import { getConnInfo } from "hono/deno";
 import { routePath } from "hono/route";
-import type { Metrics } from "../lib/metrics.ts";
+import type { Metrics } from "../lib/server/metrics.ts";
 import type { AppEnv, Deps } from "./context.ts";
 
 /** The instance's gauges: open sockets, the database pool, memory. */

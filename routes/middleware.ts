@@ -4,13 +4,13 @@ import { getConnInfo } from "hono/deno";
 import type { Context } from "hono";
 import { zValidator } from "@hono/zod-validator";
 import type { z } from "zod";
-import type { Config } from "../lib/config.ts";
-import { AppError, type FieldProblem, unauthorized } from "../lib/errors.ts";
+import type { Config } from "../lib/platform/config.ts";
+import { AppError, type FieldProblem, unauthorized } from "../lib/platform/errors.ts";
 import type { Key, Lang, Text } from "../i18n/t.ts";
 import { chooseLang, LANG_COOKIE } from "../i18n/server.ts";
-import { SESSION_SECONDS, type SessionStore } from "../lib/sessions.ts";
-import { GUEST_COOKIE_PREFIX } from "../lib/guests.ts";
-import { KNOCK_COOKIE_PREFIX } from "../lib/lobby.ts";
+import { SESSION_SECONDS, type SessionStore } from "../lib/accounts/sessions.ts";
+import { GUEST_COOKIE_PREFIX } from "../lib/meetings/guests.ts";
+import { KNOCK_COOKIE_PREFIX } from "../lib/meetings/lobby.ts";
 import type { AppEnv } from "./context.ts";
 
 export const SESSION_COOKIE = "urbania_session";

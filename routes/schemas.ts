@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { notFound } from "../lib/errors.ts";
+import { notFound } from "../lib/platform/errors.ts";
 import type { Key } from "../i18n/t.ts";
-import { ROOM_ID_PATTERN } from "../lib/rooms.ts";
+import { ROOM_ID_PATTERN } from "../lib/meetings/rooms.ts";
 
 // Control characters have no place in names and titles (and PostgreSQL refuses NUL).
 // deno-lint-ignore no-control-regex

@@ -2,10 +2,10 @@
 // session cookie (then only from our own pages: the Origin must be ours) or a Bearer header.
 import { type Context, Hono } from "hono";
 import { getCookie } from "hono/cookie";
-import { knockCookieName, knockForTicket, parseTicket } from "../lib/lobby.ts";
+import { knockCookieName, knockForTicket, parseTicket } from "../lib/meetings/lobby.ts";
 import { roomIdOr404 } from "./schemas.ts";
 import { upgradeWebSocket } from "hono/deno";
-import { AppError, unauthorized } from "../lib/errors.ts";
+import { AppError, unauthorized } from "../lib/platform/errors.ts";
 import type { AppEnv, Deps } from "./context.ts";
 import { credentials, foreignOrigin } from "./middleware.ts";
 

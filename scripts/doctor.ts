@@ -7,18 +7,8 @@
 //   --ca-file=root.pem --https-port=443 --http-port=80 --turn-port=3478 --ice-port=7881
 // and --local for a rehearsal on one machine (PUBLIC_IP may then be 127.0.0.1).
 // Exit status: 0 when nothing failed, 1 otherwise, 2 for bad arguments.
-import { report, runDoctor } from "../lib/doctor.ts";
-
-/** KEY=value lines of an env file (comments and blank lines skipped, quotes removed). */
-export function parseEnvFile(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split("\n")) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
-    if (!m) continue;
-    out[m[1]] = m[2].trim().replace(/^(["'])(.*)\1$/, "$2");
-  }
-  return out;
-}
+import { report, runDoctor } from "../ops/doctor.ts";
+import { parseEnvFile } from "../ops/env_file.ts";
 
 function usage(message: string): never {
   console.error(`doctor: ${message}`);

@@ -6,7 +6,7 @@
 // 7881/tcp and UDP 50000–50100; TURN 3478, relay 49160–49200). LiveKit's webhooks go to the
 // app at PUBLIC_URL. Install both servers once with `bash scripts/install_media.sh`.
 // Stops both on Ctrl-C.
-import { startMediaStack } from "../tests/media.ts";
+import { startMediaStack } from "../ops/media.ts";
 
 const need = ["LIVEKIT_API_KEY", "LIVEKIT_API_SECRET", "TURN_SECRET", "PUBLIC_URL"];
 const missing = need.filter((n) => !Deno.env.get(n));

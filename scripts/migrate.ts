@@ -1,6 +1,6 @@
-import { ConfigError, loadDatabaseUrl } from "../lib/config.ts";
-import { createDb } from "../lib/db.ts";
-import { migrate } from "../lib/migrate.ts";
+import { ConfigError, loadDatabaseUrl } from "../lib/platform/config.ts";
+import { createDb } from "../lib/platform/db.ts";
+import { migrate } from "../lib/platform/migrate.ts";
 
 let url: string;
 try {

@@ -2,8 +2,8 @@
 // a person whose media never connects is never shown in the call, leaving works from every
 // state, and a LiveKit gone for long ends in an honest state rather than a spinner.
 import assert from "node:assert/strict";
-import { LiveKit } from "../lib/livekit.ts";
-import { reconcilePresence } from "../lib/presence.ts";
+import { LiveKit } from "../lib/meetings/livekit.ts";
+import { reconcilePresence } from "../lib/meetings/presence.ts";
 import { call } from "./harness.ts";
 import { connects } from "./livekit_webhook.ts";
 import {

@@ -2,7 +2,7 @@
 // shows as this process dying. Each fault is made to happen, not waited for: a backend is
 // terminated while the app holds its connection, then the app uses it, or the pool. Prints one
 // JSON line of what each step got; exits 0 when it got this far.
-import { createDb } from "../lib/db.ts";
+import { createDb } from "../lib/platform/db.ts";
 
 const url = Deno.args[0];
 const sql = createDb(url, { max: 2, connectTimeoutMs: 3000 });

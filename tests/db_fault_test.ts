@@ -2,7 +2,7 @@
 // (3.4.9) wrote to a closed socket from a setImmediate when a transaction's connection was
 // terminated mid-query (an uncaught TypeError), and left connections unable to send again.
 import assert from "node:assert/strict";
-import { createDb } from "../lib/db.ts";
+import { createDb } from "../lib/platform/db.ts";
 import { createTestDatabase } from "./harness.ts";
 
 Deno.test("db faults - connections terminated mid-transaction and under queued writes: rejected as lost, the process lives, the pool answers at once", async () => {

@@ -13,8 +13,8 @@ import {
 } from "./harness.ts";
 import { RoomServiceDouble } from "./livekit_double.ts";
 import { TcpProxy } from "./tcp_proxy.ts";
-import { createDb } from "../lib/db.ts";
-import { migrate } from "../lib/migrate.ts";
+import { createDb } from "../lib/platform/db.ts";
+import { migrate } from "../lib/platform/migrate.ts";
 import { spawnServer } from "./server_process.ts";
 
 Deno.test("outage - a stopped database gives 503 JSON, then recovery without a restart", async () => {

@@ -4,7 +4,7 @@
 // and names the fault when the TURN secret is wrong, coturn is stopped, the advertised address
 // is wrong, or a certificate has expired.
 import assert from "node:assert/strict";
-import { type DoctorOptions, type Finding, report, runDoctor } from "../lib/doctor.ts";
+import { type DoctorOptions, type Finding, report, runDoctor } from "../ops/doctor.ts";
 import { callTest } from "./call_fixture.ts";
 import { withEdge } from "./edge_fixture.ts";
 import { type MediaStack, TEST_OVERRIDES } from "./media.ts";

@@ -9,7 +9,7 @@ import { callTest, seesVideoOf, selectedPaths, speechLikeWav } from "./call_fixt
 import { edgePerson, withEdge, withEdgeBrowser } from "./edge_fixture.ts";
 import { addContacts, call } from "./harness.ts";
 import { configComplaints } from "./media.ts";
-import { turnAllocate } from "../lib/turn_client.ts";
+import { turnAllocate } from "../ops/turn_client.ts";
 
 callTest(
   "edge - everything through one TLS port: TURN over TLS allocates through Caddy, LiveKit and the app answer by name",

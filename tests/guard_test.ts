@@ -2,7 +2,7 @@
 // WebSocket frames and connection floods are cut off at the connection, before Deno's server
 // would hold them or buffer them.
 import assert from "node:assert/strict";
-import { serveGuarded } from "../lib/guard.ts";
+import { serveGuarded } from "../lib/server/guard.ts";
 import { call, createUsersQuickly, startApp } from "./harness.ts";
 import { rawUpgrade } from "./ws_client.ts";
 

@@ -1,13 +1,13 @@
 // Test fixtures: a fresh PostgreSQL database per app, the app served on a real port, and a
 // small HTTP client. Every database made here is dropped by `stop()`.
-import { type Assets, AssetsMissing, loadAssets } from "../lib/assets.ts";
-import { type Config, loadConfig } from "../lib/config.ts";
-import { createDb, type Sql } from "../lib/db.ts";
-import { type GuardOptions, serveGuarded } from "../lib/guard.ts";
-import { createLogger } from "../lib/log.ts";
-import { migrate } from "../lib/migrate.ts";
-import { Realtime, type RealtimeOptions } from "../lib/realtime.ts";
-import { SessionStore } from "../lib/sessions.ts";
+import { type Assets, AssetsMissing, loadAssets } from "../lib/server/assets.ts";
+import { type Config, loadConfig } from "../lib/platform/config.ts";
+import { createDb, type Sql } from "../lib/platform/db.ts";
+import { type GuardOptions, serveGuarded } from "../lib/server/guard.ts";
+import { createLogger } from "../lib/platform/log.ts";
+import { migrate } from "../lib/platform/migrate.ts";
+import { Realtime, type RealtimeOptions } from "../lib/realtime/realtime.ts";
+import { SessionStore } from "../lib/accounts/sessions.ts";
 import { type AppOptions, createApp } from "../routes/app.ts";
 
 export const ADMIN_URL = Deno.env.get("TEST_DATABASE_ADMIN_URL") ??
@@ -48,13 +48,7 @@ export function builtAssets(): Promise<Assets | null> {
   return assetsOnce;
 }
 
-/** A port nothing listens on at the moment of asking. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
+export { freePort } from "../ops/ports.ts";
 
 export interface TestDatabase {
   name: string;

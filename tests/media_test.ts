@@ -11,7 +11,7 @@ import {
   startMediaStack,
   TURNSERVER_BIN,
 } from "./media.ts";
-import { turnAllocate } from "../lib/turn_client.ts";
+import { turnAllocate } from "../ops/turn_client.ts";
 import { freePort } from "./harness.ts";
 
 const WEBHOOK = "http://127.0.0.1:9/api/livekit/webhook";

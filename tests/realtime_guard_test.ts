@@ -2,7 +2,7 @@
 // happens to sockets that stop answering, stop reading, or outlive their session or the
 // database connection.
 import assert from "node:assert/strict";
-import { publish } from "../lib/events.ts";
+import { publish } from "../lib/platform/events.ts";
 import {
   addContacts,
   call,

@@ -4,8 +4,8 @@
 // validates the file too when it is installed (.ci/run installs it).
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { loadConfig } from "../lib/config.ts";
-import { parseEnvFile } from "../scripts/doctor.ts";
+import { loadConfig } from "../lib/platform/config.ts";
+import { parseEnvFile } from "../ops/env_file.ts";
 import {
   deploymentProblems,
   placeholders,
@@ -13,7 +13,7 @@ import {
   STACK_TEMPLATES,
   STACK_VALUES,
   StackConfigError,
-} from "../scripts/render_stack_config.ts";
+} from "../ops/stack_config.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const read = (path: string) => Deno.readTextFile(new URL(path, ROOT));

@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { z } from "zod";
-import { AppError } from "../../lib/errors.ts";
-import { enforceLimits, resetLimit } from "../../lib/rate_limit.ts";
-import { authenticate, registerUser, type User } from "../../lib/users.ts";
-import type { IssuedToken } from "../../lib/sessions.ts";
+import { AppError } from "../../lib/platform/errors.ts";
+import { enforceLimits, resetLimit } from "../../lib/platform/rate_limit.ts";
+import { authenticate, registerUser, type User } from "../../lib/accounts/users.ts";
+import type { IssuedToken } from "../../lib/accounts/sessions.ts";
 import type { AppEnv, Deps } from "../context.ts";
 import { emailSchema, text } from "../schemas.ts";
 import {

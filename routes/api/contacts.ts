@@ -11,10 +11,10 @@ import {
   requestContact,
   unblockPerson,
   withdrawRequest,
-} from "../../lib/contacts.ts";
+} from "../../lib/meetings/contacts.ts";
 import type { AppEnv, Deps } from "../context.ts";
 import { emailSchema } from "../schemas.ts";
-import { enforceLimits } from "../../lib/rate_limit.ts";
+import { enforceLimits } from "../../lib/platform/rate_limit.ts";
 import { jsonBody, langOf, param, requireUser } from "../middleware.ts";
 import { tr } from "../../i18n/server.ts";
 

@@ -5,8 +5,8 @@ import {
   declineInvite,
   dismissMissed,
   listInvites,
-} from "../../lib/invites.ts";
-import { getRoom, roomView } from "../../lib/rooms.ts";
+} from "../../lib/meetings/invites.ts";
+import { getRoom, roomView } from "../../lib/meetings/rooms.ts";
 import type { AppEnv, Deps } from "../context.ts";
 import { langOf, requireUser } from "../middleware.ts";
 import { tr } from "../../i18n/server.ts";

@@ -2,8 +2,8 @@ import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Context } from "hono";
 import { z } from "zod";
-import { AppError, notFound, unauthorized } from "../../lib/errors.ts";
-import { WEBHOOK_EVENTS } from "../../lib/metrics.ts";
+import { AppError, notFound, unauthorized } from "../../lib/platform/errors.ts";
+import { WEBHOOK_EVENTS } from "../../lib/server/metrics.ts";
 import {
   lowerHands,
   muteEveryone,
@@ -12,7 +12,7 @@ import {
   setCohost,
   setHand,
   updateEntry,
-} from "../../lib/host_controls.ts";
+} from "../../lib/meetings/host_controls.ts";
 import {
   admitAll,
   ADMITTED_TICKET_SECONDS,
@@ -27,9 +27,9 @@ import {
   lobbies,
   parseTicket,
   requireModerator,
-} from "../../lib/lobby.ts";
+} from "../../lib/meetings/lobby.ts";
 import { ENTRY_POLICIES } from "../../protocol/api.ts";
-import { inviteMore } from "../../lib/invites.ts";
+import { inviteMore } from "../../lib/meetings/invites.ts";
 import {
   formatGuestPass,
   type Guest,
@@ -38,11 +38,11 @@ import {
   guestForPass,
   joinAsGuest,
   parseGuestPass,
-} from "../../lib/guests.ts";
-import { GUEST_IDENTITY, isLiveKitNotFound, USER_IDENTITY } from "../../lib/livekit.ts";
-import { errorFields } from "../../lib/log.ts";
-import { applyWebhook } from "../../lib/presence.ts";
-import { enforceLimits } from "../../lib/rate_limit.ts";
+} from "../../lib/meetings/guests.ts";
+import { GUEST_IDENTITY, isLiveKitNotFound, USER_IDENTITY } from "../../lib/meetings/livekit.ts";
+import { errorFields } from "../../lib/platform/log.ts";
+import { applyWebhook } from "../../lib/meetings/presence.ts";
+import { enforceLimits } from "../../lib/platform/rate_limit.ts";
 import {
   clearHistory,
   createRoom,
@@ -54,7 +54,7 @@ import {
   MAX_INVITED,
   roomView,
   tokenContext,
-} from "../../lib/rooms.ts";
+} from "../../lib/meetings/rooms.ts";
 import type { AppEnv, Deps } from "../context.ts";
 import {
   clientAddress,
@@ -68,7 +68,7 @@ import {
 } from "../middleware.ts";
 import { tr, trn } from "../../i18n/server.ts";
 import { roomIdOr404, text, uuidOr404 } from "../schemas.ts";
-import type { Tx } from "../../lib/db.ts";
+import type { Tx } from "../../lib/platform/db.ts";
 
 /** An Idempotency-Key the API accepts. */
 const REQUEST_KEY = /^[A-Za-z0-9_-]{8,100}$/;

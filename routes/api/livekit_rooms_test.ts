@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ROOM_ID_PATTERN } from "../../lib/rooms.ts";
+import { ROOM_ID_PATTERN } from "../../lib/meetings/rooms.ts";
 import { call, ORIGIN } from "../../tests/harness.ts";
 import { createRoom, withRooms } from "../../tests/rooms_fixture.ts";
 import { connects, deliver } from "../../tests/livekit_webhook.ts";

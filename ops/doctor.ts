@@ -5,7 +5,7 @@ import { Buffer } from "node:buffer";
 import net from "node:net";
 import tls from "node:tls";
 import { AccessToken } from "livekit-server-sdk";
-import { deploymentProblems } from "../scripts/render_stack_config.ts";
+import { deploymentProblems } from "./stack_config.ts";
 import { turnAllocate } from "./turn_client.ts";
 
 export type Status = "ok" | "warn" | "fail";

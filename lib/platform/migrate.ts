@@ -27,7 +27,7 @@ export async function readMigrations(dir: URL): Promise<Migration[]> {
   return migrations;
 }
 
-export const MIGRATIONS_DIR = new URL("../migrations/", import.meta.url);
+export const MIGRATIONS_DIR = new URL("../../migrations/", import.meta.url);
 
 /**
  * Applies pending migrations in one transaction under an advisory lock, so instances that

@@ -117,7 +117,7 @@ Deno.test("config - the migration command needs only DATABASE_URL", () => {
 Deno.test("config - the server refuses to start and names each problem", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net", "--allow-env", "--allow-read=.", "main.ts"],
-    cwd: new URL("..", import.meta.url),
+    cwd: new URL("../..", import.meta.url),
     env: {
       SESSION_SECRET: "short",
       PATH: Deno.env.get("PATH") ?? "",

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createTestDatabase } from "../tests/harness.ts";
+import { createTestDatabase } from "../../tests/harness.ts";
 import { createDb } from "./db.ts";
 import { migrate, readMigrations } from "./migrate.ts";
 
@@ -7,7 +7,7 @@ Deno.test("migrate - applies every file once, in order, and records it", async (
   const db = await createTestDatabase();
   const sql = createDb(db.url, { max: 2 });
   try {
-    const files = await readMigrations(new URL("../migrations/", import.meta.url));
+    const files = await readMigrations(new URL("../../migrations/", import.meta.url));
     assert.ok(files.length >= 1);
     assert.deepEqual(await migrate(sql), files.map((f) => f.version));
     assert.deepEqual(await migrate(sql), [], "a second run applies nothing");
@@ -30,7 +30,7 @@ Deno.test("migrate - instances starting together apply each migration exactly on
   try {
     const results = await Promise.all(pools.map((sql) => migrate(sql)));
     const applied = results.flat();
-    const files = await readMigrations(new URL("../migrations/", import.meta.url));
+    const files = await readMigrations(new URL("../../migrations/", import.meta.url));
     assert.deepEqual(applied.sort(), files.map((f) => f.version).sort());
     assert.equal(results.filter((r) => r.length > 0).length, 1, "one instance did the work");
   } finally {
@@ -62,7 +62,7 @@ Deno.test("migrate - one-way contacts become requests; mutual ones stay; old mee
   const dir = await Deno.makeTempDir();
   const sql = createDb(db.url, { max: 1 });
   try {
-    const files = await readMigrations(new URL("../migrations/", import.meta.url));
+    const files = await readMigrations(new URL("../../migrations/", import.meta.url));
     const before = files.filter((f) => f.version < 7);
     for (const f of before) {
       const file = `${String(f.version).padStart(4, "0")}_${f.name}.sql`;

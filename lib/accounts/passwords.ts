@@ -2,7 +2,7 @@
 // takes tens of milliseconds of CPU, which on the server's own event loop would hold up every
 // other request meanwhile. Jobs wait in a bounded queue; past it, sign-ins and sign-ups get 503
 // until the pool catches up (rate limits keep any one client far from that).
-import { AppError } from "./errors.ts";
+import { AppError } from "../platform/errors.ts";
 import type { HashParams, PasswordJob, PasswordResult } from "./password_worker.ts";
 
 // OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.

@@ -1,4 +1,4 @@
-import type { Key } from "../i18n/t.ts";
+import type { Key } from "../../i18n/t.ts";
 import type { Sql, Tx } from "./db.ts";
 import { AppError } from "./errors.ts";
 

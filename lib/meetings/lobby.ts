@@ -4,11 +4,11 @@
 // lobby socket and its way in are authenticated by. For a guest, the same secret becomes the
 // guest pass once admitted. Every change runs under the room's row lock and publishes its
 // events in the same transaction, so hosts and the waiting browser hear it on any instance.
-import type { Key } from "../i18n/t.ts";
+import type { Key } from "../../i18n/t.ts";
 import { Buffer } from "node:buffer";
-import type { Sql, Tx } from "./db.ts";
-import { AppError, notFound } from "./errors.ts";
-import { EVENTS_CHANNEL, publish } from "./events.ts";
+import type { Sql, Tx } from "../platform/db.ts";
+import { AppError, notFound } from "../platform/errors.ts";
+import { EVENTS_CHANNEL, publish } from "../platform/events.ts";
 import { newGuestIdentity } from "./livekit.ts";
 import {
   type CallType,
@@ -22,7 +22,7 @@ import {
   roomNotFound,
   type RoomStatus,
 } from "./rooms.ts";
-import type { KnockStateJson, KnockStatus, LobbyJson } from "../protocol/api.ts";
+import type { KnockStateJson, KnockStatus, LobbyJson } from "../../protocol/api.ts";
 
 export const KNOCK_COOKIE_PREFIX = "urbania_knock_";
 export const knockCookieName = (roomId: string) => `${KNOCK_COOKIE_PREFIX}${roomId}`;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { argon2id } from "hash-wasm";
-import { AppError } from "./errors.ts";
+import { AppError } from "../platform/errors.ts";
 import { hashPassword, MAX_WAITING, passwordPool, verifyPassword } from "./passwords.ts";
 
 Deno.test("passwords - hashed and checked in the worker pool; past its queue, 503 busy", async () => {

@@ -1,9 +1,9 @@
 // Starting before the database is up, and stopping without dropping anyone mid-request.
-import type { Sql } from "./db.ts";
-import { passwordPool } from "./passwords.ts";
-import { isDatabaseUnavailable } from "./errors.ts";
-import { errorFields, type Logger } from "./log.ts";
-import type { Realtime } from "./realtime.ts";
+import type { Sql } from "../platform/db.ts";
+import { passwordPool } from "../accounts/passwords.ts";
+import { isDatabaseUnavailable } from "../platform/errors.ts";
+import { errorFields, type Logger } from "../platform/log.ts";
+import type { Realtime } from "../realtime/realtime.ts";
 
 /**
  * A database that answers but refuses this app for good: no such role, wrong password, no such

@@ -5,8 +5,8 @@ import {
   type WebhookEvent,
   WebhookReceiver,
 } from "livekit-server-sdk";
-import type { Config } from "./config.ts";
-import { AppError } from "./errors.ts";
+import type { Config } from "../platform/config.ts";
+import { AppError } from "../platform/errors.ts";
 
 /** Tokens let a browser into one room for at most this long (reconnects fetch a new one). */
 export const TOKEN_TTL_SECONDS = 10 * 60;

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { SignJWT } from "jose";
 import { verifyHs256 } from "./jwt.ts";
-import type { Sql } from "./db.ts";
+import type { Sql } from "../platform/db.ts";
 import type { User } from "./users.ts";
-import { EVENTS_CHANNEL } from "./events.ts";
+import { EVENTS_CHANNEL } from "../platform/events.ts";
 
 /** Sessions last 30 minutes and are renewed while in use. */
 export const SESSION_SECONDS = 30 * 60;

@@ -23,7 +23,7 @@ const TYPES: Record<string, string> = {
 
 /** Reads static/build; AssetsMissing when it was never built. */
 export async function loadAssets(
-  dir = new URL("../static/build", import.meta.url),
+  dir = new URL("../../static/build", import.meta.url),
 ): Promise<Assets> {
   let manifest: Omit<Assets, "files"> & { files: string[] };
   try {

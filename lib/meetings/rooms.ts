@@ -1,7 +1,7 @@
-import type { Key } from "../i18n/t.ts";
-import type { Sql, Tx } from "./db.ts";
-import { AppError, isUniqueViolation, notFound, unauthorized } from "./errors.ts";
-import { publish } from "./events.ts";
+import type { Key } from "../../i18n/t.ts";
+import type { Sql, Tx } from "../platform/db.ts";
+import { AppError, isUniqueViolation, notFound, unauthorized } from "../platform/errors.ts";
+import { publish } from "../platform/events.ts";
 import {
   acceptByJoining,
   cancelPending,
@@ -9,8 +9,8 @@ import {
   type InviteStatus,
   ring,
 } from "./ring.ts";
-import { liveSession, type SessionClaims } from "./sessions.ts";
-import type { EntryPolicy, Role } from "../protocol/api.ts";
+import { liveSession, type SessionClaims } from "../accounts/sessions.ts";
+import type { EntryPolicy, Role } from "../../protocol/api.ts";
 
 export type CallType = "audio" | "video";
 export type RoomStatus = "waiting" | "active" | "ended";

@@ -1,5 +1,5 @@
-import type { Sql } from "./db.ts";
-import { AppError, isUniqueViolation } from "./errors.ts";
+import type { Sql } from "../platform/db.ts";
+import { AppError, isUniqueViolation } from "../platform/errors.ts";
 import { hashPassword, verifyDecoy, verifyPassword } from "./passwords.ts";
 
 export interface User {

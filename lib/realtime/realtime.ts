@@ -1,14 +1,20 @@
 // This instance's WebSockets and what it pushes to them. Events come from the PostgreSQL channel
 // (lib/events.ts), whichever instance caused them; each instance delivers to its own sockets.
-import type { Config } from "./config.ts";
-import type { Sql } from "./db.ts";
-import { type BusEvent, EventBus } from "./events.ts";
-import { type Invite, invitesById, pendingInvites } from "./invites.ts";
-import { errorFields, type Logger } from "./log.ts";
-import { expireDue } from "./ring.ts";
-import { expireKnocks, knockState, lobbies, moderatedWithWaiting, moderators } from "./lobby.ts";
-import { getRoom, roomView } from "./rooms.ts";
-import { type SessionClaims, sessionKey } from "./sessions.ts";
+import type { Config } from "../platform/config.ts";
+import type { Sql } from "../platform/db.ts";
+import { type BusEvent, EventBus } from "../platform/events.ts";
+import { type Invite, invitesById, pendingInvites } from "../meetings/invites.ts";
+import { errorFields, type Logger } from "../platform/log.ts";
+import { expireDue } from "../meetings/ring.ts";
+import {
+  expireKnocks,
+  knockState,
+  lobbies,
+  moderatedWithWaiting,
+  moderators,
+} from "../meetings/lobby.ts";
+import { getRoom, roomView } from "../meetings/rooms.ts";
+import { type SessionClaims, sessionKey } from "../accounts/sessions.ts";
 import {
   CLOSE_ABUSE,
   CLOSE_SESSION_EXPIRED,
@@ -17,8 +23,8 @@ import {
   type LobbyMessage,
   parseClientFrame,
   type ServerMessage,
-} from "../protocol/ws.ts";
-import type { LobbyJson } from "../protocol/api.ts";
+} from "../../protocol/ws.ts";
+import type { LobbyJson } from "../../protocol/api.ts";
 
 export interface RealtimeOptions {
   /** Seconds of silence after which the server pings; a socket that does not answer is closed. */

@@ -4,16 +4,16 @@
 // and the moderator gets a 503. Only the host (the creator) names and unnames co-hosts and ends
 // the meeting for everyone: a co-host cannot make more co-hosts, nor act on the host or on
 // another co-host.
-import type { Sql, Tx } from "./db.ts";
-import { AppError, notFound } from "./errors.ts";
-import { publish } from "./events.ts";
+import type { Sql, Tx } from "../platform/db.ts";
+import { AppError, notFound } from "../platform/errors.ts";
+import { publish } from "../platform/events.ts";
 import { isLiveKitNotFound, type LiveKit, livekitUnavailable } from "./livekit.ts";
 import { answerAll, lockAsModerator, moderators, requireModerator } from "./lobby.ts";
-import type { Logger } from "./log.ts";
-import { errorFields } from "./log.ts";
+import type { Logger } from "../platform/log.ts";
+import { errorFields } from "../platform/log.ts";
 import { cancelPending } from "./ring.ts";
 import { lockRoom, notHost, roomEnded } from "./rooms.ts";
-import type { EntryPolicy } from "../protocol/api.ts";
+import type { EntryPolicy } from "../../protocol/api.ts";
 
 const participantNotFound = () => notFound("error.nf.participant");
 const notOverHost = () => new AppError(403, "not_host", "error.not_host");

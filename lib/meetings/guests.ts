@@ -3,8 +3,8 @@
 // stored) that gets it a fresh LiveKit token on every connect, so a reload after the token's
 // ten minutes still works and a guest the host removed stays out.
 import { Buffer } from "node:buffer";
-import type { Sql } from "./db.ts";
-import { AppError } from "./errors.ts";
+import type { Sql } from "../platform/db.ts";
+import { AppError } from "../platform/errors.ts";
 import { GUEST_IDENTITY, newGuestIdentity } from "./livekit.ts";
 import { secretHash } from "./lobby.ts";
 import {

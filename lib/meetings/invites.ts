@@ -1,7 +1,7 @@
 // Answering calls, withdrawing them and ringing more people into a meeting.
-import { Fragment, type Sql, type Tx } from "./db.ts";
-import { AppError, notFound } from "./errors.ts";
-import { publish } from "./events.ts";
+import { Fragment, type Sql, type Tx } from "../platform/db.ts";
+import { AppError, notFound } from "../platform/errors.ts";
+import { publish } from "../platform/events.ts";
 import {
   cancelPending,
   DEFAULT_RING_SECONDS,

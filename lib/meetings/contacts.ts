@@ -4,9 +4,9 @@
 // whether or not an account has that email, so the form answers no question about who is
 // here. Blocking someone removes them, their requests and their ringing calls, and keeps the
 // next ones from reaching the one who blocked.
-import type { Sql, Tx } from "./db.ts";
-import { AppError, notFound } from "./errors.ts";
-import { publish } from "./events.ts";
+import type { Sql, Tx } from "../platform/db.ts";
+import { AppError, notFound } from "../platform/errors.ts";
+import { publish } from "../platform/events.ts";
 import { cancelPending } from "./ring.ts";
 
 export interface Contact {

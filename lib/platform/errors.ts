@@ -1,5 +1,5 @@
-import type { Key, Text } from "../i18n/t.ts";
-import { tr } from "../i18n/server.ts";
+import type { Key, Text } from "../../i18n/t.ts";
+import { tr } from "../../i18n/server.ts";
 
 /**
  * The one HTTP error type: thrown anywhere, turned into `{"error": {code, message}}` in one

@@ -3,8 +3,8 @@
 //
 //   pending ──accept──▶ accepted      pending ──(ring time passes)──▶ missed
 //      │  └──decline──▶ declined         └──(host withdraws, room ends)──▶ cancelled
-import type { Sql, Tx } from "./db.ts";
-import { type CancelReason, EVENTS_CHANNEL, publish } from "./events.ts";
+import type { Sql, Tx } from "../platform/db.ts";
+import { type CancelReason, EVENTS_CHANNEL, publish } from "../platform/events.ts";
 
 export type InviteStatus = "pending" | "accepted" | "declined" | "missed" | "cancelled";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { compile, createDb, DatabaseUnavailableError, Fragment } from "./db.ts";
 import { isDatabaseUnavailable, isLostConnection } from "./errors.ts";
-import { ADMIN_URL, createTestDatabase } from "../tests/harness.ts";
+import { ADMIN_URL, createTestDatabase } from "../../tests/harness.ts";
 
 const tag = (strings: TemplateStringsArray, ...values: unknown[]) => new Fragment(strings, values);
 

@@ -4,11 +4,11 @@
 // the room's row lock, and publishes a room update in the same transaction.
 import type { WebhookEvent } from "livekit-server-sdk";
 import type { LiveKit } from "./livekit.ts";
-import type { Logger } from "./log.ts";
-import { errorFields } from "./log.ts";
-import type { Sql, Tx } from "./db.ts";
-import { publish } from "./events.ts";
-import { AppError } from "./errors.ts";
+import type { Logger } from "../platform/log.ts";
+import { errorFields } from "../platform/log.ts";
+import type { Sql, Tx } from "../platform/db.ts";
+import { publish } from "../platform/events.ts";
+import { AppError } from "../platform/errors.ts";
 import { GUEST_IDENTITY, USER_IDENTITY } from "./livekit.ts";
 import { markEnded, ROOM_ID_PATTERN, type RoomStatus } from "./rooms.ts";
 
