@@ -19,7 +19,13 @@ import { SessionStore } from "../lib/accounts/sessions.ts";
 import { authRoutes } from "./api/auth.ts";
 import { contactRoutes } from "./api/contacts.ts";
 import { inviteRoutes } from "./api/invites.ts";
-import { livekitRoutes, MAX_WEBHOOK_BYTES } from "./api/livekit.ts";
+import { connectionCheckRoutes } from "./api/connection_check.ts";
+import { guestRoutes } from "./api/guests.ts";
+import { lobbyRoutes } from "./api/lobby.ts";
+import { moderationRoutes } from "./api/moderation.ts";
+import { roomRoutes } from "./api/rooms.ts";
+import { tokenRoutes } from "./api/tokens.ts";
+import { MAX_WEBHOOK_BYTES, webhookRoutes } from "./api/webhook.ts";
 import type { AppEnv, Deps, GuestLimits, Limits, LoginLimits } from "./context.ts";
 import { healthRoutes } from "./health.ts";
 import { metricsRoutes, timeRequests, watchInstance } from "./metrics.ts";
@@ -181,7 +187,18 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   app.route("/", metricsRoutes(deps));
   app.route("/api/auth", authRoutes(deps));
   app.route("/api/contacts", contactRoutes(deps));
-  app.route("/api/livekit", livekitRoutes(deps));
+  // /api/livekit, one module per resource.
+  for (
+    const routes of [
+      roomRoutes,
+      moderationRoutes,
+      lobbyRoutes,
+      guestRoutes,
+      tokenRoutes,
+      webhookRoutes,
+      connectionCheckRoutes,
+    ]
+  ) app.route("/api/livekit", routes(deps));
   app.route("/api/invites", inviteRoutes(deps));
   app.route("/", wsRoutes(deps));
   app.route("/static", staticRoutes(deps));

@@ -7,13 +7,9 @@ import type { Logger } from "../lib/platform/log.ts";
 import type { Realtime } from "../lib/realtime/realtime.ts";
 import type { SessionClaims, SessionStore } from "../lib/accounts/sessions.ts";
 import type { User } from "../lib/accounts/users.ts";
+import type { LoginLimits } from "../lib/accounts/sign_in.ts";
 
-/** Login throttling: attempts per email and per client address within a window. */
-export interface LoginLimits {
-  perEmail: number;
-  perAddress: number;
-  windowSeconds: number;
-}
+export type { LoginLimits };
 
 /** Guest joins per client address within a window. */
 export interface GuestLimits {

@@ -308,3 +308,12 @@ export function clientAddress(c: Context, config: Config): string {
     return "unknown";
   }
 }
+
+/** Options of the HttpOnly cookies that hold a guest's pass or a lobby ticket. */
+export const passCookie = (config: Config, maxAge: number) => ({
+  httpOnly: true,
+  sameSite: "Lax" as const,
+  secure: config.secureCookies,
+  path: "/",
+  maxAge,
+});

@@ -32,17 +32,18 @@ import type {
   SentRequestJson,
   UserJson,
 } from "../protocol/api.ts";
-import { loginSchema, registerSchema, signIn, signUp } from "./api/auth.ts";
+import { signIn, signUp } from "../lib/accounts/sign_in.ts";
 import type { AppEnv, Deps } from "./context.ts";
 import {
   clearSessionCookie,
+  clientAddress,
   fieldProblems,
   langOf,
   renewSession,
   SESSION_COOKIE,
   setSessionCookie,
 } from "./middleware.ts";
-import { roomIdOr404 } from "./schemas.ts";
+import { loginSchema, registerSchema, roomIdOr404 } from "./schemas.ts";
 
 /** JSON the way the browser receives it (dates as strings), for island props. */
 const wire = <T,>(value: unknown): T => JSON.parse(JSON.stringify(value));
@@ -212,14 +213,14 @@ export function pageRoutes(deps: Deps) {
     "title.login",
     loginSchema,
     "auth.invalidLogin",
-    (c, input) => signIn(deps, c, input),
+    (c, input) => signIn(sql, deps.loginLimits, clientAddress(c, config), input),
   );
   authPage(
     "register",
     "title.register",
     registerSchema,
     "auth.invalidRegister",
-    (c, input) => signUp(deps, c, input),
+    (c, input) => signUp(sql, deps.limits.registerPerAddress, clientAddress(c, config), input),
   );
 
   app.post("/logout", async (c) => {

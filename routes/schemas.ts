@@ -32,3 +32,14 @@ export function uuidOr404(raw: string | undefined, what: Key): string {
   if (!parsed.success) throw notFound(what);
   return parsed.data;
 }
+
+export const registerSchema = z.object({
+  email: emailSchema,
+  password: z.string().min(8).max(128),
+  display_name: text(1, 64),
+});
+
+export const loginSchema = z.object({
+  email: emailSchema,
+  password: z.string().min(1).max(128),
+});

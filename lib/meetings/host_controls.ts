@@ -12,7 +12,7 @@ import { answerAll, lockAsModerator, moderators, requireModerator } from "./lobb
 import type { Logger } from "../platform/log.ts";
 import { errorFields } from "../platform/log.ts";
 import { cancelPending } from "./ring.ts";
-import { lockRoom, notHost, roomEnded } from "./rooms.ts";
+import { endRoom, lockRoom, notHost, roomEnded } from "./rooms.ts";
 import type { EntryPolicy } from "../../protocol/api.ts";
 
 const participantNotFound = () => notFound("error.nf.participant");
@@ -255,4 +255,25 @@ export async function lowerHands(
     }
   }
   return raised.length;
+}
+
+/**
+ * Ends the meeting for everyone (its creator only) and closes LiveKit's room with it; when
+ * LiveKit is away the meeting still ends here, and the presence clock closes it later.
+ */
+export async function endForEveryone(
+  sql: Sql,
+  livekit: LiveKit,
+  log: Logger,
+  roomId: string,
+  actorId: string,
+): Promise<void> {
+  if (!await endRoom(sql, roomId, actorId)) return;
+  try {
+    await livekit.deleteRoom(roomId);
+  } catch (err) {
+    // Nobody ever connected: LiveKit has no such room, which is what we want.
+    if (isLiveKitNotFound(err)) return;
+    log.warn("livekit room not deleted", { room: roomId, ...errorFields(err) });
+  }
 }

@@ -9,7 +9,7 @@ import { errorFields } from "../platform/log.ts";
 import type { Sql, Tx } from "../platform/db.ts";
 import { publish } from "../platform/events.ts";
 import { AppError } from "../platform/errors.ts";
-import { GUEST_IDENTITY, USER_IDENTITY } from "./livekit.ts";
+import { GUEST_IDENTITY, isLiveKitNotFound, USER_IDENTITY } from "./livekit.ts";
 import { markEnded, ROOM_ID_PATTERN, type RoomStatus } from "./rooms.ts";
 
 /** What happened to an event, and what LiveKit must still be told. */
@@ -248,4 +248,33 @@ export function startPresenceClock(
     }
   }, intervalMs);
   return () => clearInterval(timer);
+}
+
+/**
+ * Tells LiveKit to drop someone holding a token the app no longer stands behind (a removed
+ * person, or a meeting that ended); a failure only leaves them there until the next event.
+ */
+export async function enforceOutcome(
+  livekit: LiveKit,
+  log: Logger,
+  outcome: PresenceOutcome,
+): Promise<void> {
+  if (outcome.result !== "evict" && outcome.result !== "close") return;
+  try {
+    if (outcome.result === "evict") {
+      await livekit.removeParticipant(outcome.room, outcome.identity);
+    } else await livekit.deleteRoom(outcome.room);
+  } catch (err) {
+    if (!isLiveKitNotFound(err)) {
+      log.warn("livekit eviction failed", { room: outcome.room, ...errorFields(err) });
+    }
+  }
+}
+
+/** When LiveKit's room_started event for the doctor's probe room arrived; null if it did not. */
+export async function probeReceivedAt(sql: Sql, room: string): Promise<Date | null> {
+  const [seen] = await sql<{ received_at: Date }[]>`
+    select received_at from livekit_events
+    where room_id = ${room} and event = 'room_started' limit 1`;
+  return seen?.received_at ?? null;
 }
