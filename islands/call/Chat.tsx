@@ -45,7 +45,6 @@ export function useChat(
     }]);
 
   useTopic(room, "chat", ({ text }, sender) => {
-    if (typeof text !== "string" || !text.trim()) return;
     const from = sender ? label(sender) : t("call.someone");
     add(from, text, false);
     heard?.(from, text.slice(0, CHAT_MAX_CHARS));

@@ -1,6 +1,7 @@
 // The call's control bar: icon buttons, each named in text for assistive technology and with
 // a tooltip; the state a button toggles is its aria-pressed. On a phone the bar sits at the
 // bottom within thumb reach, and screen sharing moves into "More".
+import type { Reaction } from "../../protocol/data.ts";
 import { useState } from "preact/hooks";
 import { DeviceButton, Icon, RoundButton } from "./icons.tsx";
 import { ReactionBar } from "./Moderation.tsx";
@@ -22,7 +23,7 @@ export interface ControlsProps {
   host: boolean;
   onToggle(source: "mic" | "camera" | "screen"): void;
   onHand(): void;
-  onReact(emoji: string): void;
+  onReact(emoji: Reaction): void;
   onPanel(panel: Panel): void;
   onLeave(): void;
   onEndForAll(): void;

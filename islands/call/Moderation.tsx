@@ -6,6 +6,7 @@ import { useState } from "preact/hooks";
 import { type EntryPolicy, REACTIONS, type RoomJson } from "../../protocol/api.ts";
 import { api, messageOf } from "../api.ts";
 import type { Status } from "../ui.tsx";
+import type { Reaction as Emoji } from "../../protocol/data.ts";
 import { sendTopic, useTopic } from "./data.ts";
 import { label } from "./Tile.tsx";
 import { type Key, t, tn } from "../../i18n/t.ts";
@@ -43,14 +44,12 @@ export function useReactions(room: Room) {
     }, REACTION_MS);
   }
   useTopic(room, "reaction", ({ emoji }, sender) => {
-    if (sender && (REACTIONS as readonly unknown[]).includes(emoji)) {
-      show(sender.identity, emoji as string);
-    }
+    if (sender) show(sender.identity, emoji);
   });
   return {
     reactions,
     /** Sends a reaction; false when it could not be sent. */
-    async react(emoji: string): Promise<boolean> {
+    async react(emoji: Emoji): Promise<boolean> {
       const sent = await sendTopic(room, "reaction", { emoji }, false);
       if (sent) show(room.localParticipant.identity, emoji);
       return sent;
@@ -181,7 +180,7 @@ export function Hands(
 }
 
 /** A row of reactions; each one is a short burst on the sender's tile for everyone. */
-export function ReactionBar({ onReact }: { onReact(emoji: string): void }) {
+export function ReactionBar({ onReact }: { onReact(emoji: Emoji): void }) {
   return (
     <span class="reactions" role="group" aria-label={t("call.reactions")}>
       {REACTIONS.map((emoji) => (

@@ -1,27 +1,22 @@
-// Messages on one topic of LiveKit's data channel, as JSON, with the participant LiveKit names
-// as their sender (never a name in the payload). What does not parse is ignored.
+// Messages on one topic of LiveKit's data channel (protocol/data.ts), with the participant
+// LiveKit names as their sender. What does not parse is dropped.
 import { type Participant, type Room, RoomEvent } from "livekit-client";
 import { useEffect, useRef } from "preact/hooks";
+import { type DataPayloads, encodePayload, parsePayload, type Topic } from "../../protocol/data.ts";
 
-export function useTopic(
+export function useTopic<T extends Topic>(
   room: Room,
-  topic: string,
-  onMessage: (message: Record<string, unknown>, sender?: Participant) => void,
+  topic: T,
+  onMessage: (message: DataPayloads[T], sender?: Participant) => void,
 ) {
   const handler = useRef(onMessage);
   handler.current = onMessage;
   useEffect(() => {
     const onData = (payload: Uint8Array, sender?: Participant, _kind?: unknown, t?: string) => {
       if (t !== topic) return;
-      let message: unknown;
-      try {
-        message = JSON.parse(new TextDecoder().decode(payload));
-      } catch {
-        return;
-      }
-      if (message && typeof message === "object") {
-        handler.current(message as Record<string, unknown>, sender);
-      }
+      const message = parsePayload(topic, payload);
+      if (message) handler.current(message, sender);
+      else console.warn(`dropped a malformed "${topic}" message`);
     };
     room.on(RoomEvent.DataReceived, onData);
     return () => {
@@ -30,18 +25,15 @@ export function useTopic(
   }, [room, topic]);
 }
 
-/** Sends a JSON message on a topic; false when it could not be sent. */
-export async function sendTopic(
+/** Sends a message on a topic; false when it could not be sent. */
+export async function sendTopic<T extends Topic>(
   room: Room,
-  topic: string,
-  message: Record<string, unknown>,
+  topic: T,
+  message: DataPayloads[T],
   reliable: boolean,
 ): Promise<boolean> {
   try {
-    await room.localParticipant.publishData(new TextEncoder().encode(JSON.stringify(message)), {
-      reliable,
-      topic,
-    });
+    await room.localParticipant.publishData(encodePayload(topic, message), { reliable, topic });
     return true;
   } catch {
     return false;

@@ -1,18 +1,12 @@
 // This instance's WebSockets and what it pushes to them. Events come from the PostgreSQL channel
-// (lib/events.ts), whichever instance caused them; each instance delivers to its own sockets.
+// (lib/platform/events.ts), whichever instance caused them; each instance delivers to its own sockets.
 import type { Config } from "../platform/config.ts";
 import type { Sql } from "../platform/db.ts";
 import { type BusEvent, EventBus } from "../platform/events.ts";
 import { type Invite, invitesById, pendingInvites } from "../meetings/invites.ts";
 import { errorFields, type Logger } from "../platform/log.ts";
 import { expireDue } from "../meetings/ring.ts";
-import {
-  expireKnocks,
-  knockState,
-  lobbies,
-  moderatedWithWaiting,
-  moderators,
-} from "../meetings/lobby.ts";
+import { expireKnocks, lobbies, moderatedWithWaiting, moderators } from "../meetings/lobby.ts";
 import { getRoom, roomView } from "../meetings/rooms.ts";
 import { type SessionClaims, sessionKey } from "../accounts/sessions.ts";
 import {
@@ -20,10 +14,13 @@ import {
   CLOSE_SESSION_EXPIRED,
   CLOSE_SIGNED_OUT,
   CLOSE_TOO_SLOW,
-  type LobbyMessage,
   parseClientFrame,
   type ServerMessage,
 } from "../../protocol/ws.ts";
+import { Admission } from "./admission.ts";
+import { LobbySockets, MAX_WAITING_TABS } from "./lobby_sockets.ts";
+
+export { MAX_WAITING_TABS };
 import type { LobbyJson } from "../../protocol/api.ts";
 
 export interface RealtimeOptions {
@@ -55,13 +52,6 @@ export const DEFAULT_REALTIME: RealtimeOptions = {
   maxSocketsPerUser: 16,
 };
 
-// An admitted upgrade that never opened (the client went away during the handshake) gives
-// its place back after this long.
-const ADMISSION_MS = 10_000;
-
-/** Tabs of one browser that may wait on the same knock. */
-export const MAX_WAITING_TABS = 4;
-
 // Events waiting for delivery at most; past that they are dropped and every socket resynced.
 const MAX_QUEUED_EVENTS = 10_000;
 // How long a socket's send queue may stay over the limit before it is taken for not reading.
@@ -89,15 +79,6 @@ interface Client {
   overSince: number;
 }
 
-interface Waiting {
-  ws: WebSocket;
-  knockId: string;
-  roomId: string;
-  /** Frames received since `since` (a minute's window). */
-  frames: number;
-  since: number;
-}
-
 type Wire<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] };
 const asJson = ({ invitee_id: _, ...invite }: Invite & { invitee_id?: string }) =>
   invite as unknown as Wire<Invite>;
@@ -117,9 +98,8 @@ export class Realtime {
   #resyncDelay = 1000;
   #stopped = false;
   #toSync: Client[] = [];
-  #waiting = new Map<WebSocket, Waiting>();
-  /** The waiting sockets of each knock (its tabs). */
-  #waitingByKnock = new Map<string, Set<Waiting>>();
+  #waiting: LobbySockets;
+  #admission = new Admission();
 
   constructor(
     private sql: Sql,
@@ -128,6 +108,7 @@ export class Realtime {
     options: Partial<RealtimeOptions> = {},
   ) {
     this.options = { ...DEFAULT_REALTIME, ...options };
+    this.#waiting = new LobbySockets(sql, log, this.options.maxBufferedBytes);
     this.#bus = new EventBus(sql, log, {
       onEvent: (event) => this.#enqueue(event),
       onResync: () => this.#resyncAll(),
@@ -150,9 +131,7 @@ export class Realtime {
     for (const t of this.#timers) clearInterval(t);
     clearTimeout(this.#resyncTimer);
     for (const client of this.#clients.values()) this.#close(client, 1001, "server shutting down");
-    for (const w of this.#waiting.values()) w.ws.close(1001, "server shutting down");
-    this.#waiting.clear();
-    this.#waitingByKnock.clear();
+    this.#waiting.closeAll();
     await this.#bus.stop();
   }
 
@@ -161,12 +140,8 @@ export class Realtime {
   }
 
   get full(): boolean {
-    return this.socketCount + this.#admitting >= this.options.maxSockets;
+    return this.socketCount + this.#admission.held >= this.options.maxSockets;
   }
-
-  #admitting = 0;
-  /** Places held by account (user id) or by knock (`knock:<id>`). */
-  #admittingByKey = new Map<string, number>();
 
   /**
    * Holds a place for a socket of `userId` about to be upgraded, counted with its open
@@ -191,22 +166,7 @@ export class Realtime {
 
   #hold(key: string, open: number, max: number): "instance" | "full" | (() => void) {
     if (this.full) return "instance";
-    const pending = this.#admittingByKey.get(key) ?? 0;
-    if (open + pending >= max) return "full";
-    this.#admitting++;
-    this.#admittingByKey.set(key, pending + 1);
-    let held = true;
-    const release = () => {
-      if (!held) return;
-      held = false;
-      clearTimeout(timer);
-      this.#admitting--;
-      const left = (this.#admittingByKey.get(key) ?? 1) - 1;
-      if (left > 0) this.#admittingByKey.set(key, left);
-      else this.#admittingByKey.delete(key);
-    };
-    const timer = setTimeout(release, ADMISSION_MS);
-    return release;
+    return this.#admission.hold(key, open, max);
   }
 
   /** A socket of a signed-in user opened: it is sent its snapshot, then live events. */
@@ -255,70 +215,22 @@ export class Realtime {
     if (set?.size === 0) this.#byUser.delete(client.userId);
   }
 
-  /**
-   * A browser waiting in a lobby (GET /ws/lobby, by its ticket): it is sent its knock's state
-   * now and whenever it changes, or whether a host is in the call changes. It may only ping.
-   */
+  /** A browser waiting in a lobby opened its socket (see LobbySockets). */
   openWaiting(ws: WebSocket, knockId: string, roomId: string): void {
-    const entry: Waiting = { ws, knockId, roomId, frames: 0, since: Date.now() };
-    this.#waiting.set(ws, entry);
-    let set = this.#waitingByKnock.get(knockId);
-    if (!set) this.#waitingByKnock.set(knockId, set = new Set());
-    set.add(entry);
-    this.#tellWaiting([knockId]).catch((err) =>
-      this.log.warn("lobby state not sent", errorFields(err))
-    );
+    this.#waiting.open(ws, knockId, roomId);
   }
 
   /** Sockets waiting on this instance for one knock (its tabs). */
   waitingFor(knockId: string): number {
-    return this.#waitingByKnock.get(knockId)?.size ?? 0;
+    return this.#waiting.waitingFor(knockId);
   }
 
   closedWaiting(ws: WebSocket): void {
-    const entry = this.#waiting.get(ws);
-    if (!entry) return;
-    this.#waiting.delete(ws);
-    const set = this.#waitingByKnock.get(entry.knockId);
-    set?.delete(entry);
-    if (set?.size === 0) this.#waitingByKnock.delete(entry.knockId);
+    this.#waiting.closed(ws);
   }
 
-  /** A frame from a waiting browser: a ping gets a pong; a flood closes the socket. */
   messageWaiting(ws: WebSocket, data: unknown): void {
-    const entry = this.#waiting.get(ws);
-    if (!entry) return;
-    const now = Date.now();
-    if (now - entry.since > 60_000) {
-      entry.since = now;
-      entry.frames = 0;
-    }
-    if (++entry.frames > 30) {
-      this.closedWaiting(ws);
-      ws.close(CLOSE_ABUSE, "too many frames");
-      return;
-    }
-    const frame = parseClientFrame(data);
-    if (!("error" in frame) && frame.type === "ping" && ws.readyState === WebSocket.OPEN) {
-      ws.send(JSON.stringify({ type: "pong" } satisfies LobbyMessage));
-    }
-  }
-
-  /** Sends each of these knocks' waiting sockets the knock's state now. */
-  async #tellWaiting(knockIds: Iterable<string>): Promise<void> {
-    for (const knockId of knockIds) {
-      const sockets = [...this.#waitingByKnock.get(knockId) ?? []];
-      if (sockets.length === 0) continue;
-      const knock = await knockState(this.sql, knockId);
-      const text = JSON.stringify({ type: "knock", knock } satisfies LobbyMessage);
-      for (const w of sockets) {
-        if (w.ws.readyState !== WebSocket.OPEN) continue;
-        if (w.ws.bufferedAmount > this.options.maxBufferedBytes) {
-          this.closedWaiting(w.ws);
-          w.ws.close(CLOSE_TOO_SLOW, "too slow");
-        } else w.ws.send(text);
-      }
-    }
+    this.#waiting.message(ws, data);
   }
 
   /** A frame from a client: bounded in rate and size; a bad one gets an error frame. */
@@ -537,11 +449,7 @@ export class Realtime {
       }
       case "room": {
         // Whether a host is in the call may have changed for those waiting to enter.
-        const waiting = new Set<string>();
-        for (const w of this.#waiting.values()) {
-          if (w.roomId === event.room_id) waiting.add(w.knockId);
-        }
-        await this.#tellWaiting(waiting);
+        await this.#waiting.tell(this.#waiting.knocksIn(event.room_id));
         if (this.#byUser.size === 0) return;
         let room;
         try {
@@ -573,7 +481,7 @@ export class Realtime {
         return;
       }
       case "knock":
-        await this.#tellWaiting([event.knock_id]);
+        await this.#waiting.tell([event.knock_id]);
         return;
       case "contacts": {
         const text = JSON.stringify({ type: "contacts_changed" } satisfies ServerMessage);
