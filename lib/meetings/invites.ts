@@ -10,19 +10,11 @@ import {
   type InviteStatus,
   ring,
 } from "./ring.ts";
-import { type CallType, joinLocked, lockRoom, notContacts, notHost, roomEnded } from "./rooms.ts";
+import type { InviteJson } from "../../protocol/api.ts";
+import { joinLocked, lockRoom, notContacts, notHost, roomEnded } from "./rooms.ts";
 
-export interface Invite {
-  id: string;
-  room_id: string;
-  room_name: string;
-  call_type: CallType;
-  from: { id: string; display_name: string };
-  status: InviteStatus;
-  created_at: Date;
-  /** Seconds left to answer while it rings; 0 otherwise. */
-  expires_in: number;
-}
+/** An invite as read from the database: InviteJson with its time still a Date. */
+export type Invite = Omit<InviteJson, "created_at"> & { created_at: Date };
 
 /** Missed calls stay listed for this long. */
 const MISSED_LISTED_DAYS = 7;

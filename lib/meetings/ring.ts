@@ -6,7 +6,7 @@
 import type { Sql, Tx } from "../platform/db.ts";
 import { type CancelReason, EVENTS_CHANNEL, publish } from "../platform/events.ts";
 
-export type InviteStatus = "pending" | "accepted" | "declined" | "missed" | "cancelled";
+export type { InviteStatus } from "../../protocol/api.ts";
 
 /** How long an invite rings before it is missed, unless configured otherwise. */
 export const DEFAULT_RING_SECONDS = 60;

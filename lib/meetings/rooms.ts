@@ -10,10 +10,9 @@ import {
   ring,
 } from "./ring.ts";
 import { liveSession, type SessionClaims } from "../accounts/sessions.ts";
-import type { EntryPolicy, Role } from "../../protocol/api.ts";
+import type { CallType, EntryPolicy, Role, RoomStatus } from "../../protocol/api.ts";
 
-export type CallType = "audio" | "video";
-export type RoomStatus = "waiting" | "active" | "ended";
+export type { CallType, RoomStatus };
 
 export interface RoomParticipant {
   id: string;
