@@ -199,6 +199,11 @@ export async function getRoom(sql: Sql, id: string): Promise<Room> {
 }
 
 /** Rooms the user created or was invited to (or joined), newest first; not those removed from. */
+/** One room as `userId` may see it (roomView of getRoom): 404 when there is no such room. */
+export async function viewRoom(sql: Sql, id: string, userId: string, publicUrl: string) {
+  return roomView(await getRoom(sql, id), userId, publicUrl);
+}
+
 export async function listRoomsForUser(sql: Sql, userId: string, limit = 100): Promise<Room[]> {
   return await sql<Room[]>`
     select ${ROOM_COLUMNS(sql)}

@@ -19,8 +19,6 @@ import {
 } from "../../protocol/ws.ts";
 import { Admission } from "./admission.ts";
 import { LobbySockets, MAX_WAITING_TABS } from "./lobby_sockets.ts";
-
-export { MAX_WAITING_TABS };
 import type { LobbyJson } from "../../protocol/api.ts";
 
 export interface RealtimeOptions {

@@ -6,7 +6,7 @@ import {
   dismissMissed,
   listInvites,
 } from "../../lib/meetings/invites.ts";
-import { getRoom, roomView } from "../../lib/meetings/rooms.ts";
+import { viewRoom } from "../../lib/meetings/rooms.ts";
 import type { AppEnv, Deps } from "../context.ts";
 import { langOf, requireUser } from "../middleware.ts";
 import { tr } from "../../i18n/server.ts";
@@ -26,7 +26,7 @@ export function inviteRoutes(deps: Deps) {
     const user = c.get("user");
     const roomId = await acceptInvite(sql, inviteId(c.req.param("id")), user.id);
     deps.metrics.answers.inc({ answer: "accepted" });
-    return c.json(roomView(await getRoom(sql, roomId), user.id, config.publicUrl));
+    return c.json(await viewRoom(sql, roomId, user.id, config.publicUrl));
   });
 
   app.post("/:id/decline", auth, async (c) => {

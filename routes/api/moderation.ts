@@ -15,7 +15,7 @@ import {
   updateEntry,
 } from "../../lib/meetings/host_controls.ts";
 import { GUEST_IDENTITY, USER_IDENTITY } from "../../lib/meetings/livekit.ts";
-import { getRoom, roomView, tokenContext } from "../../lib/meetings/rooms.ts";
+import { tokenContext, viewRoom } from "../../lib/meetings/rooms.ts";
 import { ENTRY_POLICIES } from "../../protocol/api.ts";
 import type { AppEnv, Deps } from "../context.ts";
 import { credentials, jsonBody, requireUser } from "../middleware.ts";
@@ -49,8 +49,7 @@ export function moderationRoutes(deps: Deps) {
   const { config, sql, sessions, livekit, log } = deps;
   const app = new Hono<AppEnv>();
   const auth = requireUser(config, sessions);
-  const view = async (id: string, userId: string) =>
-    roomView(await getRoom(sql, id), userId, config.publicUrl);
+  const view = (id: string, userId: string) => viewRoom(sql, id, userId, config.publicUrl);
 
   /** Counts one moderation act that costs LiveKit calls (run once the role is checked). */
   const moderationLimit = (userId: string) => () =>

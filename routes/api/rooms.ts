@@ -8,12 +8,12 @@ import { inviteMore } from "../../lib/meetings/invites.ts";
 import {
   clearHistory,
   createRoom,
-  getRoom,
   joinRoom,
   leaveRoom,
   listRoomsForUser,
   MAX_INVITED,
   roomView,
+  viewRoom,
 } from "../../lib/meetings/rooms.ts";
 import { ENTRY_POLICIES } from "../../protocol/api.ts";
 import { tr, trn } from "../../i18n/server.ts";
@@ -38,8 +38,7 @@ export function roomRoutes(deps: Deps) {
   const { config, sql, sessions, livekit, log } = deps;
   const app = new Hono<AppEnv>();
   const auth = requireUser(config, sessions);
-  const view = async (id: string, userId: string) =>
-    roomView(await getRoom(sql, id), userId, config.publicUrl);
+  const view = (id: string, userId: string) => viewRoom(sql, id, userId, config.publicUrl);
 
   // Counted in the transaction that rings: a refused or failed request counts nothing.
   /** Counts one ring from `caller` to each of `invitees`; 429 past any of the ring limits. */
