@@ -1,9 +1,10 @@
 // The call's chat: messages over LiveKit's data channel (topic "chat"), the sender being who
 // LiveKit says sent it, never a name in the payload. The last 200 are kept.
 import type { Room } from "livekit-client";
+import { signal } from "@preact/signals";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { CHAT_MAX_CHARS } from "../../protocol/api.ts";
-import { sendTopic, useTopic } from "./data.ts";
+import { onTopic, sendTopic } from "./data.ts";
 import { label } from "./Tile.tsx";
 import { t } from "../../i18n/t.ts";
 
@@ -14,62 +15,64 @@ export interface ChatMessage {
   mine: boolean;
 }
 
-export interface Chat {
-  messages: ChatMessage[];
+/**
+ * The call's messages, kept across reconnections; `heard` is told of each message from someone
+ * else as it arrives (for the call's announcements), `isOpen` whether the panel shows them.
+ */
+export class ChatLog {
+  readonly messages = signal<ChatMessage[]>([]);
   /** Messages that arrived while the panel was closed. */
-  unread: number;
+  readonly unread = signal(0);
+  private room: Room | null = null;
+
+  constructor(
+    private readonly isOpen: () => boolean,
+    private readonly heard: (from: string, text: string) => void,
+  ) {}
+
+  /** Follows `room`'s chat until the returned function is called. */
+  attach(room: Room): () => void {
+    this.room = room;
+    return onTopic(room, "chat", ({ text }, sender) => {
+      const from = sender ? label(sender) : t("call.someone");
+      this.add(from, text, false);
+      this.heard(from, text.slice(0, CHAT_MAX_CHARS));
+      if (!this.isOpen()) this.unread.value++;
+    });
+  }
+
+  /** The panel was opened: everything is read. */
+  read() {
+    this.unread.value = 0;
+  }
+
   /** Sends to everyone; false when it could not be sent. */
-  send(text: string): Promise<boolean>;
-}
+  async send(raw: string): Promise<boolean> {
+    const text = raw.trim().slice(0, CHAT_MAX_CHARS);
+    if (!text) return true;
+    if (!this.room) return false;
+    const sent = await sendTopic(this.room, "chat", { text }, true);
+    if (sent) this.add(t("chat.you"), text, true);
+    return sent;
+  }
 
-/** `heard`: each message from someone else, as it arrives (for the call's announcements). */
-export function useChat(
-  room: Room,
-  open: boolean,
-  heard?: (from: string, text: string) => void,
-): Chat {
-  const [messages, setMessages] = useState<ChatMessage[]>([]);
-  const [unread, setUnread] = useState(0);
-  const openRef = useRef(open);
-  openRef.current = open;
-  useEffect(() => {
-    if (open) setUnread(0);
-  }, [open]);
-
-  const add = (from: string, text: string, mine: boolean) =>
-    setMessages((list) => [...list.slice(-199), {
+  private add(from: string, text: string, mine: boolean) {
+    this.messages.value = [...this.messages.value.slice(-199), {
       id: Date.now() + Math.random(),
       from,
       text: text.slice(0, CHAT_MAX_CHARS),
       mine,
-    }]);
-
-  useTopic(room, "chat", ({ text }, sender) => {
-    const from = sender ? label(sender) : t("call.someone");
-    add(from, text, false);
-    heard?.(from, text.slice(0, CHAT_MAX_CHARS));
-    if (!openRef.current) setUnread((n) => n + 1);
-  });
-
-  return {
-    messages,
-    unread,
-    async send(raw) {
-      const text = raw.trim().slice(0, CHAT_MAX_CHARS);
-      if (!text) return true;
-      const sent = await sendTopic(room, "chat", { text }, true);
-      if (sent) add(t("chat.you"), text, true);
-      return sent;
-    },
-  };
+    }];
+  }
 }
 
-export function ChatPanel({ chat, onError }: { chat: Chat; onError(message: string): void }) {
+export function ChatPanel({ chat, onError }: { chat: ChatLog; onError(message: string): void }) {
   const [draft, setDraft] = useState("");
+  const messages = chat.messages.value;
   const list = useRef<HTMLOListElement>(null);
   useEffect(() => {
     list.current?.lastElementChild?.scrollIntoView({ block: "nearest" });
-  }, [chat.messages.length]);
+  }, [messages.length]);
   async function submit(event: Event) {
     event.preventDefault();
     if (await chat.send(draft)) setDraft("");
@@ -79,8 +82,8 @@ export function ChatPanel({ chat, onError }: { chat: Chat; onError(message: stri
     <aside class="panel chat" aria-labelledby="chat-title">
       <h2 class="small" id="chat-title">{t("chat.title")}</h2>
       <ol ref={list} class="messages">
-        {chat.messages.length === 0 && <li class="muted small">{t("chat.empty")}</li>}
-        {chat.messages.map((m) => (
+        {messages.length === 0 && <li class="muted small">{t("chat.empty")}</li>}
+        {messages.map((m) => (
           <li key={m.id} class={m.mine ? "mine" : undefined}>
             <strong>{m.from}</strong> {m.text}
           </li>

@@ -3,7 +3,7 @@
 // the ticket for a token and goes on into the call without a reload.
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { KnockStateJson, TokenJson } from "../../protocol/api.ts";
-import type { LobbyMessage } from "../../protocol/ws.ts";
+import { parseLobbyMessage } from "../../protocol/ws.ts";
 import { api, ApiError, messageOf } from "../api.ts";
 import type { MediaPrefs } from "../prefs.ts";
 import { DeviceCheck } from "./DeviceCheck.tsx";
@@ -49,12 +49,8 @@ export function Lobby(
         }`,
       );
       ws.onmessage = (event) => {
-        let message: LobbyMessage;
-        try {
-          message = JSON.parse(event.data);
-        } catch {
-          return;
-        }
+        const message = parseLobbyMessage(event.data);
+        if (!message) return console.warn("dropped a malformed message from the lobby");
         if (message.type !== "knock") return;
         failures = 0;
         setKnock(message.knock);

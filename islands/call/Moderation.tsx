@@ -1,15 +1,18 @@
 // Running a meeting: who may enter (entry policy, lock), muting everyone, the raised-hand
 // queue, and reactions. Every change goes through the app, which checks the caller's role; the
 // page only offers what the server would allow.
-import type { Participant, Room } from "livekit-client";
+import { type Participant, type Room, Track } from "livekit-client";
+import { signal } from "@preact/signals";
 import { useState } from "preact/hooks";
 import { type EntryPolicy, REACTIONS, type RoomJson } from "../../protocol/api.ts";
 import { api, messageOf } from "../api.ts";
 import type { Status } from "../ui.tsx";
 import type { Reaction as Emoji } from "../../protocol/data.ts";
-import { sendTopic, useTopic } from "./data.ts";
+import { onTopic, sendTopic } from "./data.ts";
 import { label } from "./Tile.tsx";
 import { type Key, t, tn } from "../../i18n/t.ts";
+
+type Report = Pick<Status, "info" | "error">;
 
 export interface Reaction {
   emoji: string;
@@ -29,32 +32,38 @@ const REACTION_MS = 4000;
  * Reactions by sender, each shown for a few seconds (a newer one replaces it); `react` sends
  * one. The sender is LiveKit's participant, never the payload, and only the fixed set counts.
  */
-export function useReactions(room: Room) {
-  const [reactions, setReactions] = useState<Map<string, Reaction>>(new Map());
-  function show(identity: string, emoji: string) {
+export class Reactions {
+  readonly shown = signal<Map<string, Reaction>>(new Map());
+  private room: Room | null = null;
+
+  /** Follows `room`'s reactions until the returned function is called. */
+  attach(room: Room): () => void {
+    this.room = room;
+    return onTopic(room, "reaction", ({ emoji }, sender) => {
+      if (sender) this.show(sender.identity, emoji);
+    });
+  }
+
+  /** Sends a reaction; false when it could not be sent. */
+  async react(emoji: Emoji): Promise<boolean> {
+    const room = this.room;
+    if (!room) return false;
+    const sent = await sendTopic(room, "reaction", { emoji }, false);
+    if (sent) this.show(room.localParticipant.identity, emoji);
+    return sent;
+  }
+
+  private show(identity: string, emoji: string) {
     const id = Date.now() + Math.random();
-    setReactions((map) => new Map(map).set(identity, { emoji, id }));
+    this.shown.value = new Map(this.shown.value).set(identity, { emoji, id });
     setTimeout(() => {
-      setReactions((map) => {
-        if (map.get(identity)?.id !== id) return map;
-        const next = new Map(map);
-        next.delete(identity);
-        return next;
-      });
+      const map = this.shown.value;
+      if (map.get(identity)?.id !== id) return;
+      const next = new Map(map);
+      next.delete(identity);
+      this.shown.value = next;
     }, REACTION_MS);
   }
-  useTopic(room, "reaction", ({ emoji }, sender) => {
-    if (sender) show(sender.identity, emoji);
-  });
-  return {
-    reactions,
-    /** Sends a reaction; false when it could not be sent. */
-    async react(emoji: Emoji): Promise<boolean> {
-      const sent = await sendTopic(room, "reaction", { emoji }, false);
-      if (sent) show(room.localParticipant.identity, emoji);
-      return sent;
-    },
-  };
 }
 
 /** Raised hands, first raised first: the time is the app server's, set in LiveKit's attributes. */
@@ -63,6 +72,39 @@ export function handQueue(participants: Participant[]): RaisedHand[] {
     .map((p) => ({ identity: p.identity, name: label(p), at: Number(p.attributes?.hand) }))
     .filter((h) => Number.isFinite(h.at) && h.at > 0)
     .sort((a, b) => a.at - b.at || a.identity.localeCompare(b.identity));
+}
+
+/** Host controls go through the app (no browser's token has admin rights in LiveKit). */
+export async function muteMic(roomId: string, p: Participant, report: Report) {
+  const mic = p.getTrackPublication(Track.Source.Microphone);
+  if (!mic?.trackSid) return;
+  try {
+    await api("POST", `${participantPath(roomId, p.identity)}/mute`, { track_sid: mic.trackSid });
+    report.info(t("call.mutedOther", { name: label(p) }));
+  } catch (err) {
+    report.error(messageOf(err));
+  }
+}
+
+export async function removeParticipant(roomId: string, p: Participant, report: Report) {
+  try {
+    await api("DELETE", participantPath(roomId, p.identity));
+    report.info(t("call.removedOther", { name: label(p) }));
+  } catch (err) {
+    report.error(messageOf(err));
+  }
+}
+
+const participantPath = (room: string, identity: string) =>
+  `/api/livekit/rooms/${room}/participants/${encodeURIComponent(identity)}`;
+
+/** Through the app: the time it reached the server orders the queue. */
+export async function raiseHand(roomId: string, raised: boolean, report: Report) {
+  try {
+    await api("POST", `/api/livekit/rooms/${roomId}/hand`, { raised });
+  } catch (err) {
+    report.error(messageOf(err));
+  }
 }
 
 const ENTRY_TEXT: Record<EntryPolicy, Key> = {

@@ -3,6 +3,7 @@
 // change its own metadata): a guest named "Ada" never passes for member Ada.
 import { type Participant, Track, type TrackPublication } from "livekit-client";
 import { useEffect, useRef, useState } from "preact/hooks";
+import { CALL_ROLES, type CallRole, type ParticipantMetadata } from "../../protocol/api.ts";
 import { initials } from "../ui.tsx";
 import { Icon } from "./icons.tsx";
 import { type Key, t } from "../../i18n/t.ts";
@@ -14,14 +15,11 @@ const QUALITY: Record<string, Key> = {
   lost: "tile.q.lost",
 };
 
-export type Role = "host" | "cohost" | "member" | "guest";
-const ROLES = new Set<string>(["host", "cohost", "member", "guest"]);
-
 /** The role the app put in this participant's token. */
-export function roleOf(p: Participant): Role | null {
+export function roleOf(p: Participant): CallRole | null {
   try {
-    const role = JSON.parse(p.metadata || "{}").role;
-    return ROLES.has(role) ? role : null;
+    const role = (JSON.parse(p.metadata || "{}") as Partial<ParticipantMetadata>).role;
+    return role && CALL_ROLES.includes(role) ? role : null;
   } catch {
     return null;
   }

@@ -1,9 +1,9 @@
 // Getting into a call: a token from the app, the connection with a deadline, one's microphone
 // and camera published, and what this browser chooses to receive (data saver).
-import { type Room, Track, VideoQuality } from "livekit-client";
+import { ConnectionError, type Room, Track, VideoQuality } from "livekit-client";
 import type { TokenJson } from "../../protocol/api.ts";
 import { api, ApiError, signInAgain } from "../api.ts";
-import { type DataSaver, mediaErrorMessage, type MediaPrefs } from "../prefs.ts";
+import { type DataSaver, DEVICE_PREF, mediaErrorMessage, type MediaPrefs } from "../prefs.ts";
 import { t } from "../../i18n/t.ts";
 import type { Phase } from "./CallState.tsx";
 
@@ -96,4 +96,70 @@ export function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
       timer = setTimeout(() => reject(new Error(t("call.timedOut"))), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Connects with livekit-client's own retries and our deadline; null when connected, otherwise
+ * what the page should say (the room is left disconnected).
+ */
+export async function connectRoom(
+  room: Room,
+  token: TokenJson,
+): Promise<{ phase: Phase; message: string } | null> {
+  try {
+    await withTimeout(room.connect(token.url, token.token, CONNECT_OPTIONS), CONNECT_TIMEOUT_MS);
+    return null;
+  } catch (err) {
+    await room.disconnect();
+    if (err instanceof ConnectionError && err.reason === 0 /* NotAllowed */) {
+      return { phase: "unavailable", message: t("call.refused") };
+    }
+    return { phase: "unreachable", message: "" };
+  }
+}
+
+export type Source = "mic" | "camera" | "screen";
+
+/**
+ * Turns a source on or off (`on` given is push-to-talk, which is not remembered): what to
+ * remember of the choice, or the message to show when it failed.
+ */
+export async function setSource(
+  room: Room,
+  source: Source,
+  on?: boolean,
+): Promise<{ remember?: Partial<MediaPrefs>; error?: string }> {
+  const lp = room.localParticipant;
+  try {
+    if (source === "mic") await lp.setMicrophoneEnabled(on ?? !lp.isMicrophoneEnabled);
+    if (source === "camera") await lp.setCameraEnabled(on ?? !lp.isCameraEnabled);
+    // The shared tab's or screen's sound too, where the browser offers it.
+    if (source === "screen") {
+      await lp.setScreenShareEnabled(!lp.isScreenShareEnabled, { audio: true });
+    }
+    if (source === "mic" && on === undefined) {
+      return { remember: { mic_on: lp.isMicrophoneEnabled } };
+    }
+    if (source === "camera") return { remember: { cam_on: lp.isCameraEnabled } };
+    return {};
+  } catch (err) {
+    // Cancelling the screen picker is not an error worth a message.
+    if ((err as { name?: string }).name === "NotAllowedError" && source === "screen") return {};
+    return { error: mediaErrorMessage(err, source === "screen" ? undefined : source) };
+  }
+}
+
+/** Switches a device in the call: what to remember of the choice, or why it failed. */
+export async function changeDevice(
+  room: Room,
+  kind: MediaDeviceKind,
+  id: string,
+): Promise<{ remember?: Partial<MediaPrefs>; error?: string }> {
+  try {
+    await room.switchActiveDevice(kind, id);
+    return { remember: { [DEVICE_PREF[kind]]: id } };
+  } catch (err) {
+    if (kind === "audiooutput") return { error: t("call.noSpeaker") };
+    return { error: mediaErrorMessage(err, kind === "videoinput" ? "camera" : "mic") };
+  }
 }
