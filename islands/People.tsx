@@ -89,53 +89,18 @@ export function People(
   return (
     <div class="people-box">
       <ul class="people" aria-label={t("people.in", { name: room.room_name })}>
-        {room.participants.map((p) => {
-          const [key, label] = personState(p);
-          const name = p.id === me ? t("people.you", { name: p.display_name }) : p.display_name;
-          return (
-            <li key={p.id} data-person={p.id} data-state={key}>
-              <span class="name">
-                {name}
-                {p.role === "host" && <span class="role muted small">{t("people.host")}</span>}
-                {p.role === "cohost" && <span class="role muted small">{t("people.cohost")}</span>}
-              </span>
-              <span class={`state ${key}`}>{label}</span>
-              {isHost && open && p.id !== me && (
-                <button
-                  type="button"
-                  class="link"
-                  disabled={busy !== null}
-                  onClick={() => setCohost(p, p.role !== "cohost")}
-                >
-                  {p.role === "cohost" ? t("people.unmake") : t("people.make")}
-                  <span class="sr-only">{` (${p.display_name})`}</span>
-                </button>
-              )}
-              {isHost && open && p.id !== me && key === "ringing" && (
-                <button
-                  type="button"
-                  class="link"
-                  disabled={busy !== null}
-                  onClick={() => stopRinging(p)}
-                  aria-label={t("people.stopNamed", { name: p.display_name })}
-                >
-                  {t("people.stop")}
-                </button>
-              )}
-              {isHost && open && p.id !== me && key !== "ringing" && key !== "in-call" && (
-                <button
-                  type="button"
-                  class="link"
-                  disabled={busy !== null}
-                  onClick={() => ringPeople([p.id])}
-                  aria-label={t("people.callNamed", { name: p.display_name })}
-                >
-                  {t("people.call")}
-                </button>
-              )}
-            </li>
-          );
-        })}
+        {room.participants.map((p) => (
+          <Person
+            key={p.id}
+            p={p}
+            me={me}
+            manage={isHost && open && p.id !== me}
+            busy={busy !== null}
+            onCohost={() => setCohost(p, p.role !== "cohost")}
+            onStop={() => stopRinging(p)}
+            onRing={() => ringPeople([p.id])}
+          />
+        ))}
       </ul>
       {isHost && open && contacts === null && (
         <button
@@ -183,5 +148,60 @@ export function People(
         </fieldset>
       )}
     </div>
+  );
+}
+
+/** One person of the meeting, and what the host may do about them. */
+function Person(
+  { p, me, manage, busy, onCohost, onStop, onRing }: {
+    p: ParticipantJson;
+    me: string;
+    /** The host sees the buttons (never on themselves, never once the meeting has ended). */
+    manage: boolean;
+    busy: boolean;
+    onCohost(): void;
+    onStop(): void;
+    onRing(): void;
+  },
+) {
+  const [key, label] = personState(p);
+  const name = p.id === me ? t("people.you", { name: p.display_name }) : p.display_name;
+  return (
+    <li data-person={p.id} data-state={key}>
+      <span class="name">
+        {name}
+        {p.role === "host" && <span class="role muted small">{t("people.host")}</span>}
+        {p.role === "cohost" && <span class="role muted small">{t("people.cohost")}</span>}
+      </span>
+      <span class={`state ${key}`}>{label}</span>
+      {manage && (
+        <button type="button" class="link" disabled={busy} onClick={onCohost}>
+          {p.role === "cohost" ? t("people.unmake") : t("people.make")}
+          <span class="sr-only">{` (${p.display_name})`}</span>
+        </button>
+      )}
+      {manage && key === "ringing" && (
+        <button
+          type="button"
+          class="link"
+          disabled={busy}
+          onClick={onStop}
+          aria-label={t("people.stopNamed", { name: p.display_name })}
+        >
+          {t("people.stop")}
+        </button>
+      )}
+      {manage && key !== "ringing" && key !== "in-call" && (
+        <button
+          type="button"
+          class="link"
+          disabled={busy}
+          onClick={onRing}
+          aria-label={t("people.callNamed", { name: p.display_name })}
+        >
+          {t("people.call")}
+        </button>
+      )}
+    </li>
   );
 }

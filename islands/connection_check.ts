@@ -236,10 +236,7 @@ export function verdict(report: CheckReport): { ok: boolean; text: string; warni
   const result = conclusion(report);
   const tls = report.attempts.find((a) => a.mode === "relay-tls");
   if (result.ok && tls && !tls.ok) {
-    return {
-      ...result,
-      warning: t("net.tlsWarning"),
-    };
+    return { ...result, warning: t("net.tlsWarning") };
   }
   return result;
 }
@@ -260,16 +257,10 @@ function conclusion(report: CheckReport): { ok: boolean; text: string } {
   }
   const relayed = report.attempts.filter((a) => a.mode !== "automatic" && a.ok);
   if (relayed.length > 0) {
-    return {
-      ok: true,
-      text: t("net.relayOnly", { path: describePath(relayed[0].path) }),
-    };
+    return { ok: true, text: t("net.relayOnly", { path: describePath(relayed[0].path) }) };
   }
   if (report.attempts.length === 0) return { ok: false, text: t("net.notYet") };
-  return {
-    ok: false,
-    text: t("net.noPath"),
-  };
+  return { ok: false, text: t("net.noPath") };
 }
 
 /** The report as text to paste in a message to the administrator. */
