@@ -49,78 +49,74 @@ export interface DoctorOptions {
 
 const DAY = 86_400_000;
 
+type Names = { APP_DOMAIN: string; LIVEKIT_DOMAIN: string; TURN_DOMAIN: string };
+type Request = { method?: string; headers?: Record<string, string>; body?: string };
+
+/** What every network check needs: the settings, where each name goes, and how to ask. */
+interface Deployment {
+  options: DoctorOptions;
+  get(name: string): string;
+  names: Names;
+  publicIp: string;
+  httpsPort: number;
+  timeout: number;
+  /** A private CA's certificates replace the system's (a deployment uses one or the other). */
+  ca?: string[];
+  /** Where a name goes: what DNS said, or PUBLIC_IP when it said nothing. */
+  at(name: string): string;
+  /** One request through the entrance (https on 443) to `name`. */
+  viaEdge(name: string, path: string, more?: Request): Promise<HttpAnswer>;
+  /** One RoomService call (Twirp, JSON) through the entrance, signed with .env's key pair. */
+  livekitApi(method: string, body: unknown): Promise<HttpAnswer | Error>;
+}
+
 /** Runs every check; a failed step never stops the others. */
 export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
-  const env = options.env;
-  const get = (k: string) => env[k]?.trim() ?? "";
-  const findings: Finding[] = [];
-  const add = (f: Finding) => findings.push(f);
-  const httpsPort = options.httpsPort ?? 443;
-  const timeout = options.timeoutMs ?? 5000;
-  // A private CA's certificates replace the system's (a deployment uses one or the other).
-  const ca = options.caCerts && options.caCerts.length > 0 ? options.caCerts : undefined;
-
-  // 1. Settings: what would make the stack refuse to start, or calls fail.
-  const warnings: string[] = [];
-  const problems = deploymentProblems(env, warnings, { allowLoopback: options.local });
-  if (!/^https:/.test(get("PUBLIC_URL"))) {
-    problems.push(
-      `PUBLIC_URL is "${get("PUBLIC_URL")}": the doctor checks a deployment with the tls ` +
-        "profile (https://APP_DOMAIN)",
-    );
-  }
-  for (const name of ["LIVEKIT_API_KEY", "LIVEKIT_API_SECRET", "TURN_SECRET", "PUBLIC_IP"]) {
-    if (!get(name)) problems.push(`${name} is missing`);
-  }
-  if (problems.length > 0) {
-    for (const p of problems) {
-      add({ check: "settings", status: "fail", detail: p, fix: "Correct it in .env." });
-    }
-    return findings;
-  }
-  for (const w of warnings) add({ check: "settings", status: "warn", detail: w });
-  add({ check: "settings", status: "ok", detail: ".env describes a complete https deployment" });
-
-  const publicIp = get("PUBLIC_IP");
+  const findings = checkSettings(options);
+  if (findings.some((f) => f.status === "fail")) return findings;
+  const get = (k: string) => options.env[k]?.trim() ?? "";
   const names = {
     APP_DOMAIN: get("APP_DOMAIN"),
     LIVEKIT_DOMAIN: get("LIVEKIT_DOMAIN"),
     TURN_DOMAIN: get("TURN_DOMAIN"),
   };
-
-  // 2. DNS: each name points at PUBLIC_IP.
   const address: Record<string, string | null> = {};
-  for (const [setting, name] of Object.entries(names)) {
-    const found = await lookup(name, options.resolve);
-    address[name] = found[0] ?? null;
-    if (found.length === 0) {
-      add({
-        check: `DNS ${name}`,
-        status: "fail",
-        detail: `${setting} ${name} does not resolve`,
-        fix: `Create an A record for ${name} pointing at ${publicIp} (PUBLIC_IP).`,
-      });
-    } else if (!found.includes(publicIp)) {
-      add({
-        check: `DNS ${name}`,
-        status: "fail",
-        detail: `${name} resolves to ${found.join(", ")}, but PUBLIC_IP is ${publicIp}: ` +
-          "LiveKit and coturn send browsers to PUBLIC_IP for media",
-        fix: `If ${publicIp} is wrong, set PUBLIC_IP to this machine's public address and run ` +
-          `\`docker compose --profile tls up -d\`; otherwise point ${name} at ${publicIp}.`,
-      });
-    } else {
-      add({ check: `DNS ${name}`, status: "ok", detail: `${name} → ${found.join(", ")}` });
-    }
+  findings.push(...await checkDns(options, names, get("PUBLIC_IP"), address));
+  const d = deployment(options, names, address);
+  for (const name of Object.values(names)) {
+    findings.push(
+      await checkCertificate(
+        d.at(name),
+        d.httpsPort,
+        name,
+        d.ca,
+        options.expiryWarningDays ?? 14,
+        d.timeout,
+      ),
+    );
   }
+  findings.push(await checkPort80(d), await checkApp(d));
+  const livekit = await checkLiveKit(d);
+  findings.push(livekit.finding);
+  if (livekit.room) findings.push(await checkWebhook(d, livekit.room));
+  for (const transport of ["udp", "tls"] as const) findings.push(...await checkTurn(d, transport));
+  findings.push(await checkIceTcp(d));
+  return findings;
+}
+
+function deployment(
+  options: DoctorOptions,
+  names: Names,
+  address: Record<string, string | null>,
+): Deployment {
+  const get = (k: string) => options.env[k]?.trim() ?? "";
+  const publicIp = get("PUBLIC_IP");
+  const httpsPort = options.httpsPort ?? 443;
+  const timeout = options.timeoutMs ?? 5000;
+  const ca = options.caCerts && options.caCerts.length > 0 ? options.caCerts : undefined;
   const at = (name: string) => address[name] ?? publicIp;
-  /** One request through the entrance (https on 443) to `name`. */
-  const viaEdge = (
-    name: string,
-    path: string,
-    more: { method?: string; headers?: Record<string, string>; body?: string } = {},
-  ) => httpRequest({ ip: at(name), port: httpsPort, name, tls: true, ca, path, timeout, ...more });
-  /** One RoomService call (Twirp, JSON) through the entrance, signed with .env's key pair. */
+  const viaEdge = (name: string, path: string, more: Request = {}) =>
+    httpRequest({ ip: at(name), port: httpsPort, name, tls: true, ca, path, timeout, ...more });
   const livekitApi = async (method: string, body: unknown): Promise<HttpAnswer | Error> => {
     try {
       const token = new AccessToken(get("LIVEKIT_API_KEY"), get("LIVEKIT_API_SECRET"), {
@@ -139,247 +135,333 @@ export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
       return err as Error;
     }
   };
+  return { options, get, names, publicIp, httpsPort, timeout, ca, at, viaEdge, livekitApi };
+}
 
-  // 3. Certificates on 443, for each name.
-  for (const name of Object.values(names)) {
-    add(
-      await checkCertificate(
-        at(name),
-        httpsPort,
-        name,
-        ca,
-        options.expiryWarningDays ?? 14,
-        timeout,
-      ),
+/** 1. Settings: what would make the stack refuse to start, or calls fail. */
+function checkSettings(options: DoctorOptions): Finding[] {
+  const get = (k: string) => options.env[k]?.trim() ?? "";
+  const warnings: string[] = [];
+  const problems = deploymentProblems(options.env, warnings, { allowLoopback: options.local });
+  if (!/^https:/.test(get("PUBLIC_URL"))) {
+    problems.push(
+      `PUBLIC_URL is "${get("PUBLIC_URL")}": the doctor checks a deployment with the tls ` +
+        "profile (https://APP_DOMAIN)",
     );
   }
-
-  // 3b. Port 80: Let's Encrypt's HTTP challenge (issuance and renewals) and the redirect.
-  const httpPort = options.httpPort ?? 80;
-  const plain = await httpRequest({
-    ip: at(names.APP_DOMAIN),
-    port: httpPort,
-    name: names.APP_DOMAIN,
-    tls: false,
-    path: "/",
-    timeout,
-  }).catch((err) => err as Error);
-  if (plain instanceof Error) {
-    add({
-      check: "port 80",
-      status: "fail",
-      detail: `http://${names.APP_DOMAIN}:${httpPort}: ${plain.message}`,
-      fix: "Open 80/tcp in the firewall: Let's Encrypt checks it to issue and renew " +
-        "certificates, and browsers typing the bare name land there.",
-    });
-  } else if (plain.status >= 300 && plain.status < 400 && /^https:/m.test(plain.location)) {
-    add({ check: "port 80", status: "ok", detail: `redirects to ${plain.location}` });
-  } else {
-    add({
-      check: "port 80",
-      status: "fail",
-      detail: `http://${names.APP_DOMAIN}:${httpPort} answered ${plain.status}, not a redirect ` +
-        "to https",
-      fix: "Something else than the stack's Caddy answers on 80/tcp: stop it, then " +
-        "`docker compose --profile tls up -d`.",
-    });
+  for (const name of ["LIVEKIT_API_KEY", "LIVEKIT_API_SECRET", "TURN_SECRET", "PUBLIC_IP"]) {
+    if (!get(name)) problems.push(`${name} is missing`);
   }
-
-  // 4. The app, through the proxy: it answers and is ready (database and LiveKit).
-  const ready = await viaEdge(names.APP_DOMAIN, "/readyz").catch((err) => err as Error);
-  if (ready instanceof Error) {
-    add({
-      check: "app",
+  if (problems.length > 0) {
+    return problems.map((p) => ({
+      check: "settings",
       status: "fail",
-      detail: `https://${names.APP_DOMAIN}/readyz: ${ready.message}`,
-      fix: "Is Caddy running (`docker compose --profile tls ps`) and 443/tcp open in the firewall?",
-    });
-  } else if (ready.status === 200) {
-    add({ check: "app", status: "ok", detail: "ready: database and LiveKit answer" });
-  } else {
-    add({
-      check: "app",
-      status: "fail",
-      detail: `https://${names.APP_DOMAIN}/readyz answered ${ready.status}: ${
-        ready.body.slice(0, 200)
-      }`,
-      fix: ready.status === 502
-        ? "Caddy cannot reach the app: `docker compose logs app`."
-        : "The app cannot reach what it names above: `docker compose ps` and its logs.",
-    });
+      detail: p,
+      fix: "Correct it in .env.",
+    }));
   }
+  return [
+    ...warnings.map((w): Finding => ({ check: "settings", status: "warn", detail: w })),
+    { check: "settings", status: "ok", detail: ".env describes a complete https deployment" },
+  ];
+}
 
-  // 5. LiveKit: its signalling answers through the proxy, and accepts the key pair.
-  const roomName = `doctor-${crypto.randomUUID().replaceAll("-", "")}`;
-  const keyPair = await livekitApi("ListRooms", {});
-  let roomMade = false;
-  if (keyPair instanceof Error) {
-    add({
-      check: "LiveKit",
-      status: "fail",
-      detail: `https://${names.LIVEKIT_DOMAIN}: ${keyPair.message}`,
-      fix: "Is LiveKit running (`docker compose ps livekit`)? Caddy passes LIVEKIT_DOMAIN to it.",
-    });
-  } else if (keyPair.status === 401) {
-    add({
-      check: "LiveKit",
-      status: "fail",
-      detail: "LiveKit refuses the key pair in .env (LIVEKIT_API_KEY / LIVEKIT_API_SECRET)",
-      fix: "LiveKit runs with another key pair: `docker compose --profile tls up -d` re-creates " +
-        "it with the one in .env.",
-    });
-  } else if (keyPair.status !== 200) {
-    add({
-      check: "LiveKit",
-      status: "fail",
-      detail: `LiveKit's API answered ${keyPair.status}: ${keyPair.body.slice(0, 200)}`,
-      fix: "`docker compose logs livekit`",
-    });
-  } else {
-    add({ check: "LiveKit", status: "ok", detail: "signalling answers and accepts the key pair" });
-    // A room made through the API makes LiveKit post room_started to the app.
-    const made = await livekitApi("CreateRoom", { name: roomName, empty_timeout: 10 });
-    roomMade = !(made instanceof Error) && made.status === 200;
-  }
-
-  // 6. The webhook: LiveKit reached the app with an event the app could verify.
-  if (roomMade) {
-    const deadline = Date.now() + (options.webhookWaitMs ?? 10_000);
-    let seen = false;
-    while (!seen && Date.now() < deadline) {
-      const probe = await viaEdge(names.APP_DOMAIN, `/api/livekit/webhook/probe/${roomName}`)
-        .catch(() => null);
-      seen = probe?.status === 200;
-      if (!seen) await new Promise((r) => setTimeout(r, 500));
-    }
-    add(
-      seen ? { check: "webhook", status: "ok", detail: "LiveKit's signed events reach the app" } : {
-        check: "webhook",
+/** 2. DNS: each name points at PUBLIC_IP (what each resolves to lands in `address`). */
+async function checkDns(
+  options: DoctorOptions,
+  names: Names,
+  publicIp: string,
+  address: Record<string, string | null>,
+): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  for (const [setting, name] of Object.entries(names)) {
+    const found = await lookup(name, options.resolve);
+    address[name] = found[0] ?? null;
+    if (found.length === 0) {
+      findings.push({
+        check: `DNS ${name}`,
         status: "fail",
-        detail: "a room was made in LiveKit, but its room_started event never reached the app",
-        fix: "LiveKit posts to http://app:8000/api/livekit/webhook in the stack: check " +
-          "`docker compose logs livekit` for webhook errors, and the app's logs for " +
-          "invalid_signature (LiveKit and the app then hold different key pairs).",
-      },
-    );
-    await livekitApi("DeleteRoom", { room: roomName });
-  }
-
-  // 7. TURN: over UDP on 3478 and over TLS on 443, with credentials derived from TURN_SECRET;
-  // the relay announces PUBLIC_IP and may send to it (where LiveKit is).
-  const turnIp = at(names.TURN_DOMAIN);
-  // Permissions and relayed addresses are IPv4 here (the client speaks IPv4 only).
-  const publicIpv4 = /^\d+\.\d+\.\d+\.\d+$/.test(publicIp);
-  for (const transport of ["udp", "tls"] as const) {
-    const port = transport === "udp" ? options.turnPort ?? 3478 : httpsPort;
-    const where = `${transport === "udp" ? "UDP" : "TLS"} ${names.TURN_DOMAIN}:${port}`;
-    const result = await turnAllocate({
-      hostname: turnIp,
-      port,
-      transport,
-      serverName: names.TURN_DOMAIN,
-      caCerts: ca,
-      secret: get("TURN_SECRET"),
-      peer: publicIpv4 ? publicIp : undefined,
-      // Once is enough: the relay's ports are the same whichever way the client came.
-      probeRelay: transport === "udp",
-      timeoutMs: timeout,
-    }).catch((err) => err as Error);
-    const check = `TURN over ${transport.toUpperCase()}`;
-    if (result instanceof Error) {
-      add({
-        check,
-        status: "fail",
-        detail: `${where}: ${result.message}`,
-        fix: transport === "udp"
-          ? "coturn does not answer: is coturn running (`docker compose ps coturn`)? Is " +
-            "3478/udp open in the firewall?"
-          : "TURN over TLS goes through Caddy to coturn: is coturn running " +
-            "(`docker compose ps coturn`)? Caddy's logs say whether it reached it.",
+        detail: `${setting} ${name} does not resolve`,
+        fix: `Create an A record for ${name} pointing at ${publicIp} (PUBLIC_IP).`,
       });
-    } else if (result.result === "error") {
-      add({
-        check,
+    } else if (!found.includes(publicIp)) {
+      findings.push({
+        check: `DNS ${name}`,
         status: "fail",
-        detail: `${where}: the relay refused an allocation (${result.code} ${result.reason})`,
-        fix: result.code === 401
-          ? "coturn refuses credentials derived from TURN_SECRET: it runs with another " +
-            "secret. `docker compose --profile tls up -d` re-creates it (and LiveKit) with .env's."
-          : result.code === 486
-          ? "coturn's allocation quota is used up: widen its relay range and total-quota."
-          : "`docker compose logs coturn`",
-      });
-    } else if (publicIpv4 && result.relayedAddress !== publicIp) {
-      add({
-        check,
-        status: "fail",
-        detail: `${where}: the relay announces ${result.relayedAddress}, not PUBLIC_IP ` +
-          publicIp,
-        fix: "coturn runs with another external-ip: `docker compose --profile tls up -d` " +
-          "re-creates it with PUBLIC_IP from .env.",
-      });
-    } else if (result.permission && result.permission !== "granted") {
-      add({
-        check,
-        status: "fail",
-        detail: `${where}: the relay may not send to PUBLIC_IP ${publicIp} ` +
-          `(${result.permission.code} ${result.permission.reason}): relayed media cannot reach ` +
-          "LiveKit",
-        fix: "PUBLIC_IP is in a range coturn refuses (private or local): use the public address.",
+        detail: `${name} resolves to ${found.join(", ")}, but PUBLIC_IP is ${publicIp}: ` +
+          "LiveKit and coturn send browsers to PUBLIC_IP for media",
+        fix: `If ${publicIp} is wrong, set PUBLIC_IP to this machine's public address and run ` +
+          `\`docker compose --profile tls up -d\`; otherwise point ${name} at ${publicIp}.`,
       });
     } else {
-      add({
-        check,
+      findings.push({
+        check: `DNS ${name}`,
         status: "ok",
-        detail: `${where}: relay allocated at ${result.relayedAddress}:${result.relayedPort}`,
+        detail: `${name} → ${found.join(", ")}`,
       });
     }
-    // The relay's UDP ports: a datagram from here to the relayed port comes back through it.
-    if (!(result instanceof Error) && result.result === "allocated" && result.relayPorts) {
-      const { result: seen, seenFrom } = result.relayPorts;
-      const relayed = `${result.relayedAddress}:${result.relayedPort}`;
-      add(
-        seen === "open"
-          ? {
-            check: "TURN relay ports",
-            status: "ok",
-            detail: `a datagram to ${relayed} was relayed`,
-          }
-          : seen === "closed"
-          ? {
-            check: "TURN relay ports",
-            status: "fail",
-            detail:
-              `a datagram sent to the relayed address ${relayed} never came through the relay`,
-            fix: "Open coturn's relay range (49160-49359/udp) in the firewall; if it is open, " +
-              "coturn announces an address that is not this machine's (external-ip is PUBLIC_IP).",
-          }
-          : {
-            check: "TURN relay ports",
-            status: "warn",
-            detail: `not checked: the relay sees the doctor at ${seenFrom}, where it may not send`,
-            fix: "Run the doctor from a machine outside the VM's network to check the relay range.",
-          },
-      );
-    }
-  }
-
-  // 8. LiveKit's ICE over TCP at the advertised address.
-  const icePort = options.iceTcpPort ?? 7881;
-  try {
-    const conn = await withTimeout(Deno.connect({ hostname: publicIp, port: icePort }), timeout);
-    conn.close();
-    add({ check: "LiveKit ICE/TCP", status: "ok", detail: `${publicIp}:${icePort} answers` });
-  } catch (err) {
-    add({
-      check: "LiveKit ICE/TCP",
-      status: "fail",
-      detail: `${publicIp}:${icePort}: ${(err as Error).message}`,
-      fix: `Open ${icePort}/tcp in the firewall; if it is open, PUBLIC_IP is not this ` +
-        "machine's address.",
-    });
   }
   return findings;
+}
+
+/** 3b. Port 80: Let's Encrypt's HTTP challenge (issuance and renewals) and the redirect. */
+async function checkPort80(d: Deployment): Promise<Finding> {
+  const app = d.names.APP_DOMAIN;
+  const httpPort = d.options.httpPort ?? 80;
+  const plain = await httpRequest({
+    ip: d.at(app),
+    port: httpPort,
+    name: app,
+    tls: false,
+    path: "/",
+    timeout: d.timeout,
+  }).catch((err) => err as Error);
+  if (plain instanceof Error) {
+    return {
+      check: "port 80",
+      status: "fail",
+      detail: `http://${app}:${httpPort}: ${plain.message}`,
+      fix: "Open 80/tcp in the firewall: Let's Encrypt checks it to issue and renew " +
+        "certificates, and browsers typing the bare name land there.",
+    };
+  }
+  if (plain.status >= 300 && plain.status < 400 && /^https:/m.test(plain.location)) {
+    return { check: "port 80", status: "ok", detail: `redirects to ${plain.location}` };
+  }
+  return {
+    check: "port 80",
+    status: "fail",
+    detail: `http://${app}:${httpPort} answered ${plain.status}, not a redirect to https`,
+    fix: "Something else than the stack's Caddy answers on 80/tcp: stop it, then " +
+      "`docker compose --profile tls up -d`.",
+  };
+}
+
+/** 4. The app, through the proxy: it answers and is ready (database and LiveKit). */
+async function checkApp(d: Deployment): Promise<Finding> {
+  const app = d.names.APP_DOMAIN;
+  const ready = await d.viaEdge(app, "/readyz").catch((err) => err as Error);
+  if (ready instanceof Error) {
+    return {
+      check: "app",
+      status: "fail",
+      detail: `https://${app}/readyz: ${ready.message}`,
+      fix: "Is Caddy running (`docker compose --profile tls ps`) and 443/tcp open in the firewall?",
+    };
+  }
+  if (ready.status === 200) {
+    return { check: "app", status: "ok", detail: "ready: database and LiveKit answer" };
+  }
+  return {
+    check: "app",
+    status: "fail",
+    detail: `https://${app}/readyz answered ${ready.status}: ${ready.body.slice(0, 200)}`,
+    fix: ready.status === 502
+      ? "Caddy cannot reach the app: `docker compose logs app`."
+      : "The app cannot reach what it names above: `docker compose ps` and its logs.",
+  };
+}
+
+/**
+ * 5. LiveKit: its signalling answers through the proxy, and accepts the key pair; then a room
+ * made through the API (its name returned) makes LiveKit post room_started to the app.
+ */
+async function checkLiveKit(d: Deployment): Promise<{ finding: Finding; room?: string }> {
+  const keyPair = await d.livekitApi("ListRooms", {});
+  if (keyPair instanceof Error) {
+    return {
+      finding: {
+        check: "LiveKit",
+        status: "fail",
+        detail: `https://${d.names.LIVEKIT_DOMAIN}: ${keyPair.message}`,
+        fix: "Is LiveKit running (`docker compose ps livekit`)? Caddy passes LIVEKIT_DOMAIN to it.",
+      },
+    };
+  }
+  if (keyPair.status === 401) {
+    return {
+      finding: {
+        check: "LiveKit",
+        status: "fail",
+        detail: "LiveKit refuses the key pair in .env (LIVEKIT_API_KEY / LIVEKIT_API_SECRET)",
+        fix: "LiveKit runs with another key pair: `docker compose --profile tls up -d` " +
+          "re-creates it with the one in .env.",
+      },
+    };
+  }
+  if (keyPair.status !== 200) {
+    return {
+      finding: {
+        check: "LiveKit",
+        status: "fail",
+        detail: `LiveKit's API answered ${keyPair.status}: ${keyPair.body.slice(0, 200)}`,
+        fix: "`docker compose logs livekit`",
+      },
+    };
+  }
+  const room = `doctor-${crypto.randomUUID().replaceAll("-", "")}`;
+  const made = await d.livekitApi("CreateRoom", { name: room, empty_timeout: 10 });
+  return {
+    finding: {
+      check: "LiveKit",
+      status: "ok",
+      detail: "signalling answers and accepts the key pair",
+    },
+    room: !(made instanceof Error) && made.status === 200 ? room : undefined,
+  };
+}
+
+/** 6. The webhook: LiveKit reached the app with an event the app could verify. */
+async function checkWebhook(d: Deployment, room: string): Promise<Finding> {
+  const deadline = Date.now() + (d.options.webhookWaitMs ?? 10_000);
+  let seen = false;
+  while (!seen && Date.now() < deadline) {
+    const probe = await d.viaEdge(d.names.APP_DOMAIN, `/api/livekit/webhook/probe/${room}`)
+      .catch(() => null);
+    seen = probe?.status === 200;
+    if (!seen) await new Promise((r) => setTimeout(r, 500));
+  }
+  await d.livekitApi("DeleteRoom", { room });
+  if (seen) {
+    return { check: "webhook", status: "ok", detail: "LiveKit's signed events reach the app" };
+  }
+  return {
+    check: "webhook",
+    status: "fail",
+    detail: "a room was made in LiveKit, but its room_started event never reached the app",
+    fix: "LiveKit posts to http://app:8000/api/livekit/webhook in the stack: check " +
+      "`docker compose logs livekit` for webhook errors, and the app's logs for " +
+      "invalid_signature (LiveKit and the app then hold different key pairs).",
+  };
+}
+
+/**
+ * 7. TURN, over UDP on 3478 or over TLS on 443, with credentials derived from TURN_SECRET: the
+ * relay announces PUBLIC_IP and may send to it (where LiveKit is); over UDP, its relay ports.
+ */
+async function checkTurn(d: Deployment, transport: "udp" | "tls"): Promise<Finding[]> {
+  const { publicIp, names } = d;
+  // Permissions and relayed addresses are IPv4 here (the client speaks IPv4 only).
+  const publicIpv4 = /^\d+\.\d+\.\d+\.\d+$/.test(publicIp);
+  const port = transport === "udp" ? d.options.turnPort ?? 3478 : d.httpsPort;
+  const where = `${transport === "udp" ? "UDP" : "TLS"} ${names.TURN_DOMAIN}:${port}`;
+  const result = await turnAllocate({
+    hostname: d.at(names.TURN_DOMAIN),
+    port,
+    transport,
+    serverName: names.TURN_DOMAIN,
+    caCerts: d.ca,
+    secret: d.get("TURN_SECRET"),
+    peer: publicIpv4 ? publicIp : undefined,
+    // Once is enough: the relay's ports are the same whichever way the client came.
+    probeRelay: transport === "udp",
+    timeoutMs: d.timeout,
+  }).catch((err) => err as Error);
+  const check = `TURN over ${transport.toUpperCase()}`;
+  if (result instanceof Error) {
+    return [{
+      check,
+      status: "fail",
+      detail: `${where}: ${result.message}`,
+      fix: transport === "udp"
+        ? "coturn does not answer: is coturn running (`docker compose ps coturn`)? Is " +
+          "3478/udp open in the firewall?"
+        : "TURN over TLS goes through Caddy to coturn: is coturn running " +
+          "(`docker compose ps coturn`)? Caddy's logs say whether it reached it.",
+    }];
+  }
+  if (result.result === "error") {
+    return [{
+      check,
+      status: "fail",
+      detail: `${where}: the relay refused an allocation (${result.code} ${result.reason})`,
+      fix: result.code === 401
+        ? "coturn refuses credentials derived from TURN_SECRET: it runs with another " +
+          "secret. `docker compose --profile tls up -d` re-creates it (and LiveKit) with .env's."
+        : result.code === 486
+        ? "coturn's allocation quota is used up: widen its relay range and total-quota."
+        : "`docker compose logs coturn`",
+    }];
+  }
+  const findings: Finding[] = [];
+  if (publicIpv4 && result.relayedAddress !== publicIp) {
+    findings.push({
+      check,
+      status: "fail",
+      detail: `${where}: the relay announces ${result.relayedAddress}, not PUBLIC_IP ${publicIp}`,
+      fix: "coturn runs with another external-ip: `docker compose --profile tls up -d` " +
+        "re-creates it with PUBLIC_IP from .env.",
+    });
+  } else if (result.permission && result.permission !== "granted") {
+    findings.push({
+      check,
+      status: "fail",
+      detail: `${where}: the relay may not send to PUBLIC_IP ${publicIp} ` +
+        `(${result.permission.code} ${result.permission.reason}): relayed media cannot reach ` +
+        "LiveKit",
+      fix: "PUBLIC_IP is in a range coturn refuses (private or local): use the public address.",
+    });
+  } else {
+    findings.push({
+      check,
+      status: "ok",
+      detail: `${where}: relay allocated at ${result.relayedAddress}:${result.relayedPort}`,
+    });
+  }
+  if (result.result === "allocated" && result.relayPorts) {
+    findings.push(relayPortsFinding(
+      `${result.relayedAddress}:${result.relayedPort}`,
+      result.relayPorts,
+    ));
+  }
+  return findings;
+}
+
+/** The relay's UDP ports: a datagram from here to the relayed port comes back through it. */
+function relayPortsFinding(
+  relayed: string,
+  { result: seen, seenFrom }: { result: string; seenFrom?: string },
+): Finding {
+  const check = "TURN relay ports";
+  if (seen === "open") {
+    return { check, status: "ok", detail: `a datagram to ${relayed} was relayed` };
+  }
+  if (seen === "closed") {
+    return {
+      check,
+      status: "fail",
+      detail: `a datagram sent to the relayed address ${relayed} never came through the relay`,
+      fix: "Open coturn's relay range (49160-49359/udp) in the firewall; if it is open, " +
+        "coturn announces an address that is not this machine's (external-ip is PUBLIC_IP).",
+    };
+  }
+  return {
+    check,
+    status: "warn",
+    detail: `not checked: the relay sees the doctor at ${seenFrom}, where it may not send`,
+    fix: "Run the doctor from a machine outside the VM's network to check the relay range.",
+  };
+}
+
+/** 8. LiveKit's ICE over TCP at the advertised address. */
+async function checkIceTcp(d: Deployment): Promise<Finding> {
+  const icePort = d.options.iceTcpPort ?? 7881;
+  try {
+    const conn = await withTimeout(
+      Deno.connect({ hostname: d.publicIp, port: icePort }),
+      d.timeout,
+    );
+    conn.close();
+    return { check: "LiveKit ICE/TCP", status: "ok", detail: `${d.publicIp}:${icePort} answers` };
+  } catch (err) {
+    return {
+      check: "LiveKit ICE/TCP",
+      status: "fail",
+      detail: `${d.publicIp}:${icePort}: ${(err as Error).message}`,
+      fix: `Open ${icePort}/tcp in the firewall; if it is open, PUBLIC_IP is not this ` +
+        "machine's address.",
+    };
+  }
 }
 
 async function lookup(name: string, resolve?: Record<string, string>): Promise<string[]> {
