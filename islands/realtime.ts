@@ -2,7 +2,7 @@
 // (and at once when the browser comes back online or the tab is shown again), checks the line
 // with pings, and keeps the session renewed while the page is open.
 import { signal } from "@preact/signals";
-import { CLOSE_SIGNED_OUT, type ServerMessage } from "../protocol/ws.ts";
+import { CLOSE_SIGNED_OUT, parseServerMessage, type ServerMessage } from "../protocol/ws.ts";
 
 export type LinkState =
   | { state: "connecting" }
@@ -64,10 +64,9 @@ function open() {
   socket = ws;
   ws.onmessage = (event) => {
     lastHeard = Date.now();
-    let message: ServerMessage;
-    try {
-      message = JSON.parse(event.data);
-    } catch {
+    const message = parseServerMessage(event.data);
+    if (!message) {
+      console.warn("dropped a malformed message from the server");
       return;
     }
     if (message.type === "sync") {

@@ -10,6 +10,13 @@ export type RoomStatus = "waiting" | "active" | "ended";
 export type EntryPolicy = "open" | "knock" | "invited";
 export const ENTRY_POLICIES: EntryPolicy[] = ["open", "knock", "invited"];
 export type Role = "host" | "cohost" | "member";
+/** Who someone is in a call, as their LiveKit token's metadata tells every browser. */
+export type CallRole = Role | "guest";
+export const CALL_ROLES: CallRole[] = ["host", "cohost", "member", "guest"];
+/** A participant's metadata in LiveKit (JSON), set by the app in the token and on role changes. */
+export interface ParticipantMetadata {
+  role: CallRole;
+}
 
 export interface UserJson {
   id: string;

@@ -75,3 +75,86 @@ export function parseClientFrame(
     },
   };
 }
+
+// What arrives from the server is checked before a page acts on it: a message of an unknown
+// type, or missing what its type promises, is dropped (and logged by the page), never acted on.
+type Check = (v: unknown) => boolean;
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const str: Check = (v) => typeof v === "string";
+const num: Check = (v) => typeof v === "number" && Number.isFinite(v);
+const bool: Check = (v) => typeof v === "boolean";
+const oneOf = (...values: string[]): Check => (v) => values.includes(v as string);
+const listOf = (item: Check): Check => (v) => Array.isArray(v) && v.every(item);
+const shape = (fields: Record<string, Check>): Check => (v) =>
+  isObject(v) && Object.entries(fields).every(([k, check]) => check(v[k]));
+
+const person = shape({ id: str, display_name: str });
+const invite = shape({
+  id: str,
+  room_id: str,
+  room_name: str,
+  call_type: oneOf("audio", "video"),
+  from: person,
+  status: str,
+  expires_in: num,
+});
+const room = shape({
+  id: str,
+  room_name: str,
+  call_type: oneOf("audio", "video"),
+  status: oneOf("waiting", "active", "ended"),
+  created_by: person,
+  participants: listOf(shape({ id: str, display_name: str })),
+  in_call_count: num,
+});
+const lobby = shape({
+  room_id: str,
+  room_name: str,
+  waiting: listOf(shape({ id: str, display_name: str })),
+});
+const knock = shape({ id: str, room_id: str, status: str, expires_in: num, host_present: bool });
+
+const SERVER_MESSAGES: Record<ServerMessage["type"], Record<string, Check>> = {
+  sync: { invites: listOf(invite), lobbies: (v) => v === undefined || listOf(lobby)(v) },
+  invite: { invite },
+  invite_cancelled: { invite_id: str, room_id: str },
+  invite_answered: {
+    invite_id: str,
+    room_id: str,
+    user_id: str,
+    status: oneOf("accepted", "declined", "missed"),
+  },
+  room_updated: { room_id: str, room },
+  lobby: { lobby },
+  contacts_changed: {},
+  pong: {},
+  error: { code: str, message: str },
+};
+
+const LOBBY_MESSAGES: Record<LobbyMessage["type"], Record<string, Check>> = {
+  knock: { knock },
+  pong: {},
+};
+
+function parseWith<T>(table: Record<string, Record<string, Check>>, data: unknown): T | null {
+  if (typeof data !== "string") return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    return null;
+  }
+  if (!isObject(value) || typeof value.type !== "string" || !Object.hasOwn(table, value.type)) {
+    return null;
+  }
+  return shape(table[value.type])(value) ? value as T : null;
+}
+
+/** A frame of GET /ws as the browser receives it; null when it is not a valid message. */
+export const parseServerMessage = (data: unknown): ServerMessage | null =>
+  parseWith<ServerMessage>(SERVER_MESSAGES, data);
+
+/** A frame of GET /ws/lobby; null when it is not a valid message. */
+export const parseLobbyMessage = (data: unknown): LobbyMessage | null =>
+  parseWith<LobbyMessage>(LOBBY_MESSAGES, data);

@@ -6,7 +6,7 @@ import { Buffer } from "node:buffer";
 import type { Sql } from "../platform/db.ts";
 import { AppError } from "../platform/errors.ts";
 import { GUEST_IDENTITY, newGuestIdentity } from "./livekit.ts";
-import { secretHash } from "./lobby.ts";
+import { parseHeldSecret, secretHash } from "./lobby.ts";
 import {
   type CallType,
   guestsNotAllowed,
@@ -34,12 +34,8 @@ export interface GuestPass {
 export const formatGuestPass = (p: GuestPass) => `${p.identity}.${p.secret}`;
 
 export function parseGuestPass(raw: string | undefined): GuestPass | null {
-  if (!raw) return null;
-  const [identity, secret, ...rest] = raw.split(".");
-  if (rest.length > 0 || !GUEST_IDENTITY.test(identity) || !/^[A-Za-z0-9_-]{43}$/.test(secret)) {
-    return null;
-  }
-  return { identity, secret };
+  const held = parseHeldSecret(raw, GUEST_IDENTITY);
+  return held && { identity: held.id, secret: held.secret };
 }
 
 export const guestPassRequired = () =>

@@ -13,7 +13,7 @@ import type { Logger } from "../platform/log.ts";
 import { errorFields } from "../platform/log.ts";
 import { cancelPending } from "./ring.ts";
 import { endRoom, lockRoom, notHost, roomEnded } from "./rooms.ts";
-import type { EntryPolicy } from "../../protocol/api.ts";
+import type { EntryPolicy, ParticipantMetadata } from "../../protocol/api.ts";
 
 const participantNotFound = () => notFound("error.nf.participant");
 const notOverHost = () => new AppError(403, "not_host", "error.not_host");
@@ -171,7 +171,7 @@ export async function setCohost(
     await livekit.setMetadata(
       roomId,
       userId,
-      JSON.stringify({ role: cohost ? "cohost" : "member" }),
+      JSON.stringify({ role: cohost ? "cohost" : "member" } satisfies ParticipantMetadata),
     );
   } catch (err) {
     if (!isLiveKitNotFound(err)) log.warn("role not shown in the call", errorFields(err));

@@ -7,11 +7,10 @@ import {
 } from "livekit-server-sdk";
 import type { Config } from "../platform/config.ts";
 import { AppError } from "../platform/errors.ts";
+import type { CallRole, ParticipantMetadata } from "../../protocol/api.ts";
 
 /** Tokens let a browser into one room for at most this long (reconnects fetch a new one). */
 export const TOKEN_TTL_SECONDS = 10 * 60;
-
-export type ParticipantRole = "host" | "cohost" | "member" | "guest";
 
 /** LiveKit identities the app mints: a user's id, or `guest-` and 64 random bits in hex. */
 export const USER_IDENTITY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -26,7 +25,7 @@ export interface TokenRequest {
   room: string;
   identity: string;
   name: string;
-  role: ParticipantRole;
+  role: CallRole;
   callType: "audio" | "video";
 }
 
@@ -90,7 +89,7 @@ export class LiveKit {
     const at = new AccessToken(this.config.livekitApiKey, this.config.livekitApiSecret, {
       identity: req.identity,
       name: req.name,
-      metadata: JSON.stringify({ role: req.role }),
+      metadata: JSON.stringify({ role: req.role } satisfies ParticipantMetadata),
       ttl: this.#tokenTtl,
     });
     at.addGrant({

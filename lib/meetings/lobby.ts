@@ -36,14 +36,20 @@ export interface Ticket {
 
 export const formatTicket = (t: Ticket) => `${t.id}.${t.secret}`;
 
-export function parseTicket(raw: string | undefined): Ticket | null {
+export const parseTicket = (raw: string | undefined): Ticket | null =>
+  parseHeldSecret(raw, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+
+/**
+ * A credential as a browser holds it in a cookie, `id.secret`: the id as `idPattern` (anchored)
+ * says, the secret 32 random bytes in base64url. Lobby tickets and guest passes are of this form.
+ */
+export function parseHeldSecret(
+  raw: string | undefined,
+  idPattern: RegExp,
+): { id: string; secret: string } | null {
   if (!raw) return null;
   const [id, secret, ...rest] = raw.split(".");
-  if (
-    rest.length > 0 ||
-    !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id) ||
-    !/^[A-Za-z0-9_-]{43}$/.test(secret)
-  ) return null;
+  if (rest.length > 0 || !idPattern.test(id) || !/^[A-Za-z0-9_-]{43}$/.test(secret)) return null;
   return { id, secret };
 }
 
