@@ -89,3 +89,40 @@ export async function sourceFiles(root: URL): Promise<string[]> {
   }
   return here;
 }
+
+export interface FunctionSpan {
+  file: string;
+  /** Its name, or the variable, property or method it is assigned to; "(anonymous)" else. */
+  name: string;
+  line: number;
+  /** From its first line to its last, both counted. */
+  lines: number;
+}
+
+function nameOf(node: ts.Node): string {
+  const named = node as { name?: ts.Node };
+  if (named.name && (ts.isIdentifier(named.name) || ts.isPrivateIdentifier(named.name))) {
+    return named.name.text;
+  }
+  const parent = node.parent;
+  if (parent && (ts.isVariableDeclaration(parent) || ts.isPropertyAssignment(parent))) {
+    if (ts.isIdentifier(parent.name)) return parent.name.text;
+  }
+  return "(anonymous)";
+}
+
+/** Every function of a file (declarations, methods, arrows, expressions) with its length. */
+export function functionsOf(file: string, text: string): FunctionSpan[] {
+  const source = parse(file, text);
+  const spans: FunctionSpan[] = [];
+  const lineOf = (pos: number) => source.getLineAndCharacterOfPosition(pos).line + 1;
+  const visit = (node: ts.Node) => {
+    if (ts.isFunctionLike(node) && "body" in node && node.body) {
+      const line = lineOf(node.getStart());
+      spans.push({ file, name: nameOf(node), line, lines: lineOf(node.getEnd()) - line + 1 });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return spans;
+}
