@@ -17,6 +17,14 @@ import {
 
 const ROOT = new URL("../", import.meta.url);
 const read = (path: string) => Deno.readTextFile(new URL(path, ROOT));
+/** README.md and every page of docs/, as one text. */
+async function documentation(): Promise<string> {
+  const pages = ["README.md"];
+  for await (const e of Deno.readDir(new URL("docs/", ROOT))) {
+    if (e.name.endsWith(".md")) pages.push(`docs/${e.name}`);
+  }
+  return (await Promise.all(pages.sort().map(read))).join("\n");
+}
 
 // deno-lint-ignore no-explicit-any
 type Yaml = any;
@@ -413,13 +421,13 @@ Deno.test({
   },
 });
 
-Deno.test("stack - compose, the installer, the fixture and the README name one LiveKit version", async () => {
+Deno.test("stack - compose, the installer, the fixture and the documentation name one LiveKit version", async () => {
   const compose = await read("compose.yaml");
   const version = /image: livekit\/livekit-server:(v[0-9.]+)/.exec(compose)![1];
   const { LIVEKIT_VERSION, LIVEKIT_BIN } = await import("./media.ts");
   assert.equal(LIVEKIT_VERSION, version);
   if (!Deno.env.get("LIVEKIT_SERVER")) assert.ok(LIVEKIT_BIN.includes(`livekit-${version}/`));
-  const readme = await read("README.md");
+  const readme = await documentation();
   const named = new Set([...readme.matchAll(/LiveKit (v\d+\.\d+\.\d+)/g)].map((m) => m[1]));
   assert.deepEqual(named, new Set([version]));
   assert.ok(readme.includes(`livekit/livekit-server:${version}`));
@@ -548,12 +556,12 @@ Deno.test("stack - Caddy, its layer4 module and coturn: one pin each, run by the
     !installer.includes(media.CADDY_VERSION) && !installer.includes(media.CADDY_L4_VERSION),
   );
   assert.match(installer, /ARG CADDY_VERSION/);
-  // The README names the versions the stack runs.
-  const readme = await read("README.md");
+  // The documentation names the versions the stack runs.
+  const readme = await documentation();
   for (
     const v of [`Caddy ${media.CADDY_VERSION}`, `layer4 ${media.CADDY_L4_VERSION}`, "coturn 4.6.1"]
   ) {
-    assert.ok(readme.includes(v), `README names ${v}`);
+    assert.ok(readme.includes(v), `the documentation names ${v}`);
   }
   assert.ok(!/coturn\/coturn:|caddy:2\.10/.test(readme + JSON.stringify(s)), "no other pins left");
 });
@@ -582,12 +590,12 @@ Deno.test("stack - a changed secret or address re-creates what holds it", async 
   assert.deepEqual(changed("TURN_SECRET"), ["config", "coturn", "livekit"]);
   assert.deepEqual(changed("LIVEKIT_API_SECRET"), ["app", "config", "livekit"]);
   assert.deepEqual(changed("PUBLIC_IP"), ["config", "coturn", "livekit"]);
-  // The README's rotation steps say so.
-  const readme = await read("README.md");
+  // The deployment guide's rotation steps say so.
+  const readme = await read("docs/deployment.md");
   assert.match(readme, /rotat/i);
 });
 
-Deno.test("stack - the ports the firewall must open: compose and the README agree", async () => {
+Deno.test("stack - the ports the firewall must open: compose and the deployment guide agree", async () => {
   const s = parse(await read("compose.yaml")).services;
   const open = new Set<string>();
   for (const svc of Object.values<Yaml>(s)) {
@@ -603,7 +611,7 @@ Deno.test("stack - the ports the firewall must open: compose and the README agre
     [...open].sort(),
     ["3478/udp", "443/tcp", "49160-49359/udp", "50000-50100/udp", "7881/tcp", "80/tcp"],
   );
-  const readme = await read("README.md");
+  const readme = await read("docs/deployment.md");
   const step = /^3\. \*\*Firewall\.\*\*[\s\S]*?(?=^\d\. )/m.exec(readme)![0];
   const listed = new Set([...step.matchAll(/`(\d+(?:-\d+)?\/(?:tcp|udp))`/g)].map((m) => m[1]));
   assert.deepEqual([...listed].sort(), [...open].sort());
