@@ -378,6 +378,7 @@ export const en = {
   "call.removedOther": "{name} was removed from the meeting.",
   "call.noSpeaker":
     "Sound cannot be sent to that speaker. Pick another one, or use the system's setting.",
+  "call.ringingHere": "{name} is calling you into this meeting",
   "call.ready": "Ready to join?",
   "call.joinNow": "Join now",
   "call.remember": "Remember my devices and go straight in next time",

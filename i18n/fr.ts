@@ -362,6 +362,7 @@ export const fr: Record<Key, string> = {
   "call.removedOther": "{name} a été retiré de la réunion.",
   "call.noSpeaker":
     "Impossible d’envoyer le son vers ce haut-parleur. Choisissez-en un autre ou utilisez le réglage du système.",
+  "call.ringingHere": "{name} vous appelle dans cette réunion",
   "call.ready": "Prêt à rejoindre ?",
   "call.joinNow": "Rejoindre",
   "call.remember": "Mémoriser mes appareils et entrer directement la prochaine fois",

@@ -7,6 +7,7 @@ import { DeviceCheck } from "./call/DeviceCheck.tsx";
 import { InCall } from "./call/InCall.tsx";
 import { Lobby } from "./call/Lobby.tsx";
 import { CallSession } from "./call/session.ts";
+import { RingingHere, useMeetingHere } from "./inbox/RingingHere.tsx";
 import { checkedFor, markChecked } from "./prefs.ts";
 import { Checkbox, type Status, StatusLine, useStatus } from "./ui.tsx";
 import { t } from "../i18n/t.ts";
@@ -37,6 +38,7 @@ export function Call(props: CallProps) {
     new CallSession({ ...props, knock: !!props.knock }, { info: status.info, error: status.error })
   );
   useEffect(() => () => session.dispose(), []);
+  useMeetingHere(roomId);
   const [checking, setChecking] = useState(
     () => !props.knock && !session.prefs.peek().remember && !checkedFor(roomId),
   );
@@ -121,6 +123,7 @@ function Check({ session, name, onJoin }: { session: CallSession; name: string; 
         prefs={prefs}
         update={(change) => session.update(change)}
       >
+        <RingingHere roomId={session.roomId} />
         <p class="muted small">{t("call.ready")}</p>
         <h1 id="check-title" class="call-title">{session.title}</h1>
         <button type="button" class="primary big" onClick={onJoin}>

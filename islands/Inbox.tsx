@@ -9,7 +9,7 @@ import { link, reconnectNow } from "./realtime.ts";
 import { useSound } from "./sound.ts";
 import { IncomingCall, useRinging } from "./inbox/IncomingCall.tsx";
 import { LobbyAlert } from "./inbox/LobbyAlert.tsx";
-import { InboxState } from "./inbox/state.ts";
+import { InboxState, meetingHere } from "./inbox/state.ts";
 import { t } from "../i18n/t.ts";
 
 export function Inbox({ me }: { me?: string }) {
@@ -27,7 +27,9 @@ export function Inbox({ me }: { me?: string }) {
     return () => clearInterval(timer);
   }, []);
 
-  const calls = inbox.calls.value;
+  // A call into the meeting this page is for shows on the page itself (meetingHere).
+  const here = meetingHere.value;
+  const calls = inbox.calls.value.filter((c) => c.room_id !== here);
   const busy = inbox.busy.value;
   const problem = inbox.problem.value;
   const sound = useSound();

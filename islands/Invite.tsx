@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import type { EntryPolicy, KnockStateJson, TokenJson } from "../protocol/api.ts";
 import { api, ApiError, messageOf } from "./api.ts";
+import { RingingHere, useMeetingHere } from "./inbox/RingingHere.tsx";
 import { StatusLine, useStatus } from "./ui.tsx";
 import { t } from "../i18n/t.ts";
 
@@ -26,6 +27,7 @@ export function Invite({ roomId, signedIn, allowGuests, entry, locked, member }:
   const roomPage = `/meeting/room?room=${encodeURIComponent(roomId)}`;
   const here = `/meeting/invite?room=${encodeURIComponent(roomId)}`;
   const knocks = entry === "knock" && !member;
+  useMeetingHere(roomId);
 
   async function attempt(work: () => Promise<void>, doing: string) {
     setBusy(true);
@@ -86,6 +88,7 @@ export function Invite({ roomId, signedIn, allowGuests, entry, locked, member }:
   return (
     <div class="stack">
       <StatusLine status={status} />
+      {signedIn && <RingingHere roomId={roomId} />}
       {knocks && <p class="muted small">{t("invite.knockNote")}</p>}
       {signedIn
         ? (

@@ -85,6 +85,57 @@ Deno.test("realtime ui - the dashboard rings; Accept lands the invitee in the ca
   });
 });
 
+Deno.test("realtime ui - a ring into the meeting whose page is open is a line there; Join now answers it everywhere", async () => {
+  await withBrowser(async (browser, app) => {
+    const ada = await registerUser(app, { display_name: "Ada" });
+    const bob = await registerUser(app, { display_name: "Bob" });
+    await addContacts(app, ada, [bob]);
+    const bobs = await signedIn(browser, app, bob);
+    const dash = await bobs.newPage();
+    const errors = watchErrors(dash);
+    await dash.goto(`${app.base}/dashboard`);
+    await online(dash);
+    const room = await meeting(app, ada.token, "Design review", [bob.id]);
+    const dialog = dash.getByRole("alertdialog", { name: "Ada is calling" });
+    await dialog.waitFor();
+
+    // The invitation page, then the meeting's own page (Join on the dashboard): a line each,
+    // never the dialog over the way in.
+    const page = await bobs.newPage();
+    const pageErrors = watchErrors(page, MEDIA_SERVER_ERRORS);
+    const line = page.locator(".ringing-here").getByText(
+      "Ada is calling you into this meeting",
+    );
+    await page.goto(`${app.base}/meeting/invite?room=${room.id}`);
+    await online(page);
+    await line.waitFor();
+    assert.equal(await page.getByRole("alertdialog").count(), 0, "no dialog on the invitation");
+    await page.goto(`${app.base}/meeting/room?room=${room.id}`);
+    await online(page);
+    await line.waitFor();
+    assert.equal(await page.getByRole("alertdialog").count(), 0, "no dialog over the check");
+    assert.doesNotMatch(await page.title(), /^Incoming call/);
+    await screenshot(page, "21-ring-on-its-page");
+    // The other tab still rings: this page only answers when Bob goes in.
+    assert.ok(await dialog.isVisible());
+
+    await joinNow(page);
+    await dialog.waitFor({ state: "detached" });
+    await line.waitFor({ state: "detached" });
+    const seen = await call(app, "GET", `/api/livekit/rooms/${room.id}`, { token: ada.token });
+    const me = seen.body.participants.find((p: { id: string }) => p.id === bob.id);
+    assert.equal(me.invite.status, "accepted");
+    // Elsewhere, a call into another meeting is still a dialog on this page.
+    const other = await meeting(app, ada.token, "Another one", [bob.id]);
+    const ring = page.getByRole("alertdialog", { name: "Ada is calling" });
+    await ring.waitFor();
+    assert.match(await ring.innerText(), /Another one/);
+    assert.ok(other.id);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(pageErrors, []);
+  });
+});
+
 Deno.test("realtime ui - the host's call page shows declines and missed calls live; missed calls are listed", async () => {
   await withBrowser(async (browser, app) => {
     const ada = await registerUser(app, { display_name: "Ada" });

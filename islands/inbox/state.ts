@@ -16,8 +16,20 @@ const due = (i: InviteJson): Ringing => ({
   until: Date.now() + i.expires_in * 1000 + GRACE_MS,
 });
 
+/** Calls ringing this user now, as the page's inbox follows them. */
+export const ringing = signal<Ringing[]>([]);
+
+/**
+ * The meeting whose own page this is (its call or its invitation), set by that page: a call
+ * into it is not a dialog over the page but a line on it, and joining answers it.
+ */
+export const meetingHere = signal<string | null>(null);
+
+/** What rings this user from `meeting` (the page's own meeting), first rung first. */
+export const ringingInto = (meeting: string) => ringing.value.filter((c) => c.room_id === meeting);
+
 export class InboxState {
-  readonly calls = signal<Ringing[]>([]);
+  readonly calls = ringing;
   /** People waiting to enter meetings this user hosts or co-hosts, by meeting. */
   readonly lobbies = signal<LobbyJson[]>([]);
   /** The call being answered. */
