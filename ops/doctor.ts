@@ -54,6 +54,8 @@ type Request = { method?: string; headers?: Record<string, string>; body?: strin
 
 /** What every network check needs: the settings, where each name goes, and how to ask. */
 interface Deployment {
+  /** tls: the compose stack's entrance on 443; plain: the app and LiveKit over plain http. */
+  shape: "tls" | "plain";
   options: DoctorOptions;
   get(name: string): string;
   names: Names;
@@ -66,12 +68,18 @@ interface Deployment {
   at(name: string): string;
   /** One request through the entrance (https on 443) to `name`. */
   viaEdge(name: string, path: string, more?: Request): Promise<HttpAnswer>;
+  /** One GET of the app, as browsers reach it (PUBLIC_URL). */
+  appGet(path: string): Promise<HttpAnswer>;
   /** One RoomService call (Twirp, JSON) through the entrance, signed with .env's key pair. */
   livekitApi(method: string, body: unknown): Promise<HttpAnswer | Error>;
 }
 
-/** Runs every check; a failed step never stops the others. */
+/**
+ * Runs every check; a failed step never stops the others. An https PUBLIC_URL is the tls
+ * profile's deployment; any other is a local or plain-http one (plainDoctor).
+ */
 export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
+  if (!/^https:/.test(options.env.PUBLIC_URL?.trim() ?? "")) return await plainDoctor(options);
   const findings = checkSettings(options);
   if (findings.some((f) => f.status === "fail")) return findings;
   const get = (k: string) => options.env[k]?.trim() ?? "";
@@ -135,7 +143,111 @@ function deployment(
       return err as Error;
     }
   };
-  return { options, get, names, publicIp, httpsPort, timeout, ca, at, viaEdge, livekitApi };
+  const appGet = (path: string) => viaEdge(names.APP_DOMAIN, path);
+  return {
+    shape: "tls",
+    options,
+    get,
+    names,
+    publicIp,
+    httpsPort,
+    timeout,
+    ca,
+    at,
+    viaEdge,
+    appGet,
+    livekitApi,
+  };
+}
+
+/**
+ * A local or plain-http deployment (`deno task up`, `deno task start` with `deno task media`):
+ * the app at PUBLIC_URL, LiveKit's API (LIVEKIT_API_URL, or LIVEKIT_URL over http) with the
+ * key pair, its webhooks reaching the app, and TURN over UDP when TURN_SECRET is set.
+ */
+async function plainDoctor(options: DoctorOptions): Promise<Finding[]> {
+  const get = (k: string) => options.env[k]?.trim() ?? "";
+  const problems: string[] = [];
+  for (const name of ["PUBLIC_URL", "LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET"]) {
+    if (!get(name)) problems.push(`${name} is missing`);
+  }
+  const parse = (name: string) => {
+    try {
+      return new URL(get(name));
+    } catch {
+      if (get(name)) problems.push(`${name} is not a URL: ${get(name)}`);
+      return null;
+    }
+  };
+  const app = parse("PUBLIC_URL");
+  const api = get("LIVEKIT_API_URL")
+    ? parse("LIVEKIT_API_URL")
+    : parse("LIVEKIT_URL") && new URL(get("LIVEKIT_URL").replace(/^ws/, "http"));
+  if (problems.length > 0 || !app || !api) {
+    return problems.map((p) => ({
+      check: "settings",
+      status: "fail",
+      detail: p,
+      fix: "Correct it in .env.",
+    }));
+  }
+  const findings: Finding[] = [{
+    check: "settings",
+    status: "ok",
+    detail: `a plain-http deployment: the app at ${app.origin}, LiveKit's API at ${api.origin}`,
+  }];
+  const timeout = options.timeoutMs ?? 5000;
+  const hostOf = (u: URL) => u.hostname === "localhost" ? "127.0.0.1" : u.hostname;
+  const portOf = (u: URL) => Number(u.port || (u.protocol === "https:" ? 443 : 80));
+  const plainGet = (u: URL, path: string, more: Request = {}) =>
+    httpRequest({
+      ip: hostOf(u),
+      port: portOf(u),
+      name: u.host,
+      tls: u.protocol === "https:",
+      path,
+      timeout,
+      ...more,
+    });
+  const names = { APP_DOMAIN: app.host, LIVEKIT_DOMAIN: api.host, TURN_DOMAIN: get("TURN_DOMAIN") };
+  const d: Deployment = {
+    ...deployment(options, names, {}),
+    shape: "plain",
+    appGet: (path) => plainGet(app, path),
+  };
+  d.livekitApi = async (method, body) => {
+    try {
+      const token = new AccessToken(get("LIVEKIT_API_KEY"), get("LIVEKIT_API_SECRET"), {
+        ttl: 60,
+      });
+      token.addGrant({ roomList: true, roomCreate: true, roomAdmin: true });
+      return await plainGet(api, `/twirp/livekit.RoomService/${method}`, {
+        method: "POST",
+        headers: {
+          Authorization: `Bearer ${await token.toJwt()}`,
+          "Content-Type": "application/json",
+        },
+        body: JSON.stringify(body),
+      });
+    } catch (err) {
+      return err as Error;
+    }
+  };
+  findings.push(await checkApp(d));
+  const livekit = await checkLiveKit(d);
+  findings.push(livekit.finding);
+  if (livekit.room) findings.push(await checkWebhook(d, livekit.room));
+  if (get("TURN_SECRET") && (get("TURN_DOMAIN") || get("PUBLIC_IP"))) {
+    const turnHost = get("TURN_DOMAIN") || get("PUBLIC_IP");
+    const found = await lookup(turnHost, options.resolve);
+    findings.push(
+      ...await checkTurn(
+        { ...d, names: { ...names, TURN_DOMAIN: turnHost }, at: () => found[0] ?? turnHost },
+        "udp",
+      ),
+    );
+  }
+  return findings;
 }
 
 /** 1. Settings: what would make the stack refuse to start, or calls fail. */
@@ -240,13 +352,16 @@ async function checkPort80(d: Deployment): Promise<Finding> {
 /** 4. The app, through the proxy: it answers and is ready (database and LiveKit). */
 async function checkApp(d: Deployment): Promise<Finding> {
   const app = d.names.APP_DOMAIN;
-  const ready = await d.viaEdge(app, "/readyz").catch((err) => err as Error);
+  const scheme = d.shape === "tls" ? "https" : new URL(d.get("PUBLIC_URL")).protocol.slice(0, -1);
+  const ready = await d.appGet("/readyz").catch((err) => err as Error);
   if (ready instanceof Error) {
     return {
       check: "app",
       status: "fail",
-      detail: `https://${app}/readyz: ${ready.message}`,
-      fix: "Is Caddy running (`docker compose --profile tls ps`) and 443/tcp open in the firewall?",
+      detail: `${scheme}://${app}/readyz: ${ready.message}`,
+      fix: d.shape === "tls"
+        ? "Is Caddy running (`docker compose --profile tls ps`) and 443/tcp open in the firewall?"
+        : "Is the app running (`deno task up`, or `deno task start`)?",
     };
   }
   if (ready.status === 200) {
@@ -255,7 +370,7 @@ async function checkApp(d: Deployment): Promise<Finding> {
   return {
     check: "app",
     status: "fail",
-    detail: `https://${app}/readyz answered ${ready.status}: ${ready.body.slice(0, 200)}`,
+    detail: `${scheme}://${app}/readyz answered ${ready.status}: ${ready.body.slice(0, 200)}`,
     fix: ready.status === 502
       ? "Caddy cannot reach the app: `docker compose logs app`."
       : "The app cannot reach what it names above: `docker compose ps` and its logs.",
@@ -273,8 +388,11 @@ async function checkLiveKit(d: Deployment): Promise<{ finding: Finding; room?: s
       finding: {
         check: "LiveKit",
         status: "fail",
-        detail: `https://${d.names.LIVEKIT_DOMAIN}: ${keyPair.message}`,
-        fix: "Is LiveKit running (`docker compose ps livekit`)? Caddy passes LIVEKIT_DOMAIN to it.",
+        detail: `LiveKit's API at ${d.names.LIVEKIT_DOMAIN}: ${keyPair.message}`,
+        fix: d.shape === "tls"
+          ? "Is LiveKit running (`docker compose ps livekit`)? Caddy passes LIVEKIT_DOMAIN to it."
+          : "Is LiveKit running (`deno task up` starts it, or `deno task media`)? " +
+            "LIVEKIT_API_URL (or LIVEKIT_URL) says where the app and the doctor reach it.",
       },
     };
   }
@@ -316,8 +434,7 @@ async function checkWebhook(d: Deployment, room: string): Promise<Finding> {
   const deadline = Date.now() + (d.options.webhookWaitMs ?? 10_000);
   let seen = false;
   while (!seen && Date.now() < deadline) {
-    const probe = await d.viaEdge(d.names.APP_DOMAIN, `/api/livekit/webhook/probe/${room}`)
-      .catch(() => null);
+    const probe = await d.appGet(`/api/livekit/webhook/probe/${room}`).catch(() => null);
     seen = probe?.status === 200;
     if (!seen) await new Promise((r) => setTimeout(r, 500));
   }
@@ -329,9 +446,14 @@ async function checkWebhook(d: Deployment, room: string): Promise<Finding> {
     check: "webhook",
     status: "fail",
     detail: "a room was made in LiveKit, but its room_started event never reached the app",
-    fix: "LiveKit posts to http://app:8000/api/livekit/webhook in the stack: check " +
-      "`docker compose logs livekit` for webhook errors, and the app's logs for " +
-      "invalid_signature (LiveKit and the app then hold different key pairs).",
+    fix:
+      (d.shape === "tls"
+        ? "LiveKit posts to http://app:8000/api/livekit/webhook in the stack: check " +
+          "`docker compose logs livekit` for webhook errors"
+        : `LiveKit posts to ${d.get("PUBLIC_URL")}/api/livekit/webhook (its webhook setting): ` +
+          "check LiveKit's output for webhook errors") +
+      ", and the app's logs for invalid_signature (LiveKit and the app then hold different " +
+      "key pairs).",
   };
 }
 

@@ -5,7 +5,7 @@
 // is wrong, or a certificate has expired.
 import assert from "node:assert/strict";
 import { type DoctorOptions, type Finding, report, runDoctor } from "../ops/doctor.ts";
-import { callTest } from "./call_fixture.ts";
+import { callTest, withCall } from "./call_fixture.ts";
 import { withEdge } from "./edge_fixture.ts";
 import { type MediaStack, TEST_OVERRIDES } from "./media.ts";
 
@@ -248,6 +248,46 @@ async function expiredCertificate(dir: string, name: string) {
     key: await Deno.readTextFile(`${dir}/key.pem`),
   };
 }
+
+callTest(
+  "doctor - a local deployment: the app, LiveKit's key pair, its webhooks, TURN; LiveKit stopped is named",
+  async () => {
+    await withCall(async ({ app, media }) => {
+      const options: DoctorOptions = {
+        env: {
+          PUBLIC_URL: app.base,
+          LIVEKIT_URL: media.livekitUrl,
+          LIVEKIT_API_KEY: media.apiKey,
+          LIVEKIT_API_SECRET: media.apiSecret,
+          TURN_SECRET: media.turn.secret,
+          PUBLIC_IP: "127.0.0.1",
+        },
+        turnPort: media.turn.port,
+        timeoutMs: 3000,
+      };
+      const findings = await runDoctor(options);
+      assert.deepEqual(findings.filter((f) => f.status !== "ok"), [], report(findings));
+      assert.deepEqual(
+        [...new Set(findings.map((f) => f.check))],
+        ["settings", "app", "LiveKit", "webhook", "TURN over UDP", "TURN relay ports"],
+      );
+      // A wrong key pair is LiveKit's refusal, not a network problem.
+      const wrongKey = await runDoctor({
+        ...options,
+        env: { ...options.env, LIVEKIT_API_SECRET: `${media.apiSecret}x` },
+      });
+      assert.match(byCheck(wrongKey, "LiveKit")[0].detail, /refuses the key pair/);
+
+      await media.killLiveKit();
+      const down = await runDoctor(options);
+      const livekit = byCheck(down, "LiveKit")[0];
+      assert.equal(livekit.status, "fail", report(down));
+      assert.match(livekit.detail, /^LiveKit's API at 127\.0\.0\.1:\d+: /);
+      assert.match(livekit.fix!, /deno task up/);
+      assert.deepEqual(byCheck(down, "webhook"), [], "no webhook check without LiveKit");
+    });
+  },
+);
 
 Deno.test("doctor - an expired certificate is named, with its date", async () => {
   const dir = await Deno.makeTempDir();
