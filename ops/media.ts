@@ -49,26 +49,32 @@ function runs(bin: string, args: string[]): string | null {
   }
 }
 
-/** What is missing to run calls here; empty when both servers are installed. */
-export const MEDIA_MISSING: string[] = (() => {
+/** Which of the servers are missing here (or not at the stack's version), by name. */
+export function mediaMissing(
+  want: { livekit?: boolean; coturn?: boolean; caddy?: boolean } = {},
+): string[] {
+  const { livekit = true, coturn = true, caddy = true } = want;
   const missing: string[] = [];
-  const lk = runs(LIVEKIT_BIN, ["--version"]);
+  const lk = livekit ? runs(LIVEKIT_BIN, ["--version"]) : "";
   if (lk === null) missing.push(`LiveKit ${LIVEKIT_VERSION} (${LIVEKIT_BIN})`);
-  else if (!lk.includes(LIVEKIT_VERSION.slice(1))) {
+  else if (livekit && !lk.includes(LIVEKIT_VERSION.slice(1))) {
     missing.push(`LiveKit ${LIVEKIT_VERSION} (${LIVEKIT_BIN} is ${lk.trim()})`);
   }
-  const turn = runs(TURNSERVER_BIN, ["--version"]);
+  const turn = coturn ? runs(TURNSERVER_BIN, ["--version"]) : "";
   const release = COTURN_VERSION.replace(/-[^-]*$/, "");
   if (turn === null) missing.push("coturn (turnserver)");
-  else if (turn.trim().split("\n")[0].trim() !== release) {
+  else if (coturn && turn.trim().split("\n")[0].trim() !== release) {
     missing.push(`coturn ${release}, the stack's (${TURNSERVER_BIN} is ${turn.trim()})`);
   }
-  const caddy = runs(CADDY_BIN, ["list-modules"]);
-  if (caddy === null || !/^layer4$/m.test(caddy)) {
+  const proxy = caddy ? runs(CADDY_BIN, ["list-modules"]) : "layer4";
+  if (proxy === null || !/^layer4$/m.test(proxy)) {
     missing.push(`Caddy ${CADDY_VERSION} with layer4 ${CADDY_L4_VERSION} (${CADDY_BIN})`);
   }
   return missing;
-})();
+}
+
+/** What is missing to run every test's calls here; empty when all three are installed. */
+export const MEDIA_MISSING: string[] = mediaMissing();
 
 /**
  * Everything the tests change in the stack's configuration, and why. The rest is exactly what
@@ -140,12 +146,15 @@ class ServerProcess {
     readonly bin: string,
     readonly args: string[],
     readonly env?: Record<string, string>,
+    /** In a process group of its own: a terminal's Ctrl-C reaches whoever runs it, not it. */
+    readonly detached = false,
   ) {}
 
   start() {
     this.#child = new Deno.Command(this.bin, {
       args: this.args,
       env: this.env,
+      detached: this.detached,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -382,11 +391,20 @@ export async function startMediaStack(
     edge?: { appPort: number };
     /** Values .env would set, over the laptop's (PUBLIC_IP, say). */
     env?: Record<string, string>;
+    /** Without coturn (where it is not installed): no TURN relay is offered to browsers. */
+    coturn?: boolean;
+    /**
+     * The servers in process groups of their own (`deno task up`): a terminal's Ctrl-C goes to
+     * the command, which stops them in order.
+     */
+    detached?: boolean;
   },
 ): Promise<MediaStack> {
-  if (MEDIA_MISSING.length > 0) {
+  const withCoturn = options.coturn ?? true;
+  const missing = mediaMissing({ coturn: withCoturn, caddy: !!options.edge });
+  if (missing.length > 0) {
     throw new Error(
-      `The media servers are not installed: ${MEDIA_MISSING.join(", ")}. ` +
+      `The media servers are not installed: ${missing.join(", ")}. ` +
         "Run `bash scripts/install_media.sh` (LiveKit and Caddy are built with Go 1.26).",
     );
   }
@@ -422,8 +440,16 @@ export async function startMediaStack(
   });
   const coturnFile = `${dir}/turnserver.conf`;
   await Deno.writeTextFile(coturnFile, coturnConf);
-  const coturn = new ServerProcess("coturn", TURNSERVER_BIN, ["-c", coturnFile]);
+  const detached = options.detached ?? false;
+  const coturn = new ServerProcess(
+    "coturn",
+    TURNSERVER_BIN,
+    ["-c", coturnFile],
+    undefined,
+    detached,
+  );
   const startCoturn = async () => {
+    if (!withCoturn) return;
     coturn.start();
     await waitUntil("coturn", async () => {
       const conn = await Deno.connect({ hostname: "127.0.0.1", port: turnPort });
@@ -447,7 +473,9 @@ export async function startMediaStack(
   setPath(doc, "rtc.interfaces.includes", TEST_OVERRIDES.livekit["rtc.interfaces.includes"]);
   setPath(doc, "rtc.enable_loopback_candidate", true);
   const turns = doc.rtc.turn_servers as { protocol: string; port: number }[];
-  doc.rtc.turn_servers = turns.filter((t) => t.protocol !== "tls" || options.edge);
+  doc.rtc.turn_servers = withCoturn
+    ? turns.filter((t) => t.protocol !== "tls" || options.edge)
+    : [];
   for (const t of doc.rtc.turn_servers as { protocol: string; port: number; host: string }[]) {
     t.port = t.protocol === "tls" ? edgePort : turnPort;
     if (options.edge && t.protocol === "udp") t.host = "127.0.0.1";
@@ -455,7 +483,13 @@ export async function startMediaStack(
   options.livekitYaml?.(doc);
   const livekitFile = `${dir}/livekit.yaml`;
   await Deno.writeTextFile(livekitFile, stringify(doc));
-  const livekit = new ServerProcess("livekit", LIVEKIT_BIN, ["--config", livekitFile]);
+  const livekit = new ServerProcess(
+    "livekit",
+    LIVEKIT_BIN,
+    ["--config", livekitFile],
+    undefined,
+    detached,
+  );
   const httpUrl = `http://127.0.0.1:${port}`;
   const startLiveKit = async () => {
     livekit.start();

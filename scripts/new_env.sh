@@ -16,10 +16,13 @@ secret() {
   fi
 }
 umask 077
+# One password for the stack's PostgreSQL and the URL the app uses without Docker.
+password=$(secret 24)
 sed \
   -e "s/^SESSION_SECRET=\$/SESSION_SECRET=$(secret 32)/" \
   -e "s/^LIVEKIT_API_SECRET=\$/LIVEKIT_API_SECRET=$(secret 32)/" \
-  -e "s/^POSTGRES_PASSWORD=\$/POSTGRES_PASSWORD=$(secret 24)/" \
+  -e "s/^POSTGRES_PASSWORD=\$/POSTGRES_PASSWORD=$password/" \
+  -e "s#^DATABASE_URL=postgres://urbania:change-me@#DATABASE_URL=postgres://urbania:$password@#" \
   -e "s/^TURN_SECRET=\$/TURN_SECRET=$(secret 32)/" \
   .env.example >"$target"
 echo "wrote $target with fresh secrets; review PUBLIC_URL, PUBLIC_IP and the domains."

@@ -321,6 +321,8 @@ Deno.test("stack - every setting is documented in .env.example and secrets are g
   const env = await filledEnv();
   for (const name of secrets) assert.match(env[name], /^[0-9a-f]{48,64}$/, name);
   assert.equal(new Set(secrets.map((n) => env[n])).size, secrets.length, "all different");
+  // The URL the app uses without Docker holds the same database password.
+  assert.equal(new URL(env.DATABASE_URL).password, env.POSTGRES_PASSWORD);
   // ...and never overwrites an existing .env.
   const dir = await Deno.makeTempDir();
   try {
