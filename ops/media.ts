@@ -373,6 +373,57 @@ async function startEdge(
   };
 }
 
+/** The stack's turnserver.conf with the overrides of one machine (TEST_OVERRIDES.coturn). */
+function coturnConfig(rendered: string, stackPorts: boolean) {
+  const confValue = (k: string) => Number(new RegExp(`^${k}=(\\d+)$`, "m").exec(rendered)![1]);
+  const turnPort = stackPorts ? confValue("listening-port") : freePort();
+  const relay: [number, number] = stackPorts
+    ? [confValue("min-port"), confValue("max-port")]
+    : udpRange(50);
+  const conf = overrideConf(rendered, {
+    "listening-port": String(turnPort),
+    "min-port": String(relay[0]),
+    "max-port": String(relay[1]),
+    "listening-ip": TEST_OVERRIDES.coturn["listening-ip"],
+    "relay-ip": TEST_OVERRIDES.coturn["relay-ip"],
+    "allow-loopback-peers": true,
+    "no-rfc5780": true,
+  });
+  return { conf, turnPort, relay };
+}
+
+/**
+ * The stack's livekit.yaml with the overrides of one machine (TEST_OVERRIDES.livekit): its
+ * ports, loopback, and TURN servers pointing at coturn (`turnPort`; none when null) and, over
+ * TLS, at the entrance (`edgePort`; dropped when null).
+ */
+function livekitConfig(
+  // deno-lint-ignore no-explicit-any
+  doc: any,
+  o: { stackPorts: boolean; turnPort: number | null; edgePort: number | null },
+) {
+  const port = o.stackPorts ? doc.port : freePort();
+  const tcpPort = o.stackPorts ? doc.rtc.tcp_port : freePort();
+  const [udpStart, udpEnd] = o.stackPorts
+    ? [doc.rtc.port_range_start, doc.rtc.port_range_end]
+    : udpRange();
+  setPath(doc, "port", port);
+  setPath(doc, "rtc.tcp_port", tcpPort);
+  setPath(doc, "rtc.port_range_start", udpStart);
+  setPath(doc, "rtc.port_range_end", udpEnd);
+  setPath(doc, "rtc.interfaces.includes", TEST_OVERRIDES.livekit["rtc.interfaces.includes"]);
+  setPath(doc, "rtc.enable_loopback_candidate", true);
+  const turns = doc.rtc.turn_servers as { protocol: string; port: number; host: string }[];
+  doc.rtc.turn_servers = o.turnPort === null
+    ? []
+    : turns.filter((t) => t.protocol !== "tls" || o.edgePort !== null);
+  for (const t of doc.rtc.turn_servers as typeof turns) {
+    t.port = t.protocol === "tls" ? o.edgePort! : o.turnPort!;
+    if (o.edgePort !== null && t.protocol === "udp") t.host = "127.0.0.1";
+  }
+  return { port: port as number, tcpPort: tcpPort as number };
+}
+
 /**
  * Starts coturn and LiveKit with the stack's configuration; LiveKit posts its webhooks to
  * `webhookUrl`. With `edge`, the entrance too, in front of the app at `edge.appPort`: TURN
@@ -423,21 +474,10 @@ export async function startMediaStack(
   const templates = (name: string) => Deno.readTextFile(new URL(`livekit/${name}`, ROOT));
 
   // coturn
-  const rendered = renderTemplate(await templates("turnserver.conf"), env);
-  const confValue = (k: string) => Number(new RegExp(`^${k}=(\\d+)$`, "m").exec(rendered)![1]);
-  const turnPort = stack ? confValue("listening-port") : freePort();
-  const relay: [number, number] = stack
-    ? [confValue("min-port"), confValue("max-port")]
-    : udpRange(50);
-  const coturnConf = overrideConf(rendered, {
-    "listening-port": String(turnPort),
-    "min-port": String(relay[0]),
-    "max-port": String(relay[1]),
-    "listening-ip": TEST_OVERRIDES.coturn["listening-ip"],
-    "relay-ip": TEST_OVERRIDES.coturn["relay-ip"],
-    "allow-loopback-peers": true,
-    "no-rfc5780": true,
-  });
+  const { conf: coturnConf, turnPort, relay } = coturnConfig(
+    renderTemplate(await templates("turnserver.conf"), env),
+    stack,
+  );
   const coturnFile = `${dir}/turnserver.conf`;
   await Deno.writeTextFile(coturnFile, coturnConf);
   const detached = options.detached ?? false;
@@ -461,25 +501,12 @@ export async function startMediaStack(
 
   // LiveKit
   const doc = parse(renderTemplate(await templates("livekit.yaml"), env));
-  const port = stack ? doc.port : freePort(), tcpPort = stack ? doc.rtc.tcp_port : freePort();
-  const [udpStart, udpEnd] = stack
-    ? [doc.rtc.port_range_start, doc.rtc.port_range_end]
-    : udpRange();
   const edgePort = options.edge ? freePort() : 0;
-  setPath(doc, "port", port);
-  setPath(doc, "rtc.tcp_port", tcpPort);
-  setPath(doc, "rtc.port_range_start", udpStart);
-  setPath(doc, "rtc.port_range_end", udpEnd);
-  setPath(doc, "rtc.interfaces.includes", TEST_OVERRIDES.livekit["rtc.interfaces.includes"]);
-  setPath(doc, "rtc.enable_loopback_candidate", true);
-  const turns = doc.rtc.turn_servers as { protocol: string; port: number }[];
-  doc.rtc.turn_servers = withCoturn
-    ? turns.filter((t) => t.protocol !== "tls" || options.edge)
-    : [];
-  for (const t of doc.rtc.turn_servers as { protocol: string; port: number; host: string }[]) {
-    t.port = t.protocol === "tls" ? edgePort : turnPort;
-    if (options.edge && t.protocol === "udp") t.host = "127.0.0.1";
-  }
+  const { port, tcpPort } = livekitConfig(doc, {
+    stackPorts: stack,
+    turnPort: withCoturn ? turnPort : null,
+    edgePort: options.edge ? edgePort : null,
+  });
   options.livekitYaml?.(doc);
   const livekitFile = `${dir}/livekit.yaml`;
   await Deno.writeTextFile(livekitFile, stringify(doc));
