@@ -69,8 +69,10 @@ else
   echo "coturn: installing from Debian"
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
-    --no-install-recommends coturn; } >/dev/null || fail "could not install coturn (apt-get install coturn)"
+  # One apt at a time when .ci/run installs other packages meanwhile (URBANIA_APT_LOCK).
+  { $SUDO flock "${URBANIA_APT_LOCK:-${TMPDIR:-/tmp}/urbania-apt.lock}" sh -c 'apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends coturn'; } \
+    >/dev/null || fail "could not install coturn (apt-get install coturn)"
   command -v turnserver >/dev/null 2>&1 || fail "coturn installed, but turnserver is not on PATH"
   echo "coturn: installed ($(turnserver --version 2>/dev/null | head -1))"
 fi

@@ -24,15 +24,22 @@ Deno.test("startup - a role or database that does not exist stops the server wit
     noRole.username = "urbania_no_such_role";
     const noDb = new URL(url);
     noDb.pathname = "/urbania_no_such_database";
+    const at = url.host.replaceAll(".", "\\.");
     for (
       const [dbUrl, message] of [
         [
           noRole.href,
-          /^PostgreSQL at 127\.0\.0\.1:5432 has no role "urbania_no_such_role": create it .*CREATE ROLE "urbania_no_such_role" LOGIN/,
+          new RegExp(
+            `^PostgreSQL at ${at} has no role "urbania_no_such_role": create it .*` +
+              'CREATE ROLE "urbania_no_such_role" LOGIN',
+          ),
         ],
         [
           noDb.href,
-          /^PostgreSQL at 127\.0\.0\.1:5432 has no database "urbania_no_such_database": create it .*CREATE DATABASE "urbania_no_such_database"/,
+          new RegExp(
+            `^PostgreSQL at ${at} has no database "urbania_no_such_database": create it .*` +
+              'CREATE DATABASE "urbania_no_such_database"',
+          ),
         ],
       ] as const
     ) {
