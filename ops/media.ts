@@ -22,9 +22,16 @@ export const LIVEKIT_VERSION = (() => {
 
 const TOOLS = Deno.env.get("URBANIA_TOOLS") ??
   `${Deno.env.get("HOME") ?? "/root"}/.local/share/urbania`;
-/** Where install_media.sh puts LiveKit; LIVEKIT_SERVER names another binary. */
-export const LIVEKIT_BIN = Deno.env.get("LIVEKIT_SERVER") ??
-  `${TOOLS}/livekit-${LIVEKIT_VERSION}/server`;
+const INSTALLED_LIVEKIT = `${TOOLS}/livekit-${LIVEKIT_VERSION}/server`;
+/**
+ * LiveKit: LIVEKIT_SERVER when set; otherwise where install_media.sh puts it, or else a
+ * `livekit-server` on PATH at the pinned version.
+ */
+export const LIVEKIT_BIN = Deno.env.get("LIVEKIT_SERVER") ?? (() => {
+  if (runs(INSTALLED_LIVEKIT, ["--version"]) !== null) return INSTALLED_LIVEKIT;
+  const onPath = runs("livekit-server", ["--version"]);
+  return onPath?.includes(LIVEKIT_VERSION.slice(1)) ? "livekit-server" : INSTALLED_LIVEKIT;
+})();
 export const TURNSERVER_BIN = Deno.env.get("TURNSERVER") ?? "turnserver";
 
 const DOCKERFILE = Deno.readTextFileSync(new URL("Dockerfile", ROOT));

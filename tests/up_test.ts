@@ -1,9 +1,11 @@
 // `deno task up` as a new user runs it: from a clean copy of the tree, with no .env and no
 // DATABASE_URL, it writes settings, makes a PostgreSQL of its own, starts LiveKit and the app;
-// a browser signs up; Ctrl-C stops every process it started; a second start keeps the data.
+// a browser signs up, two people see each other in a call; Ctrl-C stops every process it
+// started; a second start keeps the data.
 import assert from "node:assert/strict";
-import { launchChromium, screenshot } from "./browser.ts";
-import { oneCallAtATime } from "./call_fixture.ts";
+import { launchChromium, screenshot, signedIn } from "./browser.ts";
+import { oneCallAtATime, preparePage, seesVideoOf } from "./call_fixture.ts";
+import { addContacts, call, registerUser, type TestApp } from "./harness.ts";
 import { SKIP_CALLS } from "./media.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -97,7 +99,7 @@ async function interrupt(run: Running) {
 }
 
 Deno.test({
-  name: "up - a fresh tree to a signed-up user in one command; Ctrl-C stops it all; data kept",
+  name: "up - a fresh tree to a sign-up and a call in one command; Ctrl-C stops it all; data kept",
   ignore: SKIP_CALLS,
   fn: () =>
     oneCallAtATime(async () => {
@@ -132,6 +134,29 @@ Deno.test({
           await page.waitForURL(`${running.url}/dashboard`);
           await page.getByRole("heading", { name: "My meetings" }).waitFor();
           await screenshot(page, "95-up-dashboard");
+
+          // A call on what it started: two people see each other through its LiveKit.
+          const app = { base: running.url, config: { publicUrl: running.url } } as TestApp;
+          const [ada, bob] = [
+            await registerUser(app, { display_name: "Ada" }),
+            await registerUser(app, { display_name: "Bob" }),
+          ];
+          await addContacts(app, ada, [bob]);
+          const made = await call(app, "POST", "/api/livekit/rooms", {
+            token: ada.token,
+            json: { room_name: "First call", call_type: "video", participants: [bob.id] },
+          });
+          assert.equal(made.status, 201, JSON.stringify(made.body));
+          const people = [];
+          for (const user of [ada, bob]) {
+            const person = await preparePage(await signedIn(browser, app, user));
+            await person.page.goto(`${running.url}/meeting/room?room=${made.body.id}`);
+            people.push(person);
+          }
+          await seesVideoOf(people[0].page, bob.id);
+          await seesVideoOf(people[1].page, ada.id);
+          await screenshot(people[1].page, "96-up-first-call");
+          for (const person of people) assert.deepEqual(person.errors, []);
         } finally {
           await browser.close();
         }
