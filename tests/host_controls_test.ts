@@ -174,6 +174,34 @@ Deno.test("host controls - only the host: members, strangers and anonymous calle
     assert.equal(late.status, 410);
   }));
 
+Deno.test("host controls - a co-host mutes members, never the host or another co-host", () =>
+  withRooms(async ({ app, host, friends, livekit }) => {
+    const [fred, fiona] = friends;
+    const room = await createRoom(app, host, { participants: [fred.id, fiona.id] });
+    for (const who of [fred, fiona]) {
+      const named = await call(app, "PUT", `/api/livekit/rooms/${room.id}/cohosts/${who.id}`, {
+        token: host.token,
+      });
+      assert.equal(named.status, 200);
+    }
+    livekit.connect(room.id, host.id, ["TR_h"]);
+    livekit.connect(room.id, fiona.id, ["TR_fi"]);
+    const muteAs = (who: typeof fred, target: string, sid: string) =>
+      call(app, "POST", mute(room.id, target), { token: who.token, json: { track_sid: sid } });
+    for (const [target, sid] of [[host.id, "TR_h"], [fiona.id, "TR_fi"]]) {
+      const refused = await muteAs(fred, target, sid);
+      assert.equal(refused.status, 403, JSON.stringify(refused.body));
+    }
+    assert.equal(livekit.calls.filter((c) => c.method === "MutePublishedTrack").length, 0);
+    // The host mutes a co-host; once a member again, a co-host may mute her.
+    assert.equal((await muteAs(host, fiona.id, "TR_fi")).status, 200);
+    await call(app, "DELETE", `/api/livekit/rooms/${room.id}/cohosts/${fiona.id}`, {
+      token: host.token,
+    });
+    assert.equal((await muteAs(fred, fiona.id, "TR_fi")).status, 200);
+    assert.equal(livekit.calls.filter((c) => c.method === "MutePublishedTrack").length, 2);
+  }));
+
 Deno.test("host controls - LiveKit away: 503, and the removal is not half made", () =>
   withRooms(async ({ app, host, friends, livekit }) => {
     const [fred] = friends;

@@ -82,8 +82,12 @@ export async function muteTrack(
   identity: string,
   trackSid: string,
 ): Promise<void> {
-  const { room } = await requireModerator(sql, roomId, actorId, "act.mute");
-  if (identity === room.created_by && actorId !== room.created_by) throw notOverHost();
+  const { room, role } = await requireModerator(sql, roomId, actorId, "act.mute");
+  // A co-host acts on neither the host nor another co-host (as with removals).
+  if (identity !== actorId && role === "cohost") {
+    const target = identity === room.created_by ? "host" : await roleOf(sql, roomId, identity);
+    if (target === "host" || target === "cohost") throw notOverHost();
+  }
   try {
     await livekit.muteTrack(roomId, identity, trackSid);
   } catch (err) {
