@@ -33,7 +33,13 @@ export function watchInstance(deps: Deps) {
   );
 }
 
-/** Times every API request, labelled by its route pattern (unmatched paths count as one). */
+/** The methods counted by name; any other (a client may send any token) counts as "other". */
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
+/**
+ * Times every API request, labelled by its route pattern (unmatched paths count as one) and a
+ * method of a fixed set: no request can make a new series.
+ */
 export function timeRequests(metrics: Metrics): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const start = performance.now();
@@ -43,7 +49,11 @@ export function timeRequests(metrics: Metrics): MiddlewareHandler<AppEnv> {
       const status = c.res.status;
       const route = status === 404 || status === 405 ? "unmatched" : routePath(c, -1);
       metrics.requests.observe(
-        { method: c.req.method, route, status: `${Math.floor(status / 100)}xx` },
+        {
+          method: METHODS.has(c.req.method) ? c.req.method : "other",
+          route,
+          status: `${Math.floor(status / 100)}xx`,
+        },
         (performance.now() - start) / 1000,
       );
     }
@@ -51,6 +61,7 @@ export function timeRequests(metrics: Metrics): MiddlewareHandler<AppEnv> {
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+const PROXY_HEADERS = ["X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-Host"];
 
 /**
  * GET /metrics: for this machine (a connection from loopback that no proxy forwarded), or for
@@ -68,7 +79,9 @@ export function metricsRoutes(deps: Deps) {
     } catch {
       // No connection information (a request made in-process): not the machine's own.
     }
-    const local = LOOPBACK.test(peer) && !c.req.header("X-Forwarded-For");
+    // Whatever header a proxy uses to say it forwards someone else's request.
+    const forwarded = PROXY_HEADERS.some((h) => c.req.header(h) !== undefined);
+    const local = LOOPBACK.test(peer) && !forwarded;
     const allowed = local || (token !== "" && bearer !== undefined && same(bearer, token));
     if (!allowed) return await next();
     return c.text(deps.metrics.render(), 200, {

@@ -96,6 +96,17 @@ Deno.test("metrics - nobody but the machine itself, or the holder of METRICS_TOK
     });
     assert.equal(proxied.status, 404);
     assert.equal(proxied.body.error.code, "not_found");
+    // Proxies that say so otherwise (RFC 7239, nginx's X-Real-IP) are proxies too.
+    for (
+      const headers of <Record<string, string>[]> [
+        { Forwarded: "for=203.0.113.9" },
+        { "X-Real-IP": "203.0.113.9" },
+        { "X-Forwarded-Host": "meet.example.com" },
+      ]
+    ) {
+      const other = await call(app, "GET", "/metrics", { headers });
+      assert.equal(other.status, 404, JSON.stringify(headers));
+    }
     const wrong = await call(app, "GET", "/metrics", {
       headers: { "X-Forwarded-For": "203.0.113.9", Authorization: `Bearer ${token}x` },
     });
@@ -115,4 +126,26 @@ Deno.test("metrics - nobody but the machine itself, or the holder of METRICS_TOK
     // From loopback directly: yes.
     assert.ok((await scrape(app)).has("urbania_websockets_open"));
   }, { env: { METRICS_TOKEN: token, TRUST_PROXY: "true" } });
+});
+
+Deno.test("metrics - made-up methods and paths make no new series", async () => {
+  await withApp(async (app) => {
+    const seriesCount = async () => (await scrape(app)).size;
+    // Warm: every label a made-up request could get already exists once.
+    for (const method of ["BREW", "GET"]) {
+      await fetch(`${app.base}/api/no/such/path`, { method }).then((r) => r.body?.cancel());
+      await fetch(`${app.base}/api/auth/me`, { method }).then((r) => r.body?.cancel());
+    }
+    const before = await seriesCount();
+    for (let i = 0; i < 50; i++) {
+      const method = `M${i}${"X".repeat(200)}`;
+      await fetch(`${app.base}/api/auth/me`, { method }).then((r) => r.body?.cancel());
+      await fetch(`${app.base}/api/x${i}/${"y".repeat(300)}`, { method })
+        .then((r) => r.body?.cancel());
+    }
+    assert.equal(await seriesCount(), before);
+    const labels = [...(await scrape(app)).keys()].filter((k) => k.includes("method="));
+    assert.ok(labels.some((k) => k.includes('method="other"')), labels.join("\n"));
+    assert.ok(labels.every((k) => !k.includes("XXXX") && !k.includes("yyyy")));
+  });
 });
