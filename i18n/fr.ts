@@ -332,6 +332,7 @@ export const fr: Record<Key, string> = {
   "lobby.denied": "Un organisateur ne vous a pas fait entrer dans cette réunion.",
   "lobby.expired": "Personne n’a répondu à temps. Vous pouvez redemander.",
   "lobby.cancelled": "Vous avez retiré votre demande.",
+  "lobby.ended": "Cette réunion est terminée.",
   "lobby.asking": "Demande pour entrer",
   "lobby.admitted": "C’est bon, vous entrez. Connexion…",
   "lobby.waiting": "En attente qu’un organisateur vous fasse entrer",
@@ -492,6 +493,7 @@ export const fr: Record<Key, string> = {
   "knock.admitted": "acceptée",
   "knock.denied": "refusée",
   "knock.expired": "expirée",
+  "knock.ended": "close",
   "knock.cancelled": "retirée",
   "error.not_contacts":
     "Seuls vos contacts peuvent être invités ; ceux-ci n’en font pas partie : {ids}.",

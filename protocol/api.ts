@@ -101,7 +101,7 @@ export interface TokenJson {
   room_name: string;
 }
 
-export type KnockStatus = "waiting" | "admitted" | "denied" | "expired" | "cancelled";
+export type KnockStatus = "waiting" | "admitted" | "denied" | "expired" | "cancelled" | "ended";
 
 /** Someone asking to come into a meeting, as its hosts see them. */
 export interface KnockJson {

@@ -154,6 +154,40 @@ Deno.test("lobby - deny, expiry and giving up each reach the waiting browser", (
     }
   }));
 
+Deno.test("lobby - ending the meeting closes its lobby: the waiting browser is told, the hosts' alert goes", () =>
+  withRooms(async ({ app, host }) => {
+    const room = await createRoom(app, host, { entry: "knock" });
+    const hostTab = await TestSocket.open(app, { token: host.token });
+    try {
+      await hostTab.next("sync");
+      const { knock, cookie } = await guestKnocks(app, room.id, "Eve");
+      await hostTab.next("lobby", (m) => m.lobby.waiting.some((k) => k.id === knock.id));
+      const waiting = await lobbySocket(app, room.id, cookie);
+      try {
+        await knockIs(waiting, "waiting");
+        const ended = await call(app, "DELETE", `/api/livekit/rooms/${room.id}`, {
+          token: host.token,
+        });
+        assert.equal(ended.status, 204);
+        await knockIs(waiting, "ended");
+        await hostTab.next(
+          "lobby",
+          (m) => m.lobby.room_id === room.id && m.lobby.waiting.length === 0,
+        );
+      } finally {
+        await waiting.close();
+      }
+      const state = await call(app, "GET", `/api/livekit/rooms/${room.id}/knock`, { cookie });
+      assert.equal(state.body.status, "ended", JSON.stringify(state.body));
+      const enter = await call(app, "POST", `/api/livekit/rooms/${room.id}/knock/enter`, {
+        cookie,
+      });
+      assert.notEqual(enter.status, 200);
+    } finally {
+      await hostTab.close();
+    }
+  }));
+
 Deno.test("lobby - an unanswered knock expires with a message, and can be made again", async () => {
   const app = await startApp({ env: { KNOCK_SECONDS: "1" }, realtime: { sweepIntervalMs: 200 } });
   try {

@@ -13,6 +13,7 @@ const TEXT: Record<Exclude<KnockStateJson["status"], "waiting" | "admitted">, Ke
   denied: "lobby.denied",
   expired: "lobby.expired",
   cancelled: "lobby.cancelled",
+  ended: "lobby.ended",
 };
 
 export function Lobby(
@@ -143,7 +144,9 @@ export function Lobby(
             <button type="button" class="primary" onClick={askAgain}>{t("lobby.again")}</button>
           )}
           {status === "waiting" && <button type="button" onClick={stop}>{t("lobby.stop")}</button>}
-          {status === "denied" && <a class="button" href="/">{t("call.leave")}</a>}
+          {(status === "denied" || status === "ended") && (
+            <a class="button" href="/">{t("call.leave")}</a>
+          )}
         </div>
       </DeviceCheck>
     </section>

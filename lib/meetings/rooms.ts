@@ -252,6 +252,13 @@ export async function markEnded(tx: Tx, id: string) {
   await tx`update room_participants set in_call = false, left_at = now()
     where room_id = ${id} and in_call`;
   await cancelPending(tx, id, "ended");
+  // Whoever waits in its lobby is told at once; the hosts' lobbies empty.
+  const knocks = await tx<{ id: string }[]>`
+    update knocks set status = 'ended', answered_at = now()
+    where room_id = ${id} and status = 'waiting'
+    returning id::text`;
+  for (const k of knocks) await publish(tx, { e: "knock", knock_id: k.id, room_id: id });
+  if (knocks.length > 0) await publish(tx, { e: "lobby", room_id: id });
   await publish(tx, { e: "room", room_id: id });
 }
 
