@@ -301,3 +301,15 @@ export async function addContacts(
     }
   }
 }
+
+/** Waits until `n` sessions of this test app's database wait on a lock. */
+export async function waitersOnLock(app: TestApp, n: number) {
+  for (let i = 0; i < 500; i++) {
+    const [{ count }] = await app.sql<{ count: number }[]>`
+      select count(*)::int as count from pg_stat_activity
+      where datname = ${app.db.name} and wait_event_type = 'Lock'`;
+    if (count >= n) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`fewer than ${n} sessions waited on the lock`);
+}

@@ -2,7 +2,7 @@
 // enter how, what every host's tab and the waiting browser hear, and the races between them.
 import assert from "node:assert/strict";
 import { decodeJwt } from "jose";
-import { call, startApp, type TestApp, type TestUser } from "./harness.ts";
+import { call, startApp, type TestApp, type TestUser, waitersOnLock } from "./harness.ts";
 import { createRoom, withRooms } from "./rooms_fixture.ts";
 import { TestSocket } from "./ws_client.ts";
 import type { LobbyMessage } from "../protocol/ws.ts";
@@ -427,18 +427,6 @@ Deno.test("lobby - co-hosts admit and set the policy; only the host names them a
     });
     assert.equal(after.status, 403);
   }));
-
-/** Waits until `n` sessions of this test database wait on a lock. */
-async function waitersOnLock(app: TestApp, n: number) {
-  for (let i = 0; i < 500; i++) {
-    const [{ count }] = await app.sql<{ count: number }[]>`
-      select count(*)::int as count from pg_stat_activity
-      where datname = ${app.db.name} and wait_event_type = 'Lock'`;
-    if (count >= n) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`fewer than ${n} sessions waited on the lock`);
-}
 
 /**
  * Runs `requests` one after the other while the room's row is held, each queued behind the

@@ -92,8 +92,13 @@ export async function requestContact(
 ): Promise<OutgoingRequest> {
   const email = rawEmail.trim().toLowerCase();
   return await sql.begin(async (tx) => {
-    // One request at a time per asker: two at once cannot both pass the count.
-    await tx`select 1 from users where id = ${fromId} for update`;
+    // One request at a time per asker (two at once cannot both pass the count), and per pair:
+    // both people's rows, in one order (by id), so that two people asking each other at once
+    // queue instead of each holding the row the other needs.
+    const [found] = await tx<{ id: string }[]>`
+      select id::text from users where lower(email) = ${email}`;
+    await tx`select 1 from users where id = any(${[fromId, ...(found ? [found.id] : [])]}::uuid[])
+      order by id for no key update`;
     const [me] = await tx<{ email: string; waiting: number }[]>`
       select lower(email) as email, (select count(*) from contact_requests
         where from_id = ${fromId} and status = 'pending')::int as waiting

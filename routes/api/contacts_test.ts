@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { call, registerUser, type TestUser, withApp } from "../../tests/harness.ts";
+import { call, registerUser, type TestUser, waitersOnLock, withApp } from "../../tests/harness.ts";
 import { TestSocket } from "../../tests/ws_client.ts";
 
 const ask = (app: { base: string }, from: TestUser, email: string) =>
@@ -226,4 +226,32 @@ Deno.test("contacts - bad input gets 4xx JSON", () =>
       json: { user_id: ann.id },
     });
     assert.equal(blockSelf.status, 400);
+  }));
+
+Deno.test("contacts - two people asking each other at the same moment both get through, as contacts", () =>
+  withApp(async (app) => {
+    for (let pair = 0; pair < 3; pair++) {
+      const ann = await registerUser(app, { display_name: `Ann ${pair}` });
+      const bo = await registerUser(app, { display_name: `Bo ${pair}` });
+      // Both rows held: the two requests start together and queue behind the hold.
+      let release = () => {};
+      const released = new Promise<void>((r) => release = r);
+      const holding = app.sql.begin(async (tx) => {
+        await tx`select 1 from users where id = any(${[ann.id, bo.id]}::uuid[]) for update`;
+        await released;
+      });
+      const asks = [ask(app, ann, bo.email), ask(app, bo, ann.email)];
+      await waitersOnLock(app, 2);
+      release();
+      await holding;
+      const answers = await Promise.all(asks);
+      assert.deepEqual(
+        answers.map((r) => r.status),
+        [202, 202],
+        JSON.stringify(answers.map((r) => r.body)),
+      );
+      // The second to go found the first's request: asking back is consent, both are contacts.
+      assert.deepEqual(await contacts(app, ann), [bo.id]);
+      assert.deepEqual(await contacts(app, bo), [ann.id]);
+    }
   }));
