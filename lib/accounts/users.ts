@@ -1,4 +1,4 @@
-import type { Sql } from "../platform/db.ts";
+import type { Sql, Tx } from "../platform/db.ts";
 import { AppError, isUniqueViolation } from "../platform/errors.ts";
 import { hashPassword, verifyDecoy, verifyPassword } from "./passwords.ts";
 
@@ -50,4 +50,16 @@ export async function authenticate(
 /** Keeps the language a person chose. */
 export async function setUserLang(sql: Sql, userId: string, lang: "en" | "fr"): Promise<void> {
   await sql`update users set lang = ${lang} where id = ${userId}`;
+}
+
+/**
+ * Locks these people's rows, always in one order (by id), before anything that reads or
+ * changes what holds between them: `share` to ring on the strength of a contact (rings queue
+ * behind a block, and see it), `update` to change it (a contact request, a block). Taken
+ * before any room's row, so that no two transactions wait on each other.
+ */
+export async function lockPeople(tx: Tx, ids: string[], mode: "share" | "update") {
+  if (ids.length === 0) return;
+  await tx`select 1 from users where id = any(${[...new Set(ids)]}::uuid[]) order by id
+    ${mode === "share" ? tx`for share` : tx`for no key update`}`;
 }

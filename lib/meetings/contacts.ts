@@ -6,6 +6,7 @@
 // next ones from reaching the one who blocked.
 import type { Sql, Tx } from "../platform/db.ts";
 import { AppError, notFound } from "../platform/errors.ts";
+import { lockPeople } from "../accounts/users.ts";
 import { publish } from "../platform/events.ts";
 import { cancelPending } from "./ring.ts";
 
@@ -97,8 +98,7 @@ export async function requestContact(
     // queue instead of each holding the row the other needs.
     const [found] = await tx<{ id: string }[]>`
       select id::text from users where lower(email) = ${email}`;
-    await tx`select 1 from users where id = any(${[fromId, ...(found ? [found.id] : [])]}::uuid[])
-      order by id for no key update`;
+    await lockPeople(tx, [fromId, ...(found ? [found.id] : [])], "update");
     const [me] = await tx<{ email: string; waiting: number }[]>`
       select lower(email) as email, (select count(*) from contact_requests
         where from_id = ${fromId} and status = 'pending')::int as waiting
@@ -230,6 +230,9 @@ export async function blockPerson(sql: Sql, blockerId: string, blockedId: string
     throw new AppError(400, "cannot_block_self", "error.cannot_block_self");
   }
   await sql.begin(async (tx) => {
+    // After any ring between the two that is under way (it rings, then this stops it), before
+    // any that starts (it sees the block).
+    await lockPeople(tx, [blockerId, blockedId], "update");
     const [known] = await tx`
       select 1 where exists(select 1 from contacts
           where owner_id = ${blockerId} and contact_id = ${blockedId})

@@ -1,6 +1,7 @@
 // Answering calls, withdrawing them and ringing more people into a meeting.
 import { Fragment, type Sql, type Tx } from "../platform/db.ts";
 import { AppError, notFound } from "../platform/errors.ts";
+import { lockPeople } from "../accounts/users.ts";
 import { publish } from "../platform/events.ts";
 import {
   cancelPending,
@@ -187,6 +188,8 @@ export async function inviteMore(
 ): Promise<number> {
   const wanted = [...new Set(participants)].filter((id) => id !== hostId);
   return await sql.begin(async (tx) => {
+    // People before the room (the one order of locks): a block between them waits, or is seen.
+    await lockPeople(tx, [hostId, ...wanted], "share");
     const room = await lockRoom(tx, roomId);
     if (room.created_by !== hostId) {
       throw notHost("act.invite");

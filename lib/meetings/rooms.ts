@@ -1,6 +1,7 @@
 import type { Key } from "../../i18n/t.ts";
 import type { Sql, Tx } from "../platform/db.ts";
 import { AppError, isUniqueViolation, notFound, unauthorized } from "../platform/errors.ts";
+import { lockPeople } from "../accounts/users.ts";
 import { publish } from "../platform/events.ts";
 import {
   acceptByJoining,
@@ -104,6 +105,8 @@ export async function createRoom(
           if (done) return { id: done.room_id, created: false };
         }
         await beforeCreate?.(tx);
+        // Ringing on the strength of a contact: a block between them waits, or is seen.
+        await lockPeople(tx, [creatorId, ...invited], "share");
         const [row] = await tx<{ created: number; contacts: string[] }[]>`
           with valid as (
             select contact_id as id from contacts

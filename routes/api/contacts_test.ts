@@ -1,5 +1,15 @@
 import assert from "node:assert/strict";
-import { call, registerUser, type TestUser, waitersOnLock, withApp } from "../../tests/harness.ts";
+import { blockPerson } from "../../lib/meetings/contacts.ts";
+import { inviteMore } from "../../lib/meetings/invites.ts";
+import { createRoom } from "../../lib/meetings/rooms.ts";
+import {
+  addContacts,
+  call,
+  registerUser,
+  type TestUser,
+  waitersOnLock,
+  withApp,
+} from "../../tests/harness.ts";
 import { TestSocket } from "../../tests/ws_client.ts";
 
 const ask = (app: { base: string }, from: TestUser, email: string) =>
@@ -254,4 +264,50 @@ Deno.test("contacts - two people asking each other at the same moment both get t
       assert.deepEqual(await contacts(app, ann), [bo.id]);
       assert.deepEqual(await contacts(app, bo), [ann.id]);
     }
+  }));
+
+Deno.test("contacts - a block made while a ring is under way stops it: the blocker is never left ringing", () =>
+  withApp(async (app) => {
+    const pendingFor = async (room: string, who: string) =>
+      (await app.sql<{ n: number }[]>`select count(*)::int as n from invites
+        where room_id = ${room} and invitee_id = ${who} and status = 'pending'`)[0].n;
+    /** Bo blocks Ann at the moment a ring to him has read that they are contacts. */
+    const blockMidRing = (ann: TestUser, bo: TestUser) => {
+      let blocking: Promise<void> | undefined;
+      return {
+        hook: async () => {
+          blocking = blockPerson(app.sql, bo.id, ann.id);
+          // With the people's rows held by the ring, the block queues; it must not go past.
+          await Promise.race([blocking, waitersOnLock(app, 1)]);
+        },
+        done: () => blocking!,
+      };
+    };
+
+    // A new meeting ringing him.
+    const [ann, bo] = [await registerUser(app), await registerUser(app)];
+    await addContacts(app, ann, [bo]);
+    const first = blockMidRing(ann, bo);
+    const made = await createRoom(app.sql, ann.id, {
+      room_name: "Ring",
+      call_type: "audio",
+      participants: [bo.id],
+      allow_guests: false,
+    }, { beforeRing: first.hook });
+    await first.done();
+    assert.equal(await pendingFor(made.id, bo.id), 0, "the block stopped the new meeting's ring");
+
+    // Ringing more people into a meeting under way.
+    const [cy, di] = [await registerUser(app), await registerUser(app)];
+    await addContacts(app, cy, [di]);
+    const room = await createRoom(app.sql, cy.id, {
+      room_name: "More",
+      call_type: "audio",
+      participants: [],
+      allow_guests: false,
+    });
+    const second = blockMidRing(cy, di);
+    await inviteMore(app.sql, room.id, cy.id, [di.id], 60, second.hook);
+    await second.done();
+    assert.equal(await pendingFor(room.id, di.id), 0, "the block stopped the added ring");
   }));
