@@ -2,7 +2,7 @@
 // session cookie (then only from our own pages: the Origin must be ours) or a Bearer header.
 import { type Context, Hono } from "hono";
 import { getCookie } from "hono/cookie";
-import { knockCookieName, knockForTicket, parseTicket } from "../lib/meetings/lobby.ts";
+import { knockCookieName, parseTicket, waitingKnockForTicket } from "../lib/meetings/lobby.ts";
 import { roomIdOr404 } from "./schemas.ts";
 import { upgradeWebSocket } from "hono/deno";
 import { AppError, unauthorized } from "../lib/platform/errors.ts";
@@ -69,7 +69,7 @@ export function wsRoutes(deps: Deps) {
   app.get("/ws/lobby", async (c) => {
     requireUpgrade(c);
     const roomId = roomIdOr404(c.req.query("room"));
-    const knock = await knockForTicket(
+    const knock = await waitingKnockForTicket(
       deps.sql,
       roomId,
       parseTicket(getCookie(c, knockCookieName(roomId))),

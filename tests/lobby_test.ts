@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { decodeJwt } from "jose";
 import { call, startApp, type TestApp, type TestUser, waitersOnLock } from "./harness.ts";
 import { createRoom, withRooms } from "./rooms_fixture.ts";
-import { TestSocket } from "./ws_client.ts";
+import { rawUpgrade, TestSocket } from "./ws_client.ts";
 import type { LobbyMessage } from "../protocol/ws.ts";
 
 /** The `name=value` of a cookie a response set. */
@@ -185,6 +185,57 @@ Deno.test("lobby - ending the meeting closes its lobby: the waiting browser is t
       assert.notEqual(enter.status, 200);
     } finally {
       await hostTab.close();
+    }
+  }));
+
+Deno.test("lobby - a waiting socket lives and dies with its knock: closed once answered, refused after", () =>
+  withRooms(async ({ app, host }) => {
+    const room = await createRoom(app, host, { entry: "knock" });
+    const upgrade = (cookie: string) =>
+      rawUpgrade(app, { cookie }, {}, `/ws/lobby?room=${room.id}`);
+    const cases: [string, (knock: { id: string }, cookie: string) => Promise<unknown>][] = [
+      [
+        "denied",
+        (k) =>
+          call(app, "POST", `/api/livekit/rooms/${room.id}/knocks/${k.id}/deny`, {
+            token: host.token,
+          }),
+      ],
+      [
+        "cancelled",
+        (_k, cookie) => call(app, "DELETE", `/api/livekit/rooms/${room.id}/knock`, { cookie }),
+      ],
+      [
+        "admitted",
+        (k) =>
+          call(app, "POST", `/api/livekit/rooms/${room.id}/knocks/${k.id}/admit`, {
+            token: host.token,
+          }),
+      ],
+    ];
+    for (const [status, answer] of cases) {
+      const { knock, cookie } = await guestKnocks(app, room.id, `Guest ${status}`);
+      const tabs = [
+        await lobbySocket(app, room.id, cookie),
+        await lobbySocket(app, room.id, cookie),
+      ];
+      for (const tab of tabs) await knockIs(tab, "waiting");
+      await answer(knock, cookie);
+      for (const tab of tabs) {
+        await knockIs(tab, status);
+        // The last message, then the server closes it.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const closed = await Promise.race([
+          tab.closed,
+          new Promise<null>((r) => timer = setTimeout(() => r(null), 15_000)),
+        ]);
+        clearTimeout(timer);
+        assert.equal(closed?.code, 1000, `${status}: the server closes the socket`);
+      }
+      // A ticket no longer waiting opens no socket.
+      const late = await upgrade(cookie);
+      assert.equal(late.status, 409, `${status}: ${late.body}`);
+      assert.equal(JSON.parse(late.body).error.code, "knock_closed");
     }
   }));
 

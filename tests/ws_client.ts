@@ -137,6 +137,7 @@ export async function rawUpgrade(
   app: { base: string; config: { publicUrl: string } },
   auth: SocketAuth,
   extra: Record<string, string> = {},
+  path = "/ws",
 ): Promise<{ status: number; body: string; conn: Deno.Conn }> {
   const url = new URL(app.base);
   const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
@@ -149,7 +150,7 @@ export async function rawUpgrade(
     ...authHeaders(app, auth),
     ...extra,
   };
-  const request = `GET /ws HTTP/1.1\r\n${
+  const request = `GET ${path} HTTP/1.1\r\n${
     Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("")
   }\r\n`;
   await conn.write(new TextEncoder().encode(request));

@@ -194,6 +194,21 @@ export async function knockForTicket(
   return row;
 }
 
+/**
+ * The knock a ticket stands for, only while it waits (the lobby's socket lives and dies with
+ * it): 409 `knock_closed` once it was answered, withdrawn, ended or has expired.
+ */
+export async function waitingKnockForTicket(sql: Sql, roomId: string, ticket: Ticket | null) {
+  const knock = await knockForTicket(sql, roomId, ticket);
+  const { status } = await knockState(sql, knock.id);
+  if (status !== "waiting") {
+    throw new AppError(409, "knock_closed", ["error.knock_closed", {
+      status: { t: `knock.${status}` },
+    }]);
+  }
+  return knock;
+}
+
 /** What the waiting browser is shown: its knock, the meeting, whether a host is there. */
 export async function knockState(sql: Sql, knockId: string) {
   const [row] = await sql<KnockStateJson[]>`

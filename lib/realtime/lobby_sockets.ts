@@ -103,7 +103,14 @@ export class LobbySockets {
         if (w.ws.bufferedAmount > this.maxBufferedBytes) {
           this.closed(w.ws);
           w.ws.close(CLOSE_TOO_SLOW, "too slow");
-        } else w.ws.send(text);
+          continue;
+        }
+        w.ws.send(text);
+        // Answered, withdrawn, ended or expired: that was the last thing to hear.
+        if (knock.status !== "waiting") {
+          this.closed(w.ws);
+          w.ws.close(1000, "knock closed");
+        }
       }
     }
   }
