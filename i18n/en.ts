@@ -457,6 +457,7 @@ export const en = {
   "error.removed": "The host removed you from this meeting.",
   "error.room_ended": "This meeting has ended.",
   "error.ticket_required": "Ask to join this meeting from its link first.",
+  "error.lobby_full": "{n} people are already waiting to join this meeting: try again in a minute.",
   "error.too_many_sockets": "This request to join is open in too many tabs.",
   "error.unauthorized": "Sign in to continue: the session is missing, invalid or expired.",
   "error.unavailable": "The database is unavailable; try again shortly.",

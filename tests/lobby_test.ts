@@ -6,6 +6,7 @@ import { call, startApp, type TestApp, type TestUser, waitersOnLock } from "./ha
 import { createRoom, withRooms } from "./rooms_fixture.ts";
 import { rawUpgrade, TestSocket } from "./ws_client.ts";
 import type { LobbyMessage } from "../protocol/ws.ts";
+import { knock as knockLib, MAX_WAITING_PER_MEETING } from "../lib/meetings/lobby.ts";
 
 /** The `name=value` of a cookie a response set. */
 function cookieOf(headers: Headers, prefix: string): string {
@@ -236,6 +237,41 @@ Deno.test("lobby - a waiting socket lives and dies with its knock: closed once a
       const late = await upgrade(cookie);
       assert.equal(late.status, 409, `${status}: ${late.body}`);
       assert.equal(JSON.parse(late.body).error.code, "knock_closed");
+    }
+  }));
+
+Deno.test("lobby - one meeting's lobby holds a bounded number of people; the next waits for a place", () =>
+  withRooms(async ({ app, host }) => {
+    const room = await createRoom(app, host, { entry: "knock" });
+    const hostTab = await TestSocket.open(app, { token: host.token });
+    try {
+      await hostTab.next("sync");
+      // Filled as guests behind many addresses would (straight through the domain module).
+      const first = await knockLib(app.sql, room.id, { guestName: "Guest 0" }, null, 300);
+      for (let i = 1; i < MAX_WAITING_PER_MEETING; i++) {
+        await knockLib(app.sql, room.id, { guestName: `Guest ${i}` }, null, 300);
+      }
+      const full = await call(app, "POST", `/api/livekit/rooms/${room.id}/knock`, {
+        json: { display_name: "One too many" },
+      });
+      assert.equal(full.status, 429, JSON.stringify(full.body));
+      assert.equal(full.body.error.code, "lobby_full");
+      assert.ok(Number(full.headers.get("Retry-After")) > 0);
+      const pushed = await hostTab.next(
+        "lobby",
+        (m) => m.lobby.waiting.length === MAX_WAITING_PER_MEETING,
+      );
+      assert.equal(pushed.lobby.waiting.length, MAX_WAITING_PER_MEETING);
+      // One answered: a place is free again.
+      await call(app, "POST", `/api/livekit/rooms/${room.id}/knocks/${first.knock.id}/deny`, {
+        token: host.token,
+      });
+      const next = await call(app, "POST", `/api/livekit/rooms/${room.id}/knock`, {
+        json: { display_name: "Next" },
+      });
+      assert.equal(next.status, 201, JSON.stringify(next.body));
+    } finally {
+      await hostTab.close();
     }
   }));
 

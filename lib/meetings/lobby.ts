@@ -26,6 +26,13 @@ import type { KnockStateJson, KnockStatus, LobbyJson } from "../../protocol/api.
 
 export const KNOCK_COOKIE_PREFIX = "urbania_knock_";
 export const knockCookieName = (roomId: string) => `${KNOCK_COOKIE_PREFIX}${roomId}`;
+/**
+ * People who may wait in one meeting's lobby at once: a host answers them one by one, and
+ * every change pushes the whole list to every host tab (this bounds that push too). The next
+ * knock gets 429 `lobby_full` until someone is answered or gives up.
+ */
+export const MAX_WAITING_PER_MEETING = 50;
+
 /** An admitted ticket stays good this long to come in with. */
 export const ADMITTED_TICKET_SECONDS = 15 * 60;
 
@@ -162,6 +169,13 @@ export async function knock(
         where room_id = ${roomId} and user_id = ${userId} and status = 'waiting'
         returning id::text`;
       for (const o of old) await publish(tx, { e: "knock", knock_id: o.id, room_id: roomId });
+    }
+    const [{ waiting }] = await tx<{ waiting: number }[]>`
+      select count(*)::int as waiting from knocks where room_id = ${roomId} and status = 'waiting'`;
+    if (waiting >= MAX_WAITING_PER_MEETING) {
+      throw new AppError(429, "lobby_full", ["error.lobby_full", { n: MAX_WAITING_PER_MEETING }], {
+        headers: { "Retry-After": "60" },
+      });
     }
     const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
     const name = "userId" in who ? who.displayName : who.guestName;
