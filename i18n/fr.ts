@@ -447,7 +447,7 @@ export const fr: Record<Key, string> = {
   "error.room_ended": "Cette réunion est terminée.",
   "error.ticket_required": "Demandez d’abord à entrer depuis le lien de la réunion.",
   "error.lobby_full":
-    "{n} personnes attendent déjà d’entrer dans cette réunion : réessayez dans une minute.",
+    "{n} personnes attendent déjà d’entrer dans cette réunion : réessayez dans une minute.",
   "error.too_many_sockets": "Cette demande pour entrer est ouverte dans trop d’onglets.",
   "error.unauthorized":
     "Connectez-vous pour continuer : la session est absente, invalide ou expirée.",
