@@ -107,6 +107,59 @@ Deno.test("guard - a body that never arrives, a body of unknown length, and a hu
   }
 });
 
+Deno.test("guard - a head whose lines end in a bare LF or CR is refused, not read two ways", async () => {
+  const app = await startApp();
+  try {
+    const heads = [
+      // A hidden upgrade: Deno's parser would read "Upgrade: websocket" as a header.
+      "GET /ws HTTP/1.1\r\nHost: x\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+      // A hidden chunked body, which the guard refuses when it sees one.
+      "POST /api/auth/login HTTP/1.1\r\nHost: x\nTransfer-Encoding: chunked\r\n\r\n",
+      "GET /healthz HTTP/1.1\r\nHost: x\rX-Other: y\r\n\r\n",
+    ];
+    for (const head of heads) {
+      const conn = await connect(app.base);
+      await conn.write(encoder.encode(head));
+      assert.match(await readToEnd(conn), /^HTTP\/1\.1 400 /, JSON.stringify(head));
+      conn.close();
+    }
+  } finally {
+    await app.stop();
+  }
+});
+
+Deno.test("guard - asking for an upgrade frees nothing: frames only after the server's 101", async () => {
+  const app = await startApp({ guard: { maxHeaderBytes: 4096 } });
+  try {
+    // /healthz does not upgrade: its answer is a plain 200, and the connection stays bound.
+    const conn = await connect(app.base);
+    await conn.write(encoder.encode(
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+    ));
+    const buf = new Uint8Array(16 * 1024);
+    const first = new TextDecoder().decode(buf.subarray(0, (await conn.read(buf)) ?? 0));
+    assert.match(first, /^HTTP\/1\.1 200 /);
+    await conn.write(encoder.encode(
+      "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+    ));
+    assert.match(await readToEnd(conn), /HTTP\/1\.1 411 /, "the next request is still read as one");
+    conn.close();
+    // And a head too large after it is still refused.
+    const big = await connect(app.base);
+    await big.write(encoder.encode(
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+    ));
+    await big.read(buf);
+    await big.write(
+      encoder.encode(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(5000)}`),
+    );
+    assert.match(await readToEnd(big), /HTTP\/1\.1 431 /);
+    big.close();
+  } finally {
+    await app.stop();
+  }
+});
+
 /** A masked client frame header declaring `length` bytes. */
 function frameHeader(opcode: number, length: number, fin = true): Uint8Array {
   const h = new Uint8Array(14);

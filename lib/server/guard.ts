@@ -51,6 +51,11 @@ const decoder = new TextDecoder();
 const TRANSFER_ENCODING = /\r\ntransfer-encoding:/;
 const UPGRADE_WEBSOCKET = /\r\nupgrade:[^\r\n]*websocket/;
 const CONTENT_LENGTH = /\r\ncontent-length:[ \t]*([^\r\n]*)/;
+// A line ending in a bare LF (or a bare CR): Deno's parser takes it for a line end, where the
+// patterns above would not see the header after it. Refused rather than read two ways.
+const BARE_LINE_END = /[^\r]\n|\r[^\n]/;
+// The server's answer that switches a connection to WebSocket frames.
+const SWITCHING = "HTTP/1.1 101 ";
 
 /** Serves `handler` on `listen` through the guard. */
 export function serveGuarded(
@@ -127,6 +132,8 @@ export function serveGuarded(
 type Phase =
   | { kind: "head"; started: number | null }
   | { kind: "body"; left: number; deadline: number }
+  /** An upgrade was asked for: WebSocket frames only once the server answers 101. */
+  | { kind: "upgrading"; held: Uint8Array[]; heldBytes: number }
   | { kind: "websocket" };
 
 /** One client connection and its relay to the server. */
@@ -195,10 +202,29 @@ class Relay {
 
   async #fromServer(): Promise<void> {
     const buf = new Uint8Array(64 * 1024);
+    let answer = "";
     for (;;) {
       const n = await this.#upstream!.read(buf);
       if (n === null) return;
       this.#lastActivity = Date.now();
+      const phase = this.#phase;
+      if (phase.kind === "upgrading") {
+        // The start of the server's answer to the upgrade decides what the client sends next.
+        answer += decoder.decode(buf.subarray(0, Math.min(n, SWITCHING.length)));
+        if (answer.length >= SWITCHING.length || !SWITCHING.startsWith(answer)) {
+          this.#phase = answer.startsWith(SWITCHING)
+            ? { kind: "websocket" }
+            : { kind: "head", started: null };
+          answer = "";
+          await writeAll(this.client, buf.subarray(0, n));
+          const held = concat(phase.held, phase.heldBytes);
+          const forward = held.length > 0 ? this.#inspect(held) : [];
+          if (forward === null) return;
+          const total = forward.reduce((s, c) => s + c.length, 0);
+          if (total > 0) await writeAll(this.#upstream!, concat(forward, total));
+          continue;
+        }
+      }
       await writeAll(this.client, buf.subarray(0, n));
     }
   }
@@ -228,6 +254,16 @@ class Relay {
         at += take;
         phase.left -= take;
         if (phase.left === 0) this.#phase = { kind: "head", started: null };
+      } else if (phase.kind === "upgrading") {
+        // Nothing is sent before the server's answer to an upgrade; a little is kept for then.
+        const rest = bytes.subarray(at);
+        phase.held.push(rest.slice());
+        phase.heldBytes += rest.length;
+        at = bytes.length;
+        if (phase.heldBytes > this.opts.maxHeaderBytes) {
+          this.close();
+          return null;
+        }
       } else if (phase.kind === "websocket") {
         if (!this.#frames(bytes.subarray(at))) {
           this.close();
@@ -280,13 +316,17 @@ class Relay {
   /** The phase after a complete head: its body, the next head, or WebSocket frames. */
   #afterHead(head: Uint8Array): Phase | null {
     const text = decoder.decode(head).toLowerCase();
+    if (BARE_LINE_END.test(text.slice(0, -4))) {
+      this.#refuse(400, "Bad Request");
+      return null;
+    }
     if (TRANSFER_ENCODING.test(text)) {
       // Request bodies here are small JSON with a length; a body of unknown length could not
       // be timed, so it is refused.
       this.#refuse(411, "Length Required");
       return null;
     }
-    if (UPGRADE_WEBSOCKET.test(text)) return { kind: "websocket" };
+    if (UPGRADE_WEBSOCKET.test(text)) return { kind: "upgrading", held: [], heldBytes: 0 };
     const length = Number(CONTENT_LENGTH.exec(text)?.[1].trim() ?? "0");
     if (!Number.isSafeInteger(length) || length < 0) {
       this.#refuse(400, "Bad Request");
