@@ -247,6 +247,29 @@ Deno.test("guard - one address holds only so many connections; the app sees each
   }
 });
 
+Deno.test("guard - a client that half-closes still gets its answer, seen as itself", async () => {
+  const server = serveGuarded(
+    { hostname: "127.0.0.1", port: 0 },
+    (_req, info) => new Response(String(info.remoteAddr.port)),
+  );
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  try {
+    for (let i = 0; i < 20; i++) {
+      const conn = await connect(base);
+      // The whole request, then nothing more from this side.
+      await conn.write(encoder.encode("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+      await conn.closeWrite();
+      const answer = await readToEnd(conn);
+      assert.match(answer, /^HTTP\/1\.1 200 /, `round ${i}: ${JSON.stringify(answer)}`);
+      const port = (conn.localAddr as Deno.NetAddr).port;
+      assert.equal(answer.split("\r\n\r\n")[1], String(port), "the client's own address");
+      conn.close();
+    }
+  } finally {
+    await server.shutdown();
+  }
+});
+
 Deno.test("guard - shutting down ends even when a request never gets its answer", async () => {
   const server = serveGuarded(
     { hostname: "127.0.0.1", port: 0 },

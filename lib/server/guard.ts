@@ -163,7 +163,16 @@ class Relay {
       (this.client as Deno.TcpConn).setNoDelay?.(true);
       port = (this.#upstream.localAddr as Deno.NetAddr).port;
       clientOf.set(port, this.client.remoteAddr as Deno.NetAddr);
-      await Promise.race([this.#fromClient(), this.#fromServer()]);
+      // A client that has sent its last byte (a half-close) still gets its answer, and the
+      // server still sees it as itself: the relay passes the half-close on and waits.
+      const fromServer = this.#fromServer();
+      await Promise.race([
+        this.#fromClient().then(async () => {
+          await this.#upstream?.closeWrite().catch(() => {});
+          await fromServer;
+        }),
+        fromServer,
+      ]);
     } catch {
       // either side went away
     } finally {
