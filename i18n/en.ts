@@ -460,6 +460,7 @@ export const en = {
   "error.lobby_full": "{n} people are already waiting to join this meeting: try again in a minute.",
   "error.too_many_sockets": "This request to join is open in too many tabs.",
   "error.unauthorized": "Sign in to continue: the session is missing, invalid or expired.",
+  "error.busy": "The server is busy; try again in a moment.",
   "error.unavailable": "The database is unavailable; try again shortly.",
   "error.unsupported_media_type": "Send the request body as application/json.",
   "error.unsupported_media_type.form": "Send this form as a web form.",

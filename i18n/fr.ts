@@ -451,6 +451,7 @@ export const fr: Record<Key, string> = {
   "error.too_many_sockets": "Cette demande pour entrer est ouverte dans trop d’onglets.",
   "error.unauthorized":
     "Connectez-vous pour continuer : la session est absente, invalide ou expirée.",
+  "error.busy": "Le serveur est très sollicité ; réessayez dans un instant.",
   "error.unavailable": "La base de données est indisponible ; réessayez dans un instant.",
   "error.unsupported_media_type": "Envoyez le corps de la demande en application/json.",
   "error.unsupported_media_type.form": "Envoyez ce formulaire comme un formulaire web.",

@@ -7,7 +7,9 @@ import type { Config } from "../lib/platform/config.ts";
 import type { Sql } from "../lib/platform/db.ts";
 import {
   AppError,
+  databaseBusy,
   databaseUnavailable,
+  isDatabaseBusy,
   isDatabaseUnavailable,
   isDataException,
   isLostConnection,
@@ -150,6 +152,10 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     }
     if (isLostConnection(err) && (c.req.method === "GET" || c.req.method === "HEAD")) {
       lostConnection.add(c.req.raw);
+    }
+    if (isDatabaseBusy(err)) {
+      log.warn("database pool busy", { path: c.req.path, ...errorFields(err) });
+      return errorJson(c, databaseBusy(), deps.assets);
     }
     if (isDatabaseUnavailable(err)) {
       log.warn("database unavailable", { path: c.req.path, ...errorFields(err) });

@@ -101,6 +101,8 @@ export async function startApp(
     /** Use this database (already migrated) instead of a fresh one: a second instance. */
     shareDatabase?: TestDatabase;
     env?: Record<string, string>;
+    /** The app's pool: its size and how long a query waits for a connection. */
+    pool?: { max?: number; connectTimeoutMs?: number };
     /** Connect the app through this URL instead of straight to the test database. */
     databaseUrl?: (db: TestDatabase) => string;
     /** Serve on this port (default: any free one). */
@@ -121,7 +123,7 @@ export async function startApp(
   }
   const logs: string[] = [];
   const log = createLogger("debug", (_level, line) => logs.push(line));
-  const sql = createDb(config.databaseUrl, { log });
+  const sql = createDb(config.databaseUrl, { log, ...options.pool });
   const realtime = new Realtime(sql, config, log, options.realtime);
   await realtime.start();
   const app = createApp({

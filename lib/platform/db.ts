@@ -154,6 +154,18 @@ export class DatabaseUnavailableError extends Error {
   }
 }
 
+/**
+ * Every connection of the pool was in use for the whole wait (`DB_POOL_BUSY`): PostgreSQL is
+ * there, this instance is overloaded. Not the same answer as a database that is away.
+ */
+export class DatabaseBusyError extends Error {
+  readonly code = "DB_POOL_BUSY";
+  constructor(waitedMs: number, cause: unknown) {
+    super(`every database connection stayed in use for ${waitedMs} ms`, { cause });
+    this.name = "DatabaseBusyError";
+  }
+}
+
 const describe = (err: unknown) => err instanceof Error ? err.message : String(err);
 
 /** A server's answer to a query (it has a SQLSTATE): the connection itself is fine. */
@@ -165,6 +177,13 @@ function isServerError(err: unknown): boolean {
 const SERVER_ENDED = new Set(["57P01", "57P02", "57P03"]);
 
 const noop = () => {};
+
+/**
+ * How long a query waits for a connection. Long enough for a burst to be served in turn (a
+ * query holds one for milliseconds; 10 of them make thousands of queries in 3 s), short enough
+ * that a caller hears "busy" or "unavailable" before it gives up on its own.
+ */
+export const POOL_WAIT_MS = 3000;
 
 /** Options the pool connects with (see createDb). */
 export interface DbOptions {
@@ -195,7 +214,7 @@ export function createDb(url: string, options: DbOptions = {}): Sql {
   const config: pg.PoolConfig = {
     connectionString: url,
     max: options.max ?? 10,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? POOL_WAIT_MS,
     idleTimeoutMillis: 30_000,
     maxLifetimeSeconds: 60 * 30,
     application_name: "urbania",
@@ -208,10 +227,19 @@ export function createDb(url: string, options: DbOptions = {}): Sql {
   const pool = new pg.Pool(config);
   pool.on("error", onClientError);
 
+  // Connections handed out and not yet given back (not those still being made).
+  const max = config.max!;
+  let inUse = 0;
+  pool.on("acquire", () => inUse++);
+  pool.on("release", () => inUse--);
   const acquire = async (): Promise<pg.PoolClient> => {
     try {
       return await pool.connect();
     } catch (err) {
+      // Timed out waiting while every connection was in use: busy, not away.
+      if (inUse >= max && /timeout/i.test(describe(err))) {
+        throw new DatabaseBusyError(config.connectionTimeoutMillis!, err);
+      }
       throw new DatabaseUnavailableError("DB_CONNECT_FAILED", err);
     }
   };

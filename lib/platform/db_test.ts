@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { compile, createDb, DatabaseUnavailableError, Fragment } from "./db.ts";
-import { isDatabaseUnavailable, isLostConnection } from "./errors.ts";
-import { ADMIN_URL, createTestDatabase } from "../../tests/harness.ts";
+import { compile, createDb, DatabaseBusyError, DatabaseUnavailableError, Fragment } from "./db.ts";
+import { isDatabaseBusy, isDatabaseUnavailable, isLostConnection } from "./errors.ts";
+import { ADMIN_URL, call, createTestDatabase, registerUser, withApp } from "../../tests/harness.ts";
 
 const tag = (strings: TemplateStringsArray, ...values: unknown[]) => new Fragment(strings, values);
 
@@ -73,3 +73,71 @@ Deno.test("db - no connection to be had is DB_CONNECT_FAILED: nothing listening,
     await db.drop();
   }
 });
+
+Deno.test("db - a pool whose connections all stay in use is busy, not a database that is away", async () => {
+  const db = await createTestDatabase();
+  const sql = createDb(db.url, { max: 1, connectTimeoutMs: 300 });
+  // A server that accepts connections and never answers: a database that is away.
+  const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  (async () => {
+    for await (const c of silent) held.push(c);
+  })().catch(() => {});
+  const away = createDb(`postgres://postgres@127.0.0.1:${silent.addr.port}/none`, {
+    max: 1,
+    connectTimeoutMs: 300,
+  });
+  try {
+    let release = () => {};
+    const holding = sql.begin(async (tx) => {
+      await tx`select 1`;
+      await new Promise<void>((r) => release = r);
+    });
+    // The only connection is in use for longer than the wait.
+    while (sql.stats().idle !== 0 || sql.stats().total !== 1) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const busy = await sql`select 1`.then(() => null, (e) => e);
+    assert.ok(busy instanceof DatabaseBusyError, String(busy));
+    assert.equal(busy.code, "DB_POOL_BUSY");
+    assert.ok(isDatabaseBusy(busy));
+    assert.equal(isDatabaseUnavailable(busy), false);
+    release();
+    await holding;
+    assert.equal((await sql`select 1 as one`)[0].one, 1, "served once a connection is free");
+
+    const gone = await away`select 1`.then(() => null, (e) => e);
+    assert.ok(gone instanceof DatabaseUnavailableError, String(gone));
+    assert.equal(gone.code, "DB_CONNECT_FAILED");
+    assert.equal(isDatabaseBusy(gone), false);
+  } finally {
+    await sql.end();
+    await away.end();
+    silent.close();
+    for (const c of held) c.close();
+    await db.drop();
+  }
+});
+
+Deno.test("db - the API answers a full pool with 503 busy and a short Retry-After", () =>
+  withApp(async (app) => {
+    const user = await registerUser(app);
+    let release = () => {};
+    const gate = new Promise<void>((r) => release = r);
+    const holders = [0, 1].map(() =>
+      app.sql.begin(async (tx) => {
+        await tx`select 1`;
+        await gate;
+      })
+    );
+    while (app.sql.stats().idle !== 0 || app.sql.stats().total < 2) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const res = await call(app, "GET", "/api/auth/me", { token: user.token });
+    release();
+    await Promise.all(holders);
+    assert.equal(res.status, 503, JSON.stringify(res.body));
+    assert.equal(res.body.error.code, "busy");
+    assert.equal(res.headers.get("Retry-After"), "1");
+    assert.equal((await call(app, "GET", "/api/auth/me", { token: user.token })).status, 200);
+  }, { pool: { max: 2, connectTimeoutMs: 300 } }));

@@ -38,6 +38,15 @@ export const databaseUnavailable = () =>
     headers: { "Retry-After": "5" },
   });
 
+/** The pool stayed full for its whole wait: try again in a moment. */
+export const databaseBusy = () =>
+  new AppError(503, "busy", "error.busy", { headers: { "Retry-After": "1" } });
+
+/** True when every database connection stayed in use (lib/platform/db.ts): overloaded. */
+export function isDatabaseBusy(err: unknown): boolean {
+  return errorTag(err, "code") === "DB_POOL_BUSY";
+}
+
 /** An error's `code` or `name` when it is a string (driver, PostgreSQL and Deno errors). */
 function errorTag(err: unknown, key: "code" | "name"): string | undefined {
   if (typeof err !== "object" || err === null) return undefined;
