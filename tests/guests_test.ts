@@ -1,7 +1,9 @@
 // Guest passes: what a browser holding one for a meeting may get, and what it may not.
 import assert from "node:assert/strict";
 import { call } from "./harness.ts";
-import { guestJoins } from "./livekit_webhook.ts";
+import { connects, guestJoins } from "./livekit_webhook.ts";
+import { LiveKit } from "../lib/meetings/livekit.ts";
+import { reconcilePresence } from "../lib/meetings/presence.ts";
 import { createRoom, withRooms } from "./rooms_fixture.ts";
 
 const tokenFor = (app: { base: string }, room: string, cookie?: string, origin?: string | null) =>
@@ -72,4 +74,24 @@ Deno.test("guests - no token once guests are refused or the meeting ended", () =
     assert.equal(late.status, 410);
     // No pass is held for a meeting that does not exist: nothing tells whether it exists.
     assert.equal((await tokenFor(app, "aaaa-aaaa-aaaa", grace.cookie)).status, 401);
+  }));
+
+Deno.test("guests - the presence clock takes out a guest LiveKit no longer lists, as it does members", () =>
+  withRooms(async ({ app, host, livekit }) => {
+    const room = await createRoom(app, host);
+    const gus = await guestJoins(app, room.id, "Gus");
+    await connects(app, room.id, gus.identity);
+    const view = async () =>
+      (await call(app, "GET", `/api/livekit/rooms/${room.id}`, { token: host.token })).body;
+    assert.equal((await view()).guests_in_call, 1);
+    // LiveKit lists nobody (its departure webhook was lost): the guest is out.
+    assert.equal(livekit.calls.length, 0);
+    const pass = await reconcilePresence(app.sql, new LiveKit(app.config), {
+      graceSeconds: 0,
+      departureSeconds: 120,
+    });
+    assert.deepEqual(pass, { takenOut: 1, ended: 0 });
+    const after = await view();
+    assert.equal(after.guests_in_call, 0);
+    assert.equal(after.in_call_count, 0);
   }));

@@ -202,6 +202,26 @@ Deno.test("host controls - a co-host mutes members, never the host or another co
     assert.equal(livekit.calls.filter((c) => c.method === "MutePublishedTrack").length, 2);
   }));
 
+Deno.test("host controls - mute everyone spares the host and every co-host, mutes the rest", () =>
+  withRooms(async ({ app, host, friends, livekit }) => {
+    const [fred, fiona] = friends;
+    const room = await createRoom(app, host, { participants: [fred.id, fiona.id] });
+    await call(app, "PUT", `/api/livekit/rooms/${room.id}/cohosts/${fiona.id}`, {
+      token: host.token,
+    });
+    livekit.connect(room.id, host.id, ["TR_h"]);
+    livekit.connect(room.id, fiona.id, ["TR_fi"]);
+    livekit.connect(room.id, fred.id, ["TR_fr"]);
+    // Fiona, a co-host, asks: she is spared, and so is the host.
+    const res = await call(app, "POST", `/api/livekit/rooms/${room.id}/mute-all`, {
+      token: fiona.token,
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const muted = livekit.calls.filter((c) => c.method === "MutePublishedTrack")
+      .map((c) => c.body.identity);
+    assert.deepEqual(muted, [fred.id]);
+  }));
+
 Deno.test("host controls - LiveKit away: 503, and the removal is not half made", () =>
   withRooms(async ({ app, host, friends, livekit }) => {
     const [fred] = friends;

@@ -7,6 +7,7 @@ import { createRoom, withRooms } from "./rooms_fixture.ts";
 import { rawUpgrade, TestSocket } from "./ws_client.ts";
 import type { LobbyMessage } from "../protocol/ws.ts";
 import { knock as knockLib, MAX_WAITING_PER_MEETING } from "../lib/meetings/lobby.ts";
+import { MAX_WAITING_TABS } from "../lib/realtime/lobby_sockets.ts";
 
 /** The `name=value` of a cookie a response set. */
 function cookieOf(headers: Headers, prefix: string): string {
@@ -142,9 +143,10 @@ Deno.test("lobby - deny, expiry and giving up each reach the waiting browser", (
       assert.equal(late.status, 409);
       assert.equal(late.body.error.code, "knock_closed");
 
-      // Giving up: the host's lobby empties.
+      // Giving up: the host's lobby empties (an empty list from an earlier step does not count).
       const gave = await guestKnocks(app, room.id, "Gil");
       await hostTab.next("lobby", (m) => m.lobby.waiting.some((k) => k.id === gave.knock.id));
+      hostTab.forget();
       const stop = await call(app, "DELETE", `/api/livekit/rooms/${room.id}/knock`, {
         cookie: gave.cookie,
       });
@@ -273,6 +275,65 @@ Deno.test("lobby - one meeting's lobby holds a bounded number of people; the nex
     } finally {
       await hostTab.close();
     }
+  }));
+
+Deno.test("lobby - a host answers only knocks of their own meeting", () =>
+  withRooms(async ({ app, host, friends }) => {
+    const [fred] = friends;
+    const mine = await createRoom(app, host, { entry: "knock" });
+    const theirs = await createRoom(app, fred, { entry: "knock" });
+    const { knock, cookie } = await guestKnocks(app, theirs.id, "Ivy");
+    for (const how of ["admit", "deny"]) {
+      const res = await call(
+        app,
+        "POST",
+        `/api/livekit/rooms/${mine.id}/knocks/${knock.id}/${how}`,
+        { token: host.token },
+      );
+      assert.equal(res.status, 404, `${how}: ${JSON.stringify(res.body)}`);
+    }
+    const state = await call(app, "GET", `/api/livekit/rooms/${theirs.id}/knock`, { cookie });
+    assert.equal(state.body.status, "waiting", "the other meeting's knock is untouched");
+  }));
+
+Deno.test("lobby - an admitted ticket comes in within 15 minutes, not after", () =>
+  withRooms(async ({ app, host }) => {
+    const room = await createRoom(app, host, { entry: "knock" });
+    const enter = (cookie: string) =>
+      call(app, "POST", `/api/livekit/rooms/${room.id}/knock/enter`, { cookie });
+    const admitted = async (name: string, minutesAgo: number) => {
+      const { knock, cookie } = await guestKnocks(app, room.id, name);
+      await call(app, "POST", `/api/livekit/rooms/${room.id}/knocks/${knock.id}/admit`, {
+        token: host.token,
+      });
+      await app.sql`update knocks set answered_at = now() - make_interval(mins => ${minutesAgo})
+        where id = ${knock.id}`;
+      return cookie;
+    };
+    assert.equal((await enter(await admitted("Early", 14))).status, 200);
+    const late = await enter(await admitted("Late", 16));
+    assert.equal(late.status, 401, JSON.stringify(late.body));
+  }));
+
+Deno.test("lobby - a closed waiting socket gives its place back to its ticket's tabs", () =>
+  withRooms(async ({ app, host }) => {
+    const room = await createRoom(app, host, { entry: "knock" });
+    const { cookie } = await guestKnocks(app, room.id, "Tab");
+    const tabs = [];
+    for (let i = 0; i < MAX_WAITING_TABS; i++) tabs.push(await lobbySocket(app, room.id, cookie));
+    const upgrade = () => rawUpgrade(app, { cookie }, {}, `/ws/lobby?room=${room.id}`);
+    const over = await upgrade();
+    assert.equal(over.status, 429, over.body);
+    await tabs.pop()!.close();
+    // Once the server has seen it close, a new tab of the same ticket opens.
+    let again = await upgrade();
+    for (let i = 0; i < 100 && again.status !== 101; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      again = await upgrade();
+    }
+    assert.equal(again.status, 101, again.body);
+    again.conn.close();
+    for (const tab of tabs) await tab.close();
   }));
 
 Deno.test("lobby - an unanswered knock expires with a message, and can be made again", async () => {

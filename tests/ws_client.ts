@@ -105,6 +105,14 @@ export class TestSocket {
     }
   }
 
+  /**
+   * Drops every message received so far: a `next` after this takes only what arrived after
+   * (a step's check is not passed by a message left over from an earlier step).
+   */
+  forget() {
+    this.received.length = 0;
+  }
+
   /** No message of this type arrives within `ms`. */
   async none<T extends ServerMessage["type"]>(
     type: T,
