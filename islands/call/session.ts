@@ -23,7 +23,7 @@ import type { HostControls } from "./Tile.tsx";
 import { audioSink, watch } from "./events.ts";
 import { ChatLog } from "./Chat.tsx";
 import type { Panel } from "./Controls.tsx";
-import { handQueue, muteMic, raiseHand, Reactions, removeParticipant } from "./Moderation.tsx";
+import { muteMic, raiseHand, Reactions, removeParticipant } from "./Moderation.tsx";
 
 /** How many announcements the live region keeps (older ones have been read out). */
 const NEWS_KEPT = 5;
@@ -112,14 +112,6 @@ export class CallSession {
     return [room.localParticipant, ...room.remoteParticipants.values()];
   }
 
-  /** Raised hands, first raised first. */
-  hands() {
-    return handQueue(this.participants());
-  }
-  handRaised(): boolean {
-    const me = this.room.value.localParticipant.identity;
-    return this.hands().some((h) => h.identity === me);
-  }
   /** Opens a side panel, or closes it when it is the one open. */
   openPanel(which: Panel) {
     this.panel.value = this.panel.peek() === which ? null : which;

@@ -106,8 +106,9 @@ export async function requestContact(
     if (me.email === email) {
       throw new AppError(400, "cannot_add_self", "error.cannot_add_self");
     }
-    const [target] = await tx<{ id: string; quiet: boolean; contact: boolean }[]>`
-      select u.id,
+    // The person found above, now that both rows are held.
+    const [target] = !found ? [] : await tx<{ id: string; quiet: boolean; contact: boolean }[]>`
+      select u.id::text,
         exists(select 1 from blocks where blocker_id = u.id and blocked_id = ${fromId})
           or exists(select 1 from contact_requests
             where from_id = ${fromId} and to_id = u.id and status = 'declined'
@@ -115,7 +116,7 @@ export async function requestContact(
           as quiet,
         exists(select 1 from contacts where owner_id = ${fromId} and contact_id = u.id)
           as contact
-      from users u where lower(u.email) = ${email}`;
+      from users u where u.id = ${found.id}`;
     // Someone who already is a contact: nothing to ask. The answer looks like any other.
     if (target?.contact) {
       return { id: crypto.randomUUID(), email, created_at: new Date() };

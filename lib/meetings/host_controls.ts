@@ -26,6 +26,20 @@ async function roleOf(sql: Sql | Tx, roomId: string, identity: string) {
   return row?.role ?? "guest";
 }
 
+/** Nobody acts on the host but the host, and a co-host acts on no other co-host. */
+async function requireOver(
+  sql: Sql | Tx,
+  roomId: string,
+  room: { created_by: string },
+  role: string,
+  actorId: string,
+  identity: string,
+) {
+  if (identity === actorId) return;
+  if (identity === room.created_by) throw notOverHost();
+  if (role === "cohost" && await roleOf(sql, roomId, identity) === "cohost") throw notOverHost();
+}
+
 /**
  * Takes someone out of the call: LiveKit disconnects them, and a member cannot join again or get
  * a token until the host invites them again; a guest's pass stops working, and that browser
@@ -44,10 +58,7 @@ export async function removeParticipant(
     if (identity === actorId) {
       throw new AppError(400, "cannot_remove_self", "error.cannot_remove_self");
     }
-    const target = await roleOf(tx, roomId, identity);
-    if (identity === room.created_by || (role === "cohost" && target === "cohost")) {
-      throw notOverHost();
-    }
+    await requireOver(tx, roomId, room, role, actorId, identity);
     const [member] = await tx<{ invite: string | null }[]>`
       update room_participants set removed_at = now(), in_call = false, role = 'member',
         left_at = case when in_call then now() else left_at end
@@ -83,11 +94,7 @@ export async function muteTrack(
   trackSid: string,
 ): Promise<void> {
   const { room, role } = await requireModerator(sql, roomId, actorId, "act.mute");
-  // A co-host acts on neither the host nor another co-host (as with removals).
-  if (identity !== actorId && role === "cohost") {
-    const target = identity === room.created_by ? "host" : await roleOf(sql, roomId, identity);
-    if (target === "host" || target === "cohost") throw notOverHost();
-  }
+  await requireOver(sql, roomId, room, role, actorId, identity);
   try {
     await livekit.muteTrack(roomId, identity, trackSid);
   } catch (err) {

@@ -197,10 +197,11 @@ export async function knockForTicket(
   sql: Sql | Tx,
   roomId: string,
   ticket: Ticket | null,
-): Promise<KnockRow & { answered_at: Date | null }> {
+): Promise<KnockRow & { answered_at: Date | null; expired: boolean }> {
   if (!ticket) throw ticketRequired();
-  const [row] = await sql<(KnockRow & { answered_at: Date | null })[]>`
-    select id::text, room_id, user_id::text, guest_identity, display_name, status, answered_at
+  const [row] = await sql<(KnockRow & { answered_at: Date | null; expired: boolean })[]>`
+    select id::text, room_id, user_id::text, guest_identity, display_name, status, answered_at,
+      status = 'waiting' and expires_at <= now() as expired
     from knocks
     where id = ${ticket.id} and room_id = ${roomId}
       and secret_hash = ${await secretHash(ticket.secret)}`;
@@ -214,7 +215,7 @@ export async function knockForTicket(
  */
 export async function waitingKnockForTicket(sql: Sql, roomId: string, ticket: Ticket | null) {
   const knock = await knockForTicket(sql, roomId, ticket);
-  const { status } = await knockState(sql, knock.id);
+  const status = knock.expired ? "expired" : knock.status;
   if (status !== "waiting") {
     throw new AppError(409, "knock_closed", ["error.knock_closed", {
       status: { t: `knock.${status}` },

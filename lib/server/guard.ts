@@ -226,11 +226,8 @@ class Relay {
             : { kind: "head", started: null };
           answer = "";
           await writeAll(this.client, buf.subarray(0, n));
-          const held = concat(phase.held, phase.heldBytes);
-          const forward = held.length > 0 ? this.#inspect(held) : [];
-          if (forward === null) return;
-          const total = forward.reduce((s, c) => s + c.length, 0);
-          if (total > 0) await writeAll(this.#upstream!, concat(forward, total));
+          // What the client sent meanwhile is read in the phase it turned out to be in.
+          if (!await this.#toServer(concat(phase.held, phase.heldBytes))) return;
           continue;
         }
       }
@@ -244,11 +241,17 @@ class Relay {
       const n = await this.client.read(buf);
       if (n === null) return;
       this.#lastActivity = Date.now();
-      const forward = this.#inspect(buf.subarray(0, n));
-      if (forward === null) return;
-      const total = forward.reduce((s, c) => s + c.length, 0);
-      if (total > 0) await writeAll(this.#upstream!, concat(forward, total));
+      if (!await this.#toServer(buf.subarray(0, n))) return;
     }
+  }
+
+  /** Passes on what of these client bytes may go to the server; false once it is closed. */
+  async #toServer(bytes: Uint8Array): Promise<boolean> {
+    const forward = this.#inspect(bytes);
+    if (forward === null) return false;
+    const total = forward.reduce((s, c) => s + c.length, 0);
+    if (total > 0) await writeAll(this.#upstream!, concat(forward, total));
+    return true;
   }
 
   /** What of these client bytes goes on to the server (null: the connection is closed). */
