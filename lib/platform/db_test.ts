@@ -89,14 +89,15 @@ Deno.test("db - a pool whose connections all stay in use is busy, not a database
   });
   try {
     let release = () => {};
+    let inUse = () => {};
+    const used = new Promise<void>((r) => inUse = r);
     const holding = sql.begin(async (tx) => {
       await tx`select 1`;
+      inUse();
       await new Promise<void>((r) => release = r);
     });
     // The only connection is in use for longer than the wait.
-    while (sql.stats().idle !== 0 || sql.stats().total !== 1) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await used;
     const busy = await sql`select 1`.then(() => null, (e) => e);
     assert.ok(busy instanceof DatabaseBusyError, String(busy));
     assert.equal(busy.code, "DB_POOL_BUSY");
@@ -124,15 +125,18 @@ Deno.test("db - the API answers a full pool with 503 busy and a short Retry-Afte
     const user = await registerUser(app);
     let release = () => {};
     const gate = new Promise<void>((r) => release = r);
+    let entered = 0;
+    let both = () => {};
+    const bothIn = new Promise<void>((r) => both = r);
     const holders = [0, 1].map(() =>
       app.sql.begin(async (tx) => {
         await tx`select 1`;
+        if (++entered === 2) both();
         await gate;
       })
     );
-    while (app.sql.stats().idle !== 0 || app.sql.stats().total < 2) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    // Both connections are handed out, and stay so.
+    await bothIn;
     const res = await call(app, "GET", "/api/auth/me", { token: user.token });
     release();
     await Promise.all(holders);

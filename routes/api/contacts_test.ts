@@ -246,10 +246,15 @@ Deno.test("contacts - two people asking each other at the same moment both get t
       // Both rows held: the two requests start together and queue behind the hold.
       let release = () => {};
       const released = new Promise<void>((r) => release = r);
+      let held = () => {};
+      const holds = new Promise<void>((r) => held = r);
       const holding = app.sql.begin(async (tx) => {
         await tx`select 1 from users where id = any(${[ann.id, bo.id]}::uuid[]) for update`;
+        held();
         await released;
       });
+      // The rows are held before either request is sent.
+      await holds;
       const asks = [ask(app, ann, bo.email), ask(app, bo, ann.email)];
       await waitersOnLock(app, 2);
       release();
