@@ -48,7 +48,7 @@ const arg = (name: string) => {
 export const CADDY_VERSION = arg("CADDY_VERSION"), CADDY_L4_VERSION = arg("CADDY_L4_VERSION");
 /** The Debian package the stack's coturn image installs; the tests run the same release. */
 export const COTURN_VERSION = arg("COTURN_VERSION");
-const CADDY_BIN = Deno.env.get("CADDY") ??
+export const CADDY_BIN = Deno.env.get("CADDY") ??
   `${TOOLS}/caddy-${CADDY_VERSION}-l4-${CADDY_L4_VERSION}/caddy`;
 
 function runs(bin: string, args: string[]): string | null {
@@ -146,7 +146,7 @@ export const RESOLVE_TEST_DOMAINS = "--host-resolver-rules=MAP *.urbania.test 12
 /** Lines kept of each server's output, for a failure's message. */
 const LOG_LINES = 400;
 
-class ServerProcess {
+export class ServerProcess {
   #child: Deno.ChildProcess | null = null;
   lines: string[] = [];
   #exited: Promise<Deno.CommandStatus> | null = null;
@@ -270,7 +270,7 @@ export interface MediaStack {
   stop(): Promise<void>;
 }
 
-async function waitUntil(what: string, ok: () => Promise<boolean>, proc: ServerProcess) {
+export async function waitUntil(what: string, ok: () => Promise<boolean>, proc: ServerProcess) {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     if (await ok().catch(() => false)) return;
@@ -302,20 +302,29 @@ export interface Edge {
   stop(): Promise<void>;
 }
 
-/** The repository's Caddyfile with the test overrides (TEST_OVERRIDES.caddy) applied. */
-function testCaddyfile(text: string, ports: { http: number; https: number }, dir: string) {
+/**
+ * The repository's Caddyfile with the test overrides (TEST_OVERRIDES.caddy) applied. Without
+ * `ports` (a host of its own, tests/netns.ts) it keeps 80 and 443 on every address.
+ */
+export function testCaddyfile(
+  text: string,
+  dir: string,
+  ports: { http: number; https: number } | null,
+) {
   const global = [
     "local_certs",
     "skip_install_trust",
     "admin off",
-    `http_port ${ports.http}`,
-    `https_port ${ports.https}`,
-    "default_bind 127.0.0.1",
+    ...(ports
+      ? [`http_port ${ports.http}`, `https_port ${ports.https}`, "default_bind 127.0.0.1"]
+      : []),
     `storage file_system ${dir}`,
   ].map((l) => `\t${l}`).join("\n");
-  const out = text.replace(/^\temail \{\$ACME_EMAIL\}$/m, global)
-    .replace(/^\tservers :443 \{$/m, `\tservers 127.0.0.1:${ports.https} {`);
-  if (!out.includes("local_certs") || !out.includes(`servers 127.0.0.1:${ports.https}`)) {
+  let out = text.replace(/^\temail \{\$ACME_EMAIL\}$/m, global);
+  if (ports) out = out.replace(/^\tservers :443 \{$/m, `\tservers 127.0.0.1:${ports.https} {`);
+  if (
+    !out.includes("local_certs") || (ports && !out.includes(`servers 127.0.0.1:${ports.https}`))
+  ) {
     throw new Error("livekit/Caddyfile no longer has the lines the test overrides replace");
   }
   return out;
@@ -333,8 +342,8 @@ async function startEdge(
   const httpPort = freePort();
   const caddyfile = testCaddyfile(
     await Deno.readTextFile(new URL("livekit/Caddyfile", ROOT)),
-    { http: httpPort, https: port },
     `${dir}/data`,
+    { http: httpPort, https: port },
   );
   await Deno.writeTextFile(`${dir}/Caddyfile`, caddyfile);
   const caddy = new ServerProcess("caddy", CADDY_BIN, [
@@ -358,21 +367,7 @@ async function startEdge(
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
   const rootCa = `${dir}/data/pki/authorities/local/root.crt`;
-  await waitUntil("Caddy", async () => {
-    // Every name's certificate is issued (Caddy obtains them one by one): a TLS handshake
-    // for each succeeds.
-    const caCerts = [await Deno.readTextFile(rootCa)];
-    for (const name of Object.values(TEST_OVERRIDES.domains)) {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      const tls = await Deno.startTls(conn, { hostname: name, caCerts });
-      try {
-        await tls.handshake();
-      } finally {
-        tls.close();
-      }
-    }
-    return true;
-  }, caddy);
+  await untilCertificates(caddy, { hostname: "127.0.0.1", port }, rootCa);
   return {
     port,
     httpPort,
@@ -382,6 +377,30 @@ async function startEdge(
     caddy,
     stop,
   };
+}
+
+/**
+ * Waits until the entrance at `at` serves every test name with a certificate from its own CA
+ * (`rootCa`, a file Caddy writes): Caddy obtains them one by one.
+ */
+export async function untilCertificates(
+  caddy: ServerProcess,
+  at: { hostname: string; port: number },
+  rootCa: string,
+) {
+  await waitUntil("Caddy", async () => {
+    const caCerts = [await Deno.readTextFile(rootCa)];
+    for (const name of Object.values(TEST_OVERRIDES.domains)) {
+      const conn = await Deno.connect(at);
+      const tls = await Deno.startTls(conn, { hostname: name, caCerts });
+      try {
+        await tls.handshake();
+      } finally {
+        tls.close();
+      }
+    }
+    return true;
+  }, caddy);
 }
 
 /** The stack's turnserver.conf with the overrides of one machine (TEST_OVERRIDES.coturn). */

@@ -28,9 +28,11 @@ export async function startPageApp(
 export async function launchChromium(
   extraArgs: string[] = [],
   env?: Record<string, string>,
+  /** Another way to start it: a wrapper that runs it inside a test host (tests/netns.ts). */
+  executablePath = CHROMIUM,
 ): Promise<Browser> {
   return await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
     ...(env ? { env: { ...Deno.env.toObject(), ...env } } : {}),
     args: [

@@ -36,15 +36,15 @@ export function withEdge(fn: (media: MediaStack, app: TestApp) => Promise<void>)
 }
 
 /**
- * Chromium that reaches the entrance's names on loopback and trusts the entrance's CA as a
- * machine trusts a public one: the root is added to the profile's NSS database (certutil,
- * Debian's libnss3-tools), so every certificate is checked as in production, the TURN
- * server's included (Chromium refuses TURN over TLS with a certificate it does not trust).
+ * Chromium that trusts the entrance's CA (`rootCa`, a PEM file; none when null) as a machine
+ * trusts a public one: the root is added to the profile's NSS database (certutil, Debian's
+ * libnss3-tools), so every certificate is checked as in production, the TURN server's included
+ * (Chromium refuses TURN over TLS with a certificate it does not trust).
  */
-async function edgeBrowser(
-  media: MediaStack,
-  extra: string[] = [],
-  options: { trustCa?: boolean } = {},
+export async function trustingBrowser(
+  rootCa: string | null,
+  args: string[],
+  executablePath?: string,
 ): Promise<Browser> {
   const home = await Deno.makeTempDir({ prefix: "urbania-chromium-home-" });
   const nssdb = `${home}/.pki/nssdb`;
@@ -57,7 +57,7 @@ async function edgeBrowser(
     }
   };
   await certutil(["-N", "-d", `sql:${nssdb}`, "--empty-password"]);
-  if (options.trustCa ?? true) {
+  if (rootCa) {
     await certutil([
       "-A",
       "-d",
@@ -67,23 +67,26 @@ async function edgeBrowser(
       "-t",
       "C,,",
       "-i",
-      media.edge!.rootCa,
+      rootCa,
     ]);
   }
-  const browser = await launchChromium([RESOLVE_TEST_DOMAINS, ...extra], { HOME: home });
+  const browser = await launchChromium(args, { HOME: home }, executablePath);
   browser.on("disconnected", () => {
     Deno.remove(home, { recursive: true }).catch(() => {});
   });
   return browser;
 }
 
-/** Runs `fn` with an `edgeBrowser` (same arguments), closed afterwards. */
+/** Runs `fn` with a `trustingBrowser` on loopback (the entrance's CA unless `trustCa` is false). */
 export async function withEdgeBrowser(
   media: MediaStack,
   fn: (browser: Browser) => Promise<void>,
   options: { extra?: string[]; trustCa?: boolean } = {},
 ): Promise<void> {
-  const browser = await edgeBrowser(media, options.extra, { trustCa: options.trustCa });
+  const browser = await trustingBrowser(
+    options.trustCa ?? true ? media.edge!.rootCa : null,
+    [RESOLVE_TEST_DOMAINS, ...options.extra ?? []],
+  );
   try {
     await fn(browser);
   } finally {

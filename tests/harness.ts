@@ -107,6 +107,8 @@ export async function startApp(
     databaseUrl?: (db: TestDatabase) => string;
     /** Serve on this port (default: any free one). */
     port?: number;
+    /** Listen on this address (default 127.0.0.1): the app's link of a test network. */
+    hostname?: string;
     /** The connection guard's bounds (short timeouts); false: Deno's server alone. */
     guard?: Partial<GuardOptions> | false;
   } = {},
@@ -134,12 +136,12 @@ export async function startApp(
     log,
     realtime,
   });
-  const listen = { hostname: "127.0.0.1", port: options.port ?? 0 };
+  const listen = { hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 0 };
   const server = options.guard === false
     ? Deno.serve({ ...listen, onListen: () => {} }, app.fetch)
     : serveGuarded(listen, app.fetch, options.guard);
   return {
-    base: `http://127.0.0.1:${server.addr.port}`,
+    base: `http://${listen.hostname}:${server.addr.port}`,
     config,
     sql,
     db,
