@@ -755,6 +755,8 @@ export function report(findings: Finding[]): string {
     lines.push(`${mark[f.status]}  ${f.check}: ${f.detail}`);
     if (f.fix && f.status !== "ok") lines.push(`      fix: ${f.fix}`);
   }
+  const path = networkVerdict(findings);
+  if (path) lines.push(path);
   const failed = findings.filter((f) => f.status === "fail").length;
   lines.push(
     failed === 0
@@ -762,4 +764,34 @@ export function report(findings: Finding[]): string {
       : `${failed} problem${failed === 1 ? "" : "s"} found.`,
   );
   return lines.join("\n");
+}
+
+/**
+ * What calls from the network the doctor runs in will do, from the checks that reach the server
+ * (signalling through the entrance, TURN over UDP, ICE over TCP, TURN over TLS): the first path
+ * that works, in the order a browser prefers them, or why none does. Null when the settings
+ * stopped the doctor before any network check.
+ */
+export function networkVerdict(findings: Finding[]): string | null {
+  const status = (check: string) => findings.find((f) => f.check === check)?.status;
+  if (!status("LiveKit")) return null;
+  const ok = (check: string) => status(check) === "ok";
+  if (!ok("LiveKit") && !ok("app")) {
+    return "From this network: calls cannot work, the server does not answer at all " +
+      "(neither the app nor LiveKit).";
+  }
+  if (!ok("LiveKit")) return "From this network: calls cannot work, LiveKit's signalling fails.";
+  if (ok("TURN over UDP")) {
+    return "From this network: calls will work over UDP (TURN on UDP 3478 answers; direct " +
+      "media to LiveKit's UDP range is tried by browsers and not probed from here).";
+  }
+  if (ok("LiveKit ICE/TCP")) {
+    return "From this network: UDP is blocked; calls will work over TCP (LiveKit's ICE over TCP " +
+      "answers).";
+  }
+  if (ok("TURN over TLS")) {
+    return "From this network: only TLS gets through; calls will work, relayed over TLS on 443.";
+  }
+  return "From this network: calls cannot work, signalling reaches the server but no media " +
+    "path does (TURN over UDP, ICE over TCP and TURN over TLS all fail).";
 }
