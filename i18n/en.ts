@@ -185,6 +185,7 @@ export const en = {
     "The relay over TLS (port 443) fails from here: people on networks that let only web traffic out could not join. Send the report below to the administrator (`deno task doctor` checks the server's side).",
   "net.unreachable":
     "This browser cannot reach the media server ({url}): {error}. A firewall or proxy may block it, or the server is down.",
+  "net.appSilent": "the app did not answer within {s} s",
   "net.noAnswer": "no answer",
   "net.connect": "Your calls will connect {path}.",
   "net.relayOnly": "Direct connections fail here, but calls get through {path}.",

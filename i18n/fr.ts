@@ -180,6 +180,7 @@ export const fr: Record<Key, string> = {
     "Le relais en TLS (port 443) échoue depuis ici : les personnes sur un réseau qui ne laisse sortir que le trafic web ne pourraient pas participer. Envoyez le rapport ci-dessous à l’administrateur (`deno task doctor` vérifie le côté serveur).",
   "net.unreachable":
     "Ce navigateur n’arrive pas à joindre le serveur média ({url}) : {error}. Un pare-feu ou un proxy le bloque peut-être, ou le serveur est arrêté.",
+  "net.appSilent": "l’application n’a pas répondu en {s} s",
   "net.noAnswer": "pas de réponse",
   "net.connect": "Vos appels passeront {path}.",
   "net.relayOnly": "Les connexions directes échouent ici, mais les appels passent {path}.",

@@ -2,7 +2,7 @@
 // UDP or TCP, relayed over UDP, relayed over TLS on 443), or why none works, with a report to
 // copy for the administrator. The full page tries each path; the compact version (pre-join)
 // tries the automatic one and links here. livekit-client is loaded only when a test starts.
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { ApiError, messageOf, signInAgain } from "./api.ts";
 import type { Attempt, CheckReport, Mode } from "./connection_check.ts";
 import { type Key, t } from "../i18n/t.ts";
@@ -31,6 +31,12 @@ export function ConnectionTest({ compact = false }: { compact?: boolean }) {
   const [check, setCheck] = useState<Check | null>(null);
   const [error, setError] = useState("");
   const [copied, setCopied] = useState("");
+
+  // The full page loads the check at once: it still runs when the network goes away after the
+  // page came (the test then says what is not reached, instead of failing to load itself).
+  useEffect(() => {
+    if (!compact) import("./connection_check.ts").catch(() => {});
+  }, []);
 
   async function run() {
     setRunning(true);

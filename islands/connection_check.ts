@@ -4,7 +4,7 @@
 // media goes (direct over UDP or TCP, or relayed by TURN over UDP or TLS). Used by the
 // connection test page and, loaded on demand, by pre-join.
 import { CheckStatus, ConnectionCheck, LocalAudioTrack, Room, Track } from "livekit-client";
-import { api, messageOf } from "./api.ts";
+import { api, ApiError, messageOf } from "./api.ts";
 import { t } from "../i18n/t.ts";
 
 export type Mode = "automatic" | "relay-udp" | "relay-tls";
@@ -55,6 +55,17 @@ export function describePath(path: Path | undefined): string {
 }
 
 const MODES: Mode[] = ["automatic", "relay-udp", "relay-tls"];
+
+/** How long the app may take to hand out the check's token before it counts as unreachable. */
+const GRANT_MS = 10_000;
+
+function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    work,
+    new Promise<T>((_, reject) => timer = setTimeout(() => reject(new Error(message)), ms)),
+  ]).finally(() => clearTimeout(timer));
+}
 
 /** The ICE servers a mode may use: all of LiveKit's, or one kind of TURN URL alone. */
 function filterServers(mode: Mode, servers: RTCIceServer[] = []): RTCIceServer[] {
@@ -206,7 +217,17 @@ export async function runCheck(
     attempts: [],
   };
   const newGrant = () => api<CheckToken>("POST", "/api/livekit/connection-check", {});
-  const grant = await newGrant();
+  let grant: CheckToken;
+  try {
+    // A network that drops everything to the server answers nothing, not even an error.
+    grant = await withDeadline(newGrant(), GRANT_MS, t("net.appSilent", { s: GRANT_MS / 1000 }));
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) throw err;
+    report.url = location.origin;
+    report.signalling = { ok: false, logs: [], error: messageOf(err) };
+    options.progress?.(structuredClone(report));
+    return report;
+  }
   report.url = grant.url;
   const ws = await new ConnectionCheck(grant.url, grant.token).checkWebsocket();
   const reached = ws.status === CheckStatus.SUCCESS;
