@@ -50,3 +50,12 @@ export function signInAgain(): void {
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** `work`, or an Error with `message` once `ms` have passed without it settling. */
+export function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    work,
+    new Promise<T>((_, reject) => timer = setTimeout(() => reject(new Error(message)), ms)),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -3,8 +3,9 @@
 // a throwaway room, publishes a silent track, and the selected ICE candidate pair says how the
 // media goes (direct over UDP or TCP, or relayed by TURN over UDP or TLS). Used by the
 // connection test page and, loaded on demand, by pre-join.
-import { CheckStatus, ConnectionCheck, LocalAudioTrack, Room, Track } from "livekit-client";
-import { api, ApiError, messageOf } from "./api.ts";
+import { CheckStatus, ConnectionCheck, Room, Track } from "livekit-client";
+import { silentTrack } from "./silent_track.ts";
+import { api, ApiError, messageOf, withDeadline } from "./api.ts";
 import { t } from "../i18n/t.ts";
 
 export type Mode = "automatic" | "relay-udp" | "relay-tls";
@@ -58,14 +59,6 @@ const MODES: Mode[] = ["automatic", "relay-udp", "relay-tls"];
 
 /** How long the app may take to hand out the check's token before it counts as unreachable. */
 const GRANT_MS = 10_000;
-
-function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    work,
-    new Promise<T>((_, reject) => timer = setTimeout(() => reject(new Error(message)), ms)),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /** The ICE servers a mode may use: all of LiveKit's, or one kind of TURN URL alone. */
 function filterServers(mode: Mode, servers: RTCIceServer[] = []): RTCIceServer[] {
@@ -139,25 +132,6 @@ async function selectedPath(pcs: RTCPeerConnection[]): Promise<Path | undefined>
     if (found) return found;
   }
   return undefined;
-}
-
-/** A silent audio track: publishing needs no microphone, so the check asks for nothing. */
-function silentTrack(): { track: LocalAudioTrack; close: () => void } {
-  const ctx = new AudioContext();
-  const osc = ctx.createOscillator();
-  const gain = ctx.createGain();
-  gain.gain.value = 0;
-  const out = ctx.createMediaStreamDestination();
-  osc.connect(gain).connect(out);
-  osc.start();
-  const [media] = out.stream.getAudioTracks();
-  return {
-    track: new LocalAudioTrack(media, undefined, false),
-    close: () => {
-      osc.stop();
-      ctx.close().catch(() => {});
-    },
-  };
 }
 
 /** One path: join, publish, wait for a connected pair; at most `timeoutMs`. */

@@ -2,7 +2,7 @@
 // and camera published, and what this browser chooses to receive (data saver).
 import { ConnectionError, type Room, Track, VideoQuality } from "livekit-client";
 import type { TokenJson } from "../../protocol/api.ts";
-import { api, ApiError, signInAgain } from "../api.ts";
+import { api, ApiError, signInAgain, withDeadline } from "../api.ts";
 import { type DataSaver, DEVICE_PREF, mediaErrorMessage, type MediaPrefs } from "../prefs.ts";
 import { t } from "../../i18n/t.ts";
 import type { Phase } from "./CallState.tsx";
@@ -89,13 +89,7 @@ export function applyDataSaver(room: Room, saver: DataSaver) {
 }
 
 export function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    work,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(t("call.timedOut"))), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  return withDeadline(work, ms, t("call.timedOut"));
 }
 
 /**
