@@ -5,6 +5,7 @@
 // Options for checking before DNS is switched, or a private CA:
 //   --resolve=meet.example.com:203.0.113.7   (repeat per name; like curl's --resolve)
 //   --ca-file=root.pem --https-port=443 --http-port=80 --turn-port=3478 --ice-port=7881
+//   --timeout=5 (seconds each network step may take)
 // and --local for a rehearsal on one machine (PUBLIC_IP may then be 127.0.0.1).
 // Exit status: 0 when nothing failed, 1 otherwise, 2 for bad arguments.
 import { report, runDoctor } from "../ops/doctor.ts";
@@ -14,7 +15,8 @@ function usage(message: string): never {
   console.error(`doctor: ${message}`);
   console.error(
     "usage: deno task doctor [--env-file=.env] [--resolve=name:ip ...] [--ca-file=pem] " +
-      "[--https-port=443] [--http-port=80] [--turn-port=3478] [--ice-port=7881] [--local]",
+      "[--https-port=443] [--http-port=80] [--turn-port=3478] [--ice-port=7881] [--timeout=5] " +
+      "[--local]",
   );
   Deno.exit(2);
 }
@@ -26,6 +28,7 @@ if (import.meta.main) {
   const caCerts: string[] = [];
   const ports: Record<string, number> = {};
   let local = false;
+  let timeoutMs: number | undefined;
   for (const arg of Deno.args) {
     if (arg === "--local") {
       local = true;
@@ -39,6 +42,10 @@ if (import.meta.main) {
       const at = value.lastIndexOf(":");
       if (at < 1) usage(`--resolve takes name:ip (got ${value})`);
       resolve[value.slice(0, at).toLowerCase()] = value.slice(at + 1);
+    } else if (key === "timeout") {
+      const n = Number(value);
+      if (!(n > 0 && n <= 120)) usage("--timeout takes seconds, from 0.1 to 120");
+      timeoutMs = n * 1000;
     } else if (key === "ca-file") caCerts.push(await Deno.readTextFile(value));
     else if (["https-port", "http-port", "turn-port", "ice-port"].includes(key)) {
       const n = Number(value);
@@ -65,6 +72,7 @@ if (import.meta.main) {
     turnPort: ports["turn-port"],
     iceTcpPort: ports["ice-port"],
     local,
+    timeoutMs,
   });
   console.log(report(findings));
   Deno.exit(findings.some((f) => f.status === "fail") ? 1 : 0);
