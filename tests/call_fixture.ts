@@ -1,7 +1,7 @@
 // Real calls: the app, the real LiveKit and coturn (tests/media.ts) posting their webhooks to
 // that app, and Chromium with a fake camera and microphone. Every page gets an init script
-// that keeps its RTCPeerConnections where the test can read their statistics (and, for the
-// TURN test, forces relay-only ICE, as a browser behind a strict firewall would end up).
+// that keeps its RTCPeerConnections (and the ICE errors they met) where the test can read
+// their statistics.
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchChromium, screenshot, signedIn, startPageApp, watchErrors } from "./browser.ts";
 import {
@@ -179,11 +179,11 @@ export function speechLikeWav(): Promise<string> {
 }
 
 /**
- * What a page's WebRTC may use: everything; only the TURN relay (a strict firewall); only the
- * relay reached over TLS (`turns:` URLs: a network that lets only https out); or nothing at
- * all (media can never connect, while signalling does).
+ * What a page's WebRTC may use: everything, or nothing at all (media can never connect, while
+ * signalling does). Firewalls and NATs are not imitated in the browser: tests/networks_test.ts
+ * puts browsers behind real ones.
  */
-export type IcePolicy = "all" | "relay" | "relay-tls" | "none";
+export type IcePolicy = "all" | "none";
 
 export interface PageOptions {
   ice?: IcePolicy;
@@ -212,22 +212,19 @@ export async function preparePage(context: BrowserContext, ice: IcePolicy = "all
     const Native = globalThis.RTCPeerConnection;
     const list: RTCPeerConnection[] = [];
     Object.defineProperty(globalThis, "__pcs", { value: list });
-    const tlsOnly = (servers: RTCIceServer[] = []) =>
-      servers.map((s) => ({
-        ...s,
-        urls: ([] as string[]).concat(s.urls).filter((u) => u.startsWith("turns:")),
-      })).filter((s) => s.urls.length > 0);
+    // ICE servers the browser could not use, for a failure's message.
+    const iceErrors: string[] = [];
+    Object.defineProperty(globalThis, "__iceErrors", { value: iceErrors });
     const adjust = (config?: RTCConfiguration): RTCConfiguration | undefined =>
-      policy === "all" ? config : {
-        ...config,
-        iceTransportPolicy: "relay",
-        ...(policy === "none" ? { iceServers: [] } : {}),
-        ...(policy === "relay-tls" ? { iceServers: tlsOnly(config?.iceServers) } : {}),
-      };
+      policy === "all" ? config : { ...config, iceTransportPolicy: "relay", iceServers: [] };
     globalThis.RTCPeerConnection = class extends Native {
       constructor(config?: RTCConfiguration) {
         super(adjust(config));
         list.push(this);
+        this.addEventListener("icecandidateerror", (e) => {
+          const err = e as RTCPeerConnectionIceErrorEvent;
+          if (iceErrors.length < 20) iceErrors.push(`${err.url} ${err.errorCode} ${err.errorText}`);
+        });
       }
       override setConfiguration(config?: RTCConfiguration) {
         super.setConfiguration(adjust(config));
@@ -365,11 +362,6 @@ export async function selectedPaths(
     }
     return paths;
   });
-}
-
-/** The candidate types of the page's selected ICE pairs (host, srflx, prflx, relay). */
-export async function selectedCandidateTypes(page: Page): Promise<string[]> {
-  return (await selectedPaths(page)).map((p) => p.type);
 }
 
 /** The room as its host sees it through the API. */
