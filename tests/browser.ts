@@ -112,3 +112,21 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await Deno.mkdir(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: new URL(`${name}.png`, SCREENSHOTS).pathname, fullPage: true });
 }
+
+/**
+ * Runs the connection test on its page (or pre-join's compact one) and reads what it says: the
+ * verdict, each path's line by its mode, and the administrator's report (empty where none).
+ */
+export async function runConnectionTest(page: Page, timeout = 120_000) {
+  await page.getByRole("button", { name: "Test my connection" }).click();
+  await page.locator("p.verdict").waitFor({ timeout });
+  return {
+    verdict: (await page.locator("p.verdict").textContent()) ?? "",
+    paths: Object.fromEntries(
+      await page.locator("ul.paths li").evaluateAll((items) =>
+        items.map((li) => [li.getAttribute("data-mode"), li.textContent ?? ""])
+      ),
+    ) as Record<string, string>,
+    report: await page.evaluate(() => document.querySelector("pre.report")?.textContent ?? ""),
+  };
+}

@@ -4,23 +4,9 @@
 // LiveKit is down. Pre-join runs the compact version. What it says from behind a firewall that
 // lets only 443 out, or with no route to the server, is in tests/networks_doctor_test.ts.
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
-import { screenshot } from "./browser.ts";
+import { runConnectionTest, screenshot } from "./browser.ts";
 import { callTest } from "./call_fixture.ts";
 import { edgePerson, withEdge, withEdgeBrowser } from "./edge_fixture.ts";
-
-async function runTest(page: Page) {
-  await page.getByRole("button", { name: "Test my connection" }).click();
-  await page.locator("p.verdict").waitFor({ timeout: 90_000 });
-  return {
-    verdict: (await page.locator("p.verdict").textContent()) ?? "",
-    paths: Object.fromEntries(
-      await page.locator("ul.paths li").evaluateAll((items) =>
-        items.map((li) => [li.getAttribute("data-mode"), li.textContent ?? ""])
-      ),
-    ) as Record<string, string>,
-  };
-}
 
 callTest(
   "connection test - names each path: direct, relayed over UDP, relayed over TLS on the entrance's port",
@@ -29,7 +15,7 @@ callTest(
       await withEdgeBrowser(media, async (browser) => {
         const ada = await edgePerson(browser, app, media, "Ada");
         await ada.page.goto(`${media.edge!.appUrl}/connection-test`);
-        const { verdict, paths } = await runTest(ada.page);
+        const { verdict, paths } = await runConnectionTest(ada.page);
         assert.match(paths.signalling, /Media server: reached/);
         assert.match(paths.automatic, /works, direct over UDP/);
         const text = await ada.page.locator("pre.report").textContent();
@@ -49,7 +35,7 @@ callTest(
 
         // Pre-join's compact version: the automatic path only, and a link to the full test.
         await ada.page.goto(`${media.edge!.appUrl}/meeting/pre-join`);
-        const compact = await runTest(ada.page);
+        const compact = await runConnectionTest(ada.page);
         assert.match(compact.paths.automatic, /works, direct over UDP/);
         assert.equal(compact.paths["relay-tls"], undefined);
         assert.ok(await ada.page.getByRole("link", { name: "Full connection test" }).isVisible());
@@ -70,7 +56,7 @@ callTest(
       await withEdgeBrowser(media, async (browser) => {
         const dee = await edgePerson(browser, app, media, "Dee", "all", true);
         await dee.page.goto(`${media.edge!.appUrl}/connection-test`);
-        const { verdict, paths } = await runTest(dee.page);
+        const { verdict, paths } = await runConnectionTest(dee.page);
         assert.match(paths.automatic, /works, direct over UDP/);
         assert.match(paths["relay-udp"], /works/);
         assert.match(paths["relay-tls"], /fails/);
@@ -96,7 +82,7 @@ callTest(
       await withEdgeBrowser(media, async (browser) => {
         const cy = await edgePerson(browser, app, media, "Cy");
         await cy.page.goto(`${media.edge!.appUrl}/connection-test`);
-        const { verdict, paths } = await runTest(cy.page);
+        const { verdict, paths } = await runConnectionTest(cy.page);
         assert.match(paths.signalling, /Media server: not reached/);
         assert.equal(paths.automatic, undefined, "no media path tried without signalling");
         assert.match(verdict, /cannot reach the media server \(wss:\/\/livekit\.urbania\.test/);

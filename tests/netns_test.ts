@@ -37,10 +37,10 @@ netTest("netns - a test that fails leaves no namespace, link or hosts file behin
   let names: string[] = [];
   let link = "";
   await assert.rejects(
-    withNetwork(async (net) => {
+    withNetwork((net) => {
       names = [net.server, net.router, ...net.clients].map((h) => h.ns);
       link = net.appLinkDevice;
-      throw new Error("the test failed");
+      return Promise.reject(new Error("the test failed"));
     }),
     /the test failed/,
   );

@@ -2,24 +2,9 @@
 // (tests/netns.ts), name what calls from that network get: relayed over TLS on 443 when only
 // 443 gets out, and "not reached" when nothing reaches the server.
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
-import { screenshot } from "./browser.ts";
+import { runConnectionTest, screenshot } from "./browser.ts";
 import { doctorFrom, networkTest, withNetworkCall } from "./network_call.ts";
 import { applyProfile } from "./netns.ts";
-
-async function runTest(page: Page) {
-  await page.getByRole("button", { name: "Test my connection" }).click();
-  await page.locator("p.verdict").waitFor({ timeout: 120_000 });
-  return {
-    verdict: (await page.locator("p.verdict").textContent()) ?? "",
-    paths: Object.fromEntries(
-      await page.locator("ul.paths li").evaluateAll((items) =>
-        items.map((li) => [li.getAttribute("data-mode"), li.textContent ?? ""])
-      ),
-    ) as Record<string, string>,
-    report: (await page.locator("pre.report").textContent()) ?? "",
-  };
-}
 
 networkTest(
   "networks - only TCP 443 out: the connection test and the doctor say calls go relayed over TLS on 443",
@@ -27,7 +12,7 @@ networkTest(
     await withNetworkCall("corporate", async (world) => {
       const ada = await world.person("Ada", 0);
       await ada.page.goto(`${world.stack.appUrl}/connection-test`);
-      const { verdict, paths, report } = await runTest(ada.page);
+      const { verdict, paths, report } = await runConnectionTest(ada.page);
       assert.match(paths.signalling, /Media server: reached/);
       assert.match(paths.automatic, /works, relayed \(TURN over TLS on port 443\)/, report);
       assert.match(paths["relay-udp"], /fails/, report);
@@ -61,7 +46,7 @@ networkTest(
       const ada = await world.person("Ada", 0);
       await ada.page.goto(`${world.stack.appUrl}/connection-test`);
       await applyProfile(world.net, "offline", world.stack.ports);
-      const { verdict, paths } = await runTest(ada.page);
+      const { verdict, paths } = await runConnectionTest(ada.page);
       assert.match(paths.signalling, /Media server: not reached/);
       assert.match(verdict, /cannot reach|not reach/i);
       await screenshot(ada.page, "94-network-connection-test-offline");

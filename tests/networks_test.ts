@@ -4,6 +4,7 @@
 // chose (the selected candidate pair, from getStats) and prints the time from Join to the first
 // remote frame (a figure, not an assertion).
 import assert from "node:assert/strict";
+import type { Page } from "playwright-core";
 import { screenshot } from "./browser.ts";
 import { inboundBytes, seesVideoOf } from "./call_fixture.ts";
 import {
@@ -15,108 +16,93 @@ import {
   qualityOf,
   withNetworkCall,
 } from "./network_call.ts";
-import { NET } from "./netns.ts";
+import { NET, type Profile } from "./netns.ts";
 
 const figure = (world: NetWorld, ms: number) =>
   console.log(`networks: ${world.applied}: Join → first remote frame ${ms} ms`);
 
-networkTest("networks - open: media goes direct over UDP to LiveKit", async () => {
-  await withNetworkCall("open", async (world) => {
-    const { ada, bob, joinMs } = await callAcross(world);
-    for (const p of [ada, bob]) {
-      await assertPaths(p.page, (path) => path.type === "host" && path.protocol === "udp");
-      assert.deepEqual(p.errors, []);
+type Path = Parameters<Parameters<typeof assertPaths>[1]>[0];
+
+/** The browser's addresses as STUN and TURN servers saw them (its non-host candidates). */
+function reflexiveAddresses(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    const seen: string[] = [];
+    for (const pc of (globalThis as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === "local-candidate" && s.candidateType !== "host") seen.push(s.address);
+      });
     }
-    assert.match(await qualityOf(bob.page, ada.user.id), /excellent|good/);
-    figure(world, joinMs);
-    await screenshot(bob.page, "90-network-open");
+    return seen;
   });
-});
+}
 
-networkTest(
-  "networks - no UDP out: media goes over TCP (ICE over TCP or TURN over TLS)",
-  async () => {
-    await withNetworkCall("no-udp", async (world) => {
+const CASES: {
+  profile: Profile;
+  name: string;
+  /** What every selected pair of both people must be. */
+  path: (path: Path) => boolean;
+  /** More to check on each person's page. */
+  also?: (page: Page) => Promise<void>;
+  screenshot?: string;
+}[] = [
+  {
+    profile: "open",
+    name: "open: media goes direct over UDP to LiveKit",
+    path: (p) => p.type === "host" && p.protocol === "udp",
+    screenshot: "90-network-open",
+  },
+  {
+    profile: "no-udp",
+    name: "no UDP out: media goes over TCP (ICE over TCP or TURN over TLS)",
+    // ICE over TCP: the browser's side is an active TCP candidate (host, or prflx once LiveKit
+    // learns its ephemeral port); or else the relay over TLS.
+    path: (p) =>
+      (p.type !== "relay" && p.protocol === "tcp") ||
+      (p.type === "relay" && p.relayProtocol === "tls"),
+  },
+  {
+    profile: "corporate",
+    name: "corporate, only TCP 443 out: relayed over TLS through the entrance",
+    path: (p) =>
+      p.type === "relay" && p.relayProtocol === "tls" &&
+      p.url === "turns:turn.urbania.test:443?transport=tcp",
+    screenshot: "91-network-corporate-443",
+  },
+  {
+    profile: "symmetric-nat",
+    name: "symmetric NAT: direct UDP still works (LiveKit is on a public address)",
+    path: (p) => p.type !== "relay" && p.protocol === "udp",
+    // The browser's address as the server sees it is the router's: the NAT is in the way.
+    also: async (page) => {
+      const seen = await reflexiveAddresses(page);
+      assert.ok(seen.includes(NET.routerWan), JSON.stringify(seen));
+    },
+  },
+  {
+    profile: "symmetric-nat-closed",
+    name: "symmetric NAT with LiveKit's ports closed: relayed over UDP by coturn",
+    path: (p) =>
+      p.type === "relay" && p.relayProtocol === "udp" &&
+      p.url === "turn:turn.urbania.test:3478?transport=udp",
+  },
+];
+
+for (const c of CASES) {
+  networkTest(`networks - ${c.name}`, async () => {
+    await withNetworkCall(c.profile, async (world) => {
       const { ada, bob, joinMs } = await callAcross(world);
       for (const p of [ada, bob]) {
-        // ICE over TCP: the browser's side is an active TCP candidate (host, or prflx once
-        // LiveKit learns its ephemeral port); or else the relay over TLS.
-        await assertPaths(
-          p.page,
-          (path) =>
-            (path.type !== "relay" && path.protocol === "tcp") ||
-            (path.type === "relay" && path.relayProtocol === "tls"),
-        );
+        await assertPaths(p.page, c.path);
+        await c.also?.(p.page);
         assert.deepEqual(p.errors, []);
       }
+      // What the page says of the other's connection on these links.
+      assert.match(await qualityOf(bob.page, ada.user.id), /excellent|good/);
       figure(world, joinMs);
+      if (c.screenshot) await screenshot(bob.page, c.screenshot);
     });
-  },
-);
-
-networkTest(
-  "networks - corporate, only TCP 443 out: relayed over TLS through the entrance",
-  async () => {
-    await withNetworkCall("corporate", async (world) => {
-      const { ada, bob, joinMs } = await callAcross(world);
-      for (const p of [ada, bob]) {
-        await assertPaths(
-          p.page,
-          (path) =>
-            path.type === "relay" && path.relayProtocol === "tls" &&
-            path.url === "turns:turn.urbania.test:443?transport=tcp",
-        );
-        assert.deepEqual(p.errors, []);
-      }
-      figure(world, joinMs);
-      await screenshot(bob.page, "91-network-corporate-443");
-    });
-  },
-);
-
-networkTest(
-  "networks - symmetric NAT: direct UDP still works (LiveKit is on a public address)",
-  async () => {
-    await withNetworkCall("symmetric-nat", async (world) => {
-      const { ada, bob, joinMs } = await callAcross(world);
-      for (const p of [ada, bob]) {
-        await assertPaths(p.page, (path) => path.type !== "relay" && path.protocol === "udp");
-        // The browser's address as the server sees it is the router's: the NAT is in the way.
-        const reflexive = await p.page.evaluate(async () => {
-          const seen: string[] = [];
-          for (const pc of (globalThis as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
-            (await pc.getStats()).forEach((s) => {
-              if (s.type === "local-candidate" && s.candidateType !== "host") seen.push(s.address);
-            });
-          }
-          return seen;
-        });
-        assert.ok(reflexive.includes(NET.routerWan), JSON.stringify(reflexive));
-        assert.deepEqual(p.errors, []);
-      }
-      figure(world, joinMs);
-    });
-  },
-);
-
-networkTest(
-  "networks - symmetric NAT with LiveKit's ports closed: relayed over UDP by coturn",
-  async () => {
-    await withNetworkCall("symmetric-nat-closed", async (world) => {
-      const { ada, bob, joinMs } = await callAcross(world);
-      for (const p of [ada, bob]) {
-        await assertPaths(
-          p.page,
-          (path) =>
-            path.type === "relay" && path.relayProtocol === "udp" &&
-            path.url === "turn:turn.urbania.test:3478?transport=udp",
-        );
-        assert.deepEqual(p.errors, []);
-      }
-      figure(world, joinMs);
-    });
-  },
-);
+  });
+}
 
 networkTest(
   "networks - poor hotel link: the call stays up, the tile no longer says excellent, data saver stops the video",
