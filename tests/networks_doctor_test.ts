@@ -39,7 +39,7 @@ networkTest(
   "networks - open, then no route to the server: the doctor says calls work, then that nothing answers; the page says the server is not reached",
   async () => {
     await withNetworkCall("open", async (world) => {
-      const open = await doctorFrom(world, 0);
+      const open = await doctorFrom(world, 0, ["--timeout=2"]);
       assert.match(open.text, /From this network: calls will work over UDP/, open.text);
       assert.equal(open.code, 0, open.text);
 
