@@ -70,7 +70,8 @@ export async function withBrowser(
 /** A browser context signed in as `user` (their session cookie set for the app's origin). */
 export async function signedIn(
   browser: Browser,
-  app: TestApp,
+  /** Where the pages are: the app, or the entrance in front of it. */
+  app: { base: string },
   user: TestUser,
   options: Parameters<Browser["newContext"]>[0] = {},
 ): Promise<BrowserContext> {

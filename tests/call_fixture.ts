@@ -290,17 +290,52 @@ export async function openRoom(p: Person, app: TestApp, roomId: string) {
   await p.page.goto(`${app.base}/meeting/room?room=${roomId}`);
 }
 
-/** Resolves once the tile of `identity` plays video whose frames keep coming. */
-export async function seesVideoOf(page: Page, identity: string, timeout = 30_000) {
-  const tile = `li.tile[data-identity="${identity}"] video`;
+/** Resolves once the tile of `identity` shows a first frame of video. */
+export async function firstFrameOf(page: Page, identity: string, timeout = 30_000) {
   await page.waitForFunction(
     (sel) => {
       const video = document.querySelector<HTMLVideoElement>(sel);
       return !!video && video.videoWidth > 0 && video.readyState >= 2;
     },
-    tile,
+    `li.tile[data-identity="${identity}"] video`,
     { timeout },
   );
+}
+
+/** Every local ICE candidate of the page's peer connections. */
+export function localCandidates(
+  page: Page,
+): Promise<
+  { type: string; protocol: string; address: string; relayProtocol?: string; url?: string }[]
+> {
+  return page.evaluate(async () => {
+    const found: {
+      type: string;
+      protocol: string;
+      address: string;
+      relayProtocol?: string;
+      url?: string;
+    }[] = [];
+    for (const pc of (globalThis as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+      (await pc.getStats()).forEach((s) => {
+        if (s.type !== "local-candidate") return;
+        found.push({
+          type: s.candidateType,
+          protocol: s.protocol,
+          address: s.address,
+          relayProtocol: s.relayProtocol,
+          url: s.url,
+        });
+      });
+    }
+    return found;
+  });
+}
+
+/** Resolves once the tile of `identity` plays video whose frames keep coming. */
+export async function seesVideoOf(page: Page, identity: string, timeout = 30_000) {
+  const tile = `li.tile[data-identity="${identity}"] video`;
+  await firstFrameOf(page, identity, timeout);
   const frames = () =>
     page.evaluate(
       (sel) =>

@@ -2,7 +2,7 @@
 // what crosses the entrance: the browser on it, the doctor, the connection test. One at a
 // time on this machine, like the call tests (they share the lock).
 import type { Browser, BrowserContext } from "playwright-core";
-import { launchChromium, startPageApp } from "./browser.ts";
+import { launchChromium, signedIn, startPageApp } from "./browser.ts";
 import { type IcePolicy, oneCallAtATime, preparePage } from "./call_fixture.ts";
 import { freePort, registerUser, type TestApp, type TestUser } from "./harness.ts";
 import { type MediaStack, RESOLVE_TEST_DOMAINS, startMediaStack } from "./media.ts";
@@ -107,8 +107,8 @@ export async function edgePerson(
   { user: TestUser; context: BrowserContext } & Awaited<ReturnType<typeof preparePage>>
 > {
   const user = await registerUser(app, { display_name: name });
-  const context = await browser.newContext({ ignoreHTTPSErrors });
-  const [cookie, value] = user.cookie.split("=");
-  await context.addCookies([{ name: cookie, value, url: media.edge!.appUrl }]);
+  const context = await signedIn(browser, { base: media.edge!.appUrl }, user, {
+    ignoreHTTPSErrors,
+  });
   return { user, ...(await preparePage(context, ice)) };
 }

@@ -3,9 +3,11 @@
 // client host. A person's page comes through the entrance on 443, as from anywhere else.
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
-import { joinNow } from "./browser.ts";
+import { joinNow, signedIn } from "./browser.ts";
 import {
+  firstFrameOf,
   inboundAudioBytes,
+  localCandidates,
   oneCallAtATime,
   type Person,
   preparePage,
@@ -62,9 +64,7 @@ export function withNetworkCall(profile: Profile, fn: (world: NetWorld) => Promi
           browsers,
           async person(name, client, options = {}) {
             const user = await registerUser(stack.app, { display_name: name });
-            const context = await browsers[client].newContext();
-            const [cookie, value] = user.cookie.split("=");
-            await context.addCookies([{ name: cookie, value, url: stack.appUrl }]);
+            const context = await signedIn(browsers[client], { base: stack.appUrl }, user);
             return { user, ...(await preparePage(context, "all", options.check)) };
           },
         });
@@ -105,18 +105,6 @@ async function join(world: NetWorld, p: NetPerson, room: string, until: () => Pr
   return Math.round(performance.now() - t0);
 }
 
-/** Resolves once the tile of `identity` shows its first frame. */
-function firstFrame(page: Page, identity: string, timeout = 60_000) {
-  return page.waitForFunction(
-    (id) => {
-      const v = document.querySelector<HTMLVideoElement>(`li.tile[data-identity="${id}"] video`);
-      return !!v && v.videoWidth > 0 && v.readyState >= 2;
-    },
-    identity,
-    { timeout },
-  ).then(() => {});
-}
-
 /**
  * Ada (client host 1) hosts, Bob (client host 2) is invited; each passes the device check and
  * joins. Both see and hear the other. Returns the ms from Bob's Join to Ada's first frame.
@@ -128,7 +116,7 @@ export async function callAcross(world: NetWorld) {
   await join(world, ada, room, async () => {
     await ada.page.locator(`li.tile[data-identity="${ada.user.id}"]`).waitFor({ timeout: 60_000 });
   });
-  const joinMs = await join(world, bob, room, () => firstFrame(bob.page, ada.user.id));
+  const joinMs = await join(world, bob, room, () => firstFrameOf(bob.page, ada.user.id, 60_000));
   await seesVideoOf(ada.page, bob.user.id, 60_000);
   await seesVideoOf(bob.page, ada.user.id, 60_000);
   for (const p of [ada, bob]) await hearsOthers(p.page);
@@ -161,22 +149,17 @@ export async function assertPaths(
   return paths;
 }
 
-/** The page's local candidates (type, protocol, address, TURN URL), for a failure's message. */
-function candidatesOf(page: Page): Promise<string> {
-  return page.evaluate(async () => {
-    const seen = new Set<string>();
-    for (const pc of (globalThis as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
-      (await pc.getStats()).forEach((s) => {
-        if (s.type === "local-candidate") {
-          seen.add(
-            `${s.candidateType}/${s.protocol}/${s.address}/${s.relayProtocol ?? ""}/${s.url ?? ""}`,
-          );
-        }
-      });
-    }
-    const errors = (globalThis as unknown as { __iceErrors: string[] }).__iceErrors;
-    return `${[...seen].join(", ")}; ICE errors: ${errors.join("; ") || "none"}`;
-  });
+/** The page's local candidates and ICE errors, for a failure's message. */
+async function candidatesOf(page: Page): Promise<string> {
+  const seen = new Set(
+    (await localCandidates(page)).map((c) =>
+      `${c.type}/${c.protocol}/${c.address}/${c.relayProtocol ?? ""}/${c.url ?? ""}`
+    ),
+  );
+  const errors = await page.evaluate(() =>
+    (globalThis as unknown as { __iceErrors: string[] }).__iceErrors
+  );
+  return `${[...seen].join(", ")}; ICE errors: ${errors.join("; ") || "none"}`;
 }
 
 /** What the tile of `identity` says about that person's connection (its quality class). */

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { screenshot } from "./browser.ts";
-import { inboundBytes, seesVideoOf } from "./call_fixture.ts";
+import { inboundBytes, localCandidates, seesVideoOf } from "./call_fixture.ts";
 import {
   assertPaths,
   callAcross,
@@ -24,16 +24,8 @@ const figure = (world: NetWorld, ms: number) =>
 type Path = Parameters<Parameters<typeof assertPaths>[1]>[0];
 
 /** The browser's addresses as STUN and TURN servers saw them (its non-host candidates). */
-function reflexiveAddresses(page: Page): Promise<string[]> {
-  return page.evaluate(async () => {
-    const seen: string[] = [];
-    for (const pc of (globalThis as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
-      (await pc.getStats()).forEach((s) => {
-        if (s.type === "local-candidate" && s.candidateType !== "host") seen.push(s.address);
-      });
-    }
-    return seen;
-  });
+async function reflexiveAddresses(page: Page): Promise<string[]> {
+  return (await localCandidates(page)).filter((c) => c.type !== "host").map((c) => c.address);
 }
 
 const CASES: {
