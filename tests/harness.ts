@@ -8,6 +8,7 @@ import { createLogger } from "../lib/platform/log.ts";
 import { migrate } from "../lib/platform/migrate.ts";
 import { Realtime, type RealtimeOptions } from "../lib/realtime/realtime.ts";
 import { SessionStore } from "../lib/accounts/sessions.ts";
+import { passwordPool } from "../lib/accounts/passwords.ts";
 import { type AppOptions, createApp } from "../routes/app.ts";
 
 export const ADMIN_URL = Deno.env.get("TEST_DATABASE_ADMIN_URL") ??
@@ -93,6 +94,9 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
+/** Apps started and not yet stopped in this process. */
+let running = 0;
+
 /** A migrated database and the app serving it on 127.0.0.1 with a free port. */
 export async function startApp(
   options: Partial<Omit<AppOptions, "config" | "sql" | "log" | "realtime">> & {
@@ -140,6 +144,7 @@ export async function startApp(
   const server = options.guard === false
     ? Deno.serve({ ...listen, onListen: () => {} }, app.fetch)
     : serveGuarded(listen, app.fetch, options.guard);
+  running++;
   return {
     base: `http://${listen.hostname}:${server.addr.port}`,
     config,
@@ -152,6 +157,9 @@ export async function startApp(
       await server.shutdown();
       await sql.end({ timeout: 1 });
       if (!options.shareDatabase) await db.drop();
+      // The password workers keep a process alive: the last app to stop ends them, as the
+      // server's shutdown does (a later app starts new ones).
+      if (--running === 0) passwordPool.close();
     },
   };
 }
