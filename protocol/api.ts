@@ -101,6 +101,11 @@ export interface TokenJson {
   room_name: string;
 }
 
+/** POST /api/livekit/rooms/{id}/join: the join recorded, and a token to connect with. */
+export interface JoinJson extends TokenJson {
+  message: string;
+}
+
 export type KnockStatus = "waiting" | "admitted" | "denied" | "expired" | "cancelled" | "ended";
 
 /** Someone asking to come into a meeting, as its hosts see them. */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
+import { TokenVerifier } from "livekit-server-sdk";
 import { ROOM_ID_PATTERN } from "../../lib/meetings/rooms.ts";
-import { call, ORIGIN } from "../../tests/harness.ts";
+import { call, ORIGIN, TEST_LIVEKIT_KEY, TEST_LIVEKIT_SECRET } from "../../tests/harness.ts";
 import { createRoom, withRooms } from "../../tests/rooms_fixture.ts";
 import { connects, deliver } from "../../tests/livekit_webhook.ts";
 
@@ -166,9 +167,21 @@ Deno.test("rooms - lifecycle: joining is an intent; LiveKit's reports make it ac
     assert.equal((await status()).status, "waiting");
 
     // Joining says "I am coming": nobody is in the call until LiveKit reports a connection.
+    // The answer carries the token to connect with: one round trip from Join to LiveKit.
     const joined = await call(app, "POST", `${path}/join`, { token: host.token });
     assert.equal(joined.status, 200);
-    assert.deepEqual(joined.body, { message: "Joined the meeting.", room_name: room.id });
+    const { token: joinToken, ...joinAnswer } = joined.body;
+    assert.deepEqual(joinAnswer, {
+      message: "Joined the meeting.",
+      room_name: room.id,
+      url: "ws://127.0.0.1:7880",
+    });
+    const claims = await new TokenVerifier(TEST_LIVEKIT_KEY, TEST_LIVEKIT_SECRET).verify(
+      joinToken,
+    );
+    assert.equal(claims.sub, host.id);
+    assert.equal(claims.video?.room, room.id);
+    assert.deepEqual(JSON.parse(claims.metadata!), { role: "host" });
     let now = await status();
     assert.equal(now.status, "waiting");
     assert.equal(now.in_call_count, 0);

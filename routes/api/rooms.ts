@@ -15,11 +15,12 @@ import {
   roomView,
   viewRoom,
 } from "../../lib/meetings/rooms.ts";
-import { ENTRY_POLICIES } from "../../protocol/api.ts";
+import { ENTRY_POLICIES, type JoinJson } from "../../protocol/api.ts";
 import { tr, trn } from "../../i18n/server.ts";
 import type { AppEnv, Deps } from "../context.ts";
 import { jsonBody, langOf, requireUser } from "../middleware.ts";
 import { roomIdOr404, text } from "../schemas.ts";
+import { tokenMinter } from "./tokens.ts";
 
 /** An Idempotency-Key the API accepts. */
 const REQUEST_KEY = /^[A-Za-z0-9_-]{8,100}$/;
@@ -38,6 +39,7 @@ export function roomRoutes(deps: Deps) {
   const { config, sql, sessions, livekit, log } = deps;
   const app = new Hono<AppEnv>();
   const auth = requireUser(config, sessions);
+  const mint = tokenMinter(deps);
   const view = (id: string, userId: string) => viewRoom(sql, id, userId, config.publicUrl);
 
   // Counted in the transaction that rings: a refused or failed request counts nothing.
@@ -112,10 +114,12 @@ export function roomRoutes(deps: Deps) {
     return c.json({ rung, room: await view(id, user.id) });
   });
 
+  // The LiveKit token comes with the answer: a page that has none yet joins in one round trip.
   app.post("/rooms/:id/join", auth, async (c) => {
     const id = roomIdOr404(c.req.param("id"));
     await joinRoom(sql, id, c.get("user").id);
-    return c.json({ message: tr(langOf(c), "done.joined"), room_name: id });
+    const answer: JoinJson = { message: tr(langOf(c), "done.joined"), ...await mint.member(c, id) };
+    return c.json(answer);
   });
 
   app.post("/rooms/:id/leave", auth, async (c) => {
