@@ -50,6 +50,10 @@ export function Call(props: CallProps) {
   const name = user?.display_name ?? props.guestName ?? "";
 
   useEffect(() => session.follow(), [member]);
+  // What Join needs is fetched while the person looks at the device check.
+  useEffect(() => {
+    if (checking && !waiting) return session.prepare();
+  }, [checking, waiting]);
   useEffect(() => {
     if (!waiting && !checking) return session.connect(room);
   }, [room, waiting, checking]);
@@ -73,6 +77,7 @@ export function Call(props: CallProps) {
         signedIn={!!user}
         prefs={session.prefs.value}
         update={(change) => session.update(change)}
+        handoff={session.ahead.handoff}
         onAdmitted={(token, asMember) => session.admitted(token, asMember)}
       />
     );
@@ -85,7 +90,7 @@ export function Call(props: CallProps) {
         name={name}
         onJoin={() => {
           markChecked(roomId);
-          session.retry();
+          session.joinFromCheck();
           setChecking(false);
         }}
       />
@@ -122,6 +127,7 @@ function Check({ session, name, onJoin }: { session: CallSession; name: string; 
         name={name}
         prefs={prefs}
         update={(change) => session.update(change)}
+        handoff={session.ahead.handoff}
       >
         <RingingHere roomId={session.roomId} />
         <p class="muted small">{t("call.ready")}</p>

@@ -2,7 +2,8 @@
 // invitee who accepted a ring or opened the link, a guest): one's own preview, mirrored and
 // uncropped, initials when the camera is off or refused, a quiet microphone meter, microphone
 // and camera toggles on the preview, and the device pickers. Nothing is sent anywhere: the
-// stream stops when the check is left.
+// stream stops when the check is left, unless the call took it over at Join (a Handoff) to
+// publish what is already running instead of opening the devices again.
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { DEVICE_PREF, mediaErrorMessage, type MediaPrefs } from "../prefs.ts";
@@ -10,17 +11,78 @@ import { type DeviceLists, DevicePickers, initials, listDevices, NO_DEVICES } fr
 import { DeviceButton } from "./icons.tsx";
 import { t } from "../../i18n/t.ts";
 
+/**
+ * The camera as the call publishes it (livekit-client's default capture, 720p at 30 fps), so
+ * the preview's track can be the call's.
+ */
+export function cameraConstraints(deviceId?: string): MediaTrackConstraints {
+  return {
+    ...(deviceId ? { deviceId: { ideal: deviceId } } : {}),
+    width: { ideal: 1280 },
+    height: { ideal: 720 },
+    frameRate: { ideal: 30 },
+  };
+}
+
+/**
+ * The device check's stream, offered to the call: taken at Join, it is the call's to publish
+ * and stop; not taken, the check stops it when it closes or restarts.
+ */
+export class Handoff {
+  private current: MediaStream | null = null;
+  private takenStream: MediaStream | null = null;
+  offer(stream: MediaStream) {
+    this.current = stream;
+  }
+  /** The stream running now, if any; the check no longer stops it. */
+  take(): MediaStream | null {
+    const stream = this.current;
+    this.current = null;
+    this.takenStream = stream;
+    return stream;
+  }
+  /** Whether the check that opened `stream` stops it now (the call did not take it). */
+  release(stream: MediaStream): boolean {
+    if (this.current === stream) this.current = null;
+    return this.takenStream !== stream;
+  }
+}
+
+/**
+ * The check's stream: the microphone picked, exactly (an `ideal` one may be passed over for
+ * the system's default, and the check would then show and hand the call another microphone);
+ * one that is gone gives way to the default.
+ */
+async function openPreview(micId: string | undefined, camera: boolean, cameraId?: string) {
+  const open = (mic: MediaTrackConstraints | boolean) =>
+    navigator.mediaDevices.getUserMedia({
+      audio: mic,
+      video: camera ? cameraConstraints(cameraId) : false,
+    });
+  if (!micId) return await open(true);
+  try {
+    return await open({ deviceId: { exact: micId } });
+  } catch (err) {
+    const gone = (err as Error).name === "OverconstrainedError" ||
+      (err as Error).name === "NotFoundError";
+    if (!gone) throw err;
+    return await open(true);
+  }
+}
+
 const canPickSpeaker = typeof HTMLMediaElement !== "undefined" &&
   "setSinkId" in HTMLMediaElement.prototype;
 
 export function DeviceCheck(
-  { video, name, prefs, update, children }: {
+  { video, name, prefs, update, handoff, children }: {
     /** A video call (the camera is offered). */
     video: boolean;
     /** Whose initials stand in for the camera. */
     name: string;
     prefs: MediaPrefs;
     update(change: Partial<MediaPrefs>): void;
+    /** Where the call may take the running stream from at Join. */
+    handoff?: Handoff;
     /** What sits beside the preview: the way in. */
     children: ComponentChildren;
   },
@@ -43,12 +105,7 @@ export function DeviceCheck(
     (async () => {
       let media: MediaStream;
       try {
-        media = await navigator.mediaDevices.getUserMedia({
-          audio: prefs.mic_id ? { deviceId: { ideal: prefs.mic_id } } : true,
-          video: camera
-            ? (prefs.camera_id ? { deviceId: { ideal: prefs.camera_id } } : true)
-            : false,
-        });
+        media = await openPreview(prefs.mic_id, camera, prefs.camera_id);
       } catch (err) {
         if (!stopped) setProblem(mediaErrorMessage(err));
         setDevices(await listDevices());
@@ -56,6 +113,7 @@ export function DeviceCheck(
       }
       if (stopped) return media.getTracks().forEach((t) => t.stop());
       stream.current = media;
+      handoff?.offer(media);
       setProblem("");
       media.getAudioTracks().forEach((t) => (t.enabled = prefs.mic_on));
       if (preview.current) preview.current.srcObject = media;
@@ -82,7 +140,8 @@ export function DeviceCheck(
       stopped = true;
       cancelAnimationFrame(frame);
       audio?.close();
-      stream.current?.getTracks().forEach((t) => t.stop());
+      const media = stream.current;
+      if (media && (!handoff || handoff.release(media))) media.getTracks().forEach((t) => t.stop());
       stream.current = null;
     };
   }, [camera, prefs.camera_id, prefs.mic_id]);

@@ -6,7 +6,7 @@ import type { KnockStateJson, TokenJson } from "../../protocol/api.ts";
 import { parseLobbyMessage } from "../../protocol/ws.ts";
 import { api, ApiError, messageOf } from "../api.ts";
 import type { MediaPrefs } from "../prefs.ts";
-import { DeviceCheck } from "./DeviceCheck.tsx";
+import { DeviceCheck, type Handoff } from "./DeviceCheck.tsx";
 import { type Key, t } from "../../i18n/t.ts";
 
 const TEXT: Record<Exclude<KnockStateJson["status"], "waiting" | "admitted">, Key> = {
@@ -17,7 +17,7 @@ const TEXT: Record<Exclude<KnockStateJson["status"], "waiting" | "admitted">, Ke
 };
 
 export function Lobby(
-  { roomId, title, video, name, signedIn, prefs, update, onAdmitted }: {
+  { roomId, title, video, name, signedIn, prefs, update, handoff, onAdmitted }: {
     roomId: string;
     title: string;
     video: boolean;
@@ -27,6 +27,8 @@ export function Lobby(
     /** The call's media choices: what is set while waiting is what the call starts with. */
     prefs: MediaPrefs;
     update(change: Partial<MediaPrefs>): void;
+    /** Where the call takes the preview's stream from once admitted. */
+    handoff?: Handoff;
     /** The token to come in with; `member`: a signed-in person (now on the meeting's list). */
     onAdmitted(token: TokenJson, member: boolean): void;
   },
@@ -120,6 +122,7 @@ export function Lobby(
         name={knock?.display_name ?? name}
         prefs={prefs}
         update={update}
+        handoff={handoff}
       >
         <p class="muted small">{t("lobby.asking")}</p>
         <h1 id="lobby-title" class="call-title">{knock?.room_name ?? title}</h1>

@@ -1,11 +1,19 @@
 // Getting into a call: a token from the app, the connection with a deadline, one's microphone
 // and camera published, and what this browser chooses to receive (data saver).
-import { ConnectionError, type Room, Track, VideoQuality } from "livekit-client";
-import type { TokenJson } from "../../protocol/api.ts";
+import {
+  ConnectionError,
+  LocalAudioTrack,
+  LocalVideoTrack,
+  Room,
+  Track,
+  VideoQuality,
+} from "livekit-client";
+import type { JoinJson, TokenJson } from "../../protocol/api.ts";
 import { api, ApiError, signInAgain, withDeadline } from "../api.ts";
 import { type DataSaver, DEVICE_PREF, mediaErrorMessage, type MediaPrefs } from "../prefs.ts";
 import { t } from "../../i18n/t.ts";
 import type { Phase } from "./CallState.tsx";
+import { cameraConstraints } from "./DeviceCheck.tsx";
 
 // Connecting to a media server that does not answer must end in a message, not a spinner; but
 // only after livekit-client's own attempts (signalling, then up to 20 s for the media
@@ -17,51 +25,109 @@ export const CONNECT_OPTIONS = {
 };
 export const CONNECT_TIMEOUT_MS = 40_000;
 
-export type TokenOutcome = TokenJson | { phase: Phase; message: string } | null;
+/** The Room of a new attempt, with the devices chosen by now. */
+export function newRoom(p: MediaPrefs): Room {
+  return new Room({
+    adaptiveStream: true,
+    dynacast: true,
+    audioCaptureDefaults: p.mic_id ? { deviceId: p.mic_id } : undefined,
+    videoCaptureDefaults: p.camera_id ? { deviceId: p.camera_id } : undefined,
+    audioOutput: p.speaker_id ? { deviceId: p.speaker_id } : undefined,
+  });
+}
+
+export type Refusal = { phase: Phase; message: string };
+export type TokenOutcome = TokenJson | Refusal | null;
 
 /**
- * A fresh token for every connect: a member says they are joining (an intent; presence comes
- * from LiveKit) and asks for one; a guest trades the pass their browser holds.
+ * What a failed request to come in means for the page: null when the page is leaving (sign in
+ * again, or a guest without a pass back to the invitation), otherwise the state to show.
+ */
+function refusal(err: unknown, roomId: string, member: boolean): Refusal | null {
+  if (err instanceof ApiError) {
+    if (err.status === 401) {
+      if (member) signInAgain();
+      else location.replace(`/meeting/invite?room=${encodeURIComponent(roomId)}`);
+      return null;
+    }
+    if (err.status === 410) return { phase: "ended", message: err.message };
+    if (err.code === "removed") return { phase: "removed", message: err.message };
+  }
+  return { phase: "unavailable", message: (err as Error).message };
+}
+
+/**
+ * Coming in: a member says they are joining (an intent, which answers a call ringing for the
+ * meeting; presence comes from LiveKit) and gets the token with the answer; a guest trades the
+ * pass their browser holds.
  */
 export async function fetchToken(roomId: string, member: boolean): Promise<TokenOutcome> {
   try {
-    if (!member) return await api<TokenJson>("POST", `/api/livekit/rooms/${roomId}/guest/token`);
-    await api("POST", `/api/livekit/rooms/${roomId}/join`);
-    return await api<TokenJson>("POST", "/api/livekit/token", { room_name: roomId });
+    return member
+      ? await api<JoinJson>("POST", `/api/livekit/rooms/${roomId}/join`)
+      : await api<TokenJson>("POST", `/api/livekit/rooms/${roomId}/guest/token`);
   } catch (err) {
-    if (err instanceof ApiError) {
-      if (err.status === 401) {
-        if (member) signInAgain();
-        else location.replace(`/meeting/invite?room=${encodeURIComponent(roomId)}`);
-        return null;
-      }
-      if (err.status === 410) return { phase: "ended", message: err.message };
-      if (err.code === "removed") return { phase: "removed", message: err.message };
-    }
-    return { phase: "unavailable", message: (err as Error).message };
+    return refusal(err, roomId, member);
+  }
+}
+
+/**
+ * A member's join recorded, for a page that connects with a token it fetched earlier: null
+ * when recorded, otherwise why the page may not stay (the token it holds is then not used).
+ */
+export async function recordJoin(roomId: string): Promise<Refusal | null | "leaving"> {
+  try {
+    await api<JoinJson>("POST", `/api/livekit/rooms/${roomId}/join`);
+    return null;
+  } catch (err) {
+    return refusal(err, roomId, true) ?? "leaving";
   }
 }
 
 /**
  * Microphone and camera each on their own (one failing leaves the other on), from the devices
- * the room was made with; the chosen speaker plays the call.
+ * the room was made with; the chosen speaker plays the call. `preview`, the device check's
+ * stream taken at Join, gives the tracks already running: published as they are, and still
+ * the library's to stop when muted and reopen when unmuted. What it holds that is not used
+ * (the microphone of someone who comes in muted) is stopped.
  */
 export async function publishMedia(
   room: Room,
   prefs: MediaPrefs,
   video: boolean,
   report: (message: string) => void,
+  preview: MediaStream | null = null,
 ) {
   const lp = room.localParticipant;
   const problems: string[] = [];
+  const live = (t: MediaStreamTrack) => t.readyState === "live";
+  const mic = preview?.getAudioTracks().find(live);
+  const cam = preview?.getVideoTracks().find(live);
   if (prefs.mic_on) {
-    await lp.setMicrophoneEnabled(true).catch((err) =>
-      problems.push(mediaErrorMessage(err, "mic"))
-    );
-  }
+    const publishing = mic
+      ? (mic.enabled = true,
+        lp.publishTrack(
+          new LocalAudioTrack(mic, { deviceId: mic.getSettings().deviceId }, false),
+          { source: Track.Source.Microphone },
+        ))
+      : lp.setMicrophoneEnabled(true);
+    await publishing.catch((err) => {
+      mic?.stop();
+      problems.push(mediaErrorMessage(err, "mic"));
+    });
+  } else mic?.stop();
   if (video && prefs.cam_on) {
-    await lp.setCameraEnabled(true).catch((err) => problems.push(mediaErrorMessage(err, "camera")));
-  }
+    const publishing = cam
+      ? lp.publishTrack(
+        new LocalVideoTrack(cam, cameraConstraints(cam.getSettings().deviceId), false),
+        { source: Track.Source.Camera },
+      )
+      : lp.setCameraEnabled(true);
+    await publishing.catch((err) => {
+      cam?.stop();
+      problems.push(mediaErrorMessage(err, "camera"));
+    });
+  } else cam?.stop();
   if (prefs.speaker_id) {
     // A speaker that is gone: the system's default plays instead.
     await room.switchActiveDevice("audiooutput", prefs.speaker_id).catch(() => {});

@@ -8,7 +8,9 @@ import {
   RoomEvent,
   Track,
 } from "livekit-client";
-import { t } from "../../i18n/t.ts";
+import { type Key, t } from "../../i18n/t.ts";
+import type { RoomJson } from "../../protocol/api.ts";
+import type { ServerMessage } from "../../protocol/ws.ts";
 import type { Phase } from "./CallState.tsx";
 import { label } from "./Tile.tsx";
 
@@ -87,4 +89,20 @@ export function audioSink(): HTMLElement {
   sink.className = "audio-sink";
   document.body.append(sink);
   return sink;
+}
+
+const ANSWERS: Record<"accepted" | "declined" | "missed", Key> = {
+  accepted: "call.answer.accepted",
+  declined: "call.answer.declined",
+  missed: "call.answer.missed",
+};
+
+/** What the call page says when someone rung for the meeting answers (or does not). */
+export function answerNews(
+  m: Extract<ServerMessage, { type: "invite_answered" }>,
+  room: RoomJson | null,
+): string {
+  const name = room?.participants.find((p) => p.id === m.user_id)?.display_name ??
+    t("call.someone");
+  return t(ANSWERS[m.status], { name });
 }

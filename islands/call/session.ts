@@ -1,26 +1,28 @@
 // The call's state, apart from its views: the livekit-client Room of the current attempt, what
 // the page knows of the meeting, and every action a person takes in it. Views read the signals
 // and call the methods; nothing here draws.
-import { type Participant, Room } from "livekit-client";
+import type { Participant, Room } from "livekit-client";
 import { effect, type Signal, signal } from "@preact/signals";
 import type { CallType, RoomJson, TokenJson, UserJson } from "../../protocol/api.ts";
 import { api, messageOf } from "../api.ts";
 import { subscribe } from "../realtime.ts";
 import { loadPrefs, type MediaPrefs, updatePrefs } from "../prefs.ts";
 import type { Status } from "../ui.tsx";
-import { type Key, t } from "../../i18n/t.ts";
+import { t } from "../../i18n/t.ts";
 import type { Phase } from "./CallState.tsx";
 import {
   applyDataSaver,
   changeDevice,
   connectRoom,
-  fetchToken,
+  newRoom,
   publishMedia,
+  type Refusal,
   setSource,
   type Source,
 } from "./connect.ts";
+import { JoinAhead } from "./ahead.ts";
 import type { HostControls } from "./Tile.tsx";
-import { audioSink, watch } from "./events.ts";
+import { answerNews, audioSink, watch } from "./events.ts";
 import { ChatLog } from "./Chat.tsx";
 import type { Panel } from "./Controls.tsx";
 import { muteMic, raiseHand, Reactions, removeParticipant } from "./Moderation.tsx";
@@ -28,7 +30,6 @@ import { muteMic, raiseHand, Reactions, removeParticipant } from "./Moderation.t
 /** How many announcements the live region keeps (older ones have been read out). */
 const NEWS_KEPT = 5;
 let newsId = 0;
-
 export interface SessionInit {
   roomId: string;
   /** The room as a member sees it; null for a guest. */
@@ -76,8 +77,9 @@ export class CallSession {
   );
   readonly reactions = new Reactions();
   /** The current attempt's Room; a new one for every attempt, made with the devices chosen. */
-  readonly room = signal<Room>(this.makeRoom());
-  private admittedToken: TokenJson | null = null;
+  readonly room = signal<Room>(newRoom(this.prefs.peek()));
+  /** What the device check gets ready for Join: a token, the connection, its stream. */
+  readonly ahead: JoinAhead;
   // Pushes carry the whole room and arrive in order; a fetch overtaken by one is stale.
   private pushes = 0;
   /** Remote audio plays from here: people already in the room are subscribed during connect. */
@@ -85,6 +87,7 @@ export class CallSession {
 
   constructor(init: SessionInit, private readonly report: Report) {
     this.roomId = init.roomId;
+    this.ahead = new JoinAhead(init.roomId);
     this.user = init.user;
     this.summary = init.summary;
     this.waiting = signal(init.knock);
@@ -102,9 +105,12 @@ export class CallSession {
   get isHost(): boolean {
     return !!this.user && this.roomJson.value?.created_by.id === this.user.id;
   }
+  /** The role the meeting gives this person, as its last push said. */
+  private get myRole() {
+    return this.roomJson.value?.participants.find((p) => p.id === this.user?.id)?.role;
+  }
   get isModerator(): boolean {
-    const me = this.roomJson.value?.participants.find((p) => p.id === this.user?.id);
-    return me?.role === "host" || me?.role === "cohost";
+    return this.myRole === "host" || this.myRole === "cohost";
   }
   /** Everyone in the call, oneself first (read `version` to follow their changes). */
   participants(): Participant[] {
@@ -128,28 +134,29 @@ export class CallSession {
 
   /** A fresh attempt, with the devices chosen by now. */
   retry() {
-    this.room.value = this.makeRoom();
+    this.room.value = newRoom(this.prefs.peek());
   }
-  /** A host let this browser in: the lobby's token connects it. */
+  /** The person pressed Join on the device check: the call takes its stream over. */
+  joinFromCheck() {
+    this.ahead.takePreview();
+    this.retry();
+  }
+  /** A host let this browser in: the lobby's token connects it, with the lobby's preview. */
   admitted(token: TokenJson, asMember: boolean) {
-    this.admittedToken = token;
+    this.ahead.takePreview();
+    this.ahead.admitted = token;
     this.member.value = asMember;
     this.waiting.value = false;
     this.retry();
   }
   dispose() {
     this.audioSink.remove();
+    this.ahead.dropPreview();
   }
 
-  private makeRoom(): Room {
-    const p = this.prefs.peek();
-    return new Room({
-      adaptiveStream: true,
-      dynacast: true,
-      audioCaptureDefaults: p.mic_id ? { deviceId: p.mic_id } : undefined,
-      videoCaptureDefaults: p.camera_id ? { deviceId: p.camera_id } : undefined,
-      audioOutput: p.speaker_id ? { deviceId: p.speaker_id } : undefined,
-    });
+  /** While the device check shows, what Join needs is got ready; returns what stops it. */
+  prepare(): () => void {
+    return this.ahead.prepare(this.member.peek(), () => this.room.peek());
   }
 
   /** A member follows the meeting's pushes: changes, answers to the ring, its end. */
@@ -167,14 +174,7 @@ export class CallSession {
       } else if (
         m.type === "invite_answered" && m.room_id === this.roomId && m.user_id !== user.id
       ) {
-        const name = this.roomJson.peek()?.participants.find((p) => p.id === m.user_id)
-          ?.display_name ?? t("call.someone");
-        const what: Record<typeof m.status, Key> = {
-          accepted: "call.answer.accepted",
-          declined: "call.answer.declined",
-          missed: "call.answer.missed",
-        };
-        this.report.info(t(what[m.status], { name }));
+        this.report.info(answerNews(m, this.roomJson.peek()));
       }
     });
   }
@@ -210,31 +210,43 @@ export class CallSession {
     const prefs = this.prefs.peek();
     this.phase.value = "connecting";
     this.problem.value = "";
-    const token = this.admittedToken ?? await fetchToken(this.roomId, member);
-    this.admittedToken = null;
-    if (cancelled() || !token) return;
-    if ("phase" in token) {
-      this.phase.value = token.phase;
-      this.problem.value = token.message;
-      return;
-    }
-    // The page was drawn before the join was recorded (which answers a call ringing for this
-    // meeting), and its push may have gone out before this page's socket was open.
+    const { token, recorded } = await this.ahead.forJoin(member, member ? this.myRole : undefined);
+    if (cancelled() || !token) return this.ahead.dropPreview();
+    if ("phase" in token) return this.refuse(token);
+    let refused = false;
+    const seen = this.pushes;
     if (member) {
-      const seen = this.pushes;
-      api<RoomJson>("GET", `/api/livekit/rooms/${this.roomId}`).then((fresh) => {
-        if (this.pushes === seen) this.roomJson.value = fresh;
-      }, () => {});
+      (recorded ?? Promise.resolve(null)).then((refusal) => {
+        if (cancelled()) return;
+        // The page was drawn before the join was recorded (which answers a call ringing for
+        // this meeting), and its push may have gone out before this page's socket was open.
+        if (!refusal) return this.refreshRoom(seen);
+        // The meeting ended, or this person was removed, since the token was made.
+        refused = true;
+        room.disconnect();
+        if (refusal !== "leaving") this.refuse(refusal);
+      });
     }
     const failed = await connectRoom(room, token);
-    if (cancelled()) return;
-    if (failed) {
-      this.phase.value = failed.phase;
-      this.problem.value = failed.message;
-      return;
-    }
+    if (cancelled() || refused) return this.ahead.dropPreview();
+    if (failed) return this.refuse(failed);
     this.phase.value = "connected";
-    await publishMedia(room, prefs, this.isVideo, this.report.error);
+    const preview = this.ahead.publishPreview();
+    await publishMedia(room, prefs, this.isVideo, this.report.error, preview);
+  }
+
+  /** The meeting read again, unless a push (`seen` counts them) has brought a newer one. */
+  private refreshRoom(seen: number) {
+    api<RoomJson>("GET", `/api/livekit/rooms/${this.roomId}`).then((fresh) => {
+      if (this.pushes === seen) this.roomJson.value = fresh;
+    }, () => {});
+  }
+
+  /** The attempt ends here, saying why; the device check's stream is not needed any more. */
+  private refuse(refusal: Refusal) {
+    this.ahead.dropPreview();
+    this.phase.value = refusal.phase;
+    this.problem.value = refusal.message;
   }
 
   /** Leaves from any state: connected, connecting, reconnecting or unreachable. */
