@@ -30,7 +30,6 @@ export function cameraConstraints(deviceId?: string): MediaTrackConstraints {
  */
 export class Handoff {
   private current: MediaStream | null = null;
-  private takenStream: MediaStream | null = null;
   offer(stream: MediaStream) {
     this.current = stream;
   }
@@ -38,13 +37,13 @@ export class Handoff {
   take(): MediaStream | null {
     const stream = this.current;
     this.current = null;
-    this.takenStream = stream;
     return stream;
   }
-  /** Whether the check that opened `stream` stops it now (the call did not take it). */
+  /** Whether the check that offered `stream` stops it now: it does unless the call took it. */
   release(stream: MediaStream): boolean {
-    if (this.current === stream) this.current = null;
-    return this.takenStream !== stream;
+    if (this.current !== stream) return false;
+    this.current = null;
+    return true;
   }
 }
 

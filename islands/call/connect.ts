@@ -103,31 +103,45 @@ export async function publishMedia(
   const live = (t: MediaStreamTrack) => t.readyState === "live";
   const mic = preview?.getAudioTracks().find(live);
   const cam = preview?.getVideoTracks().find(live);
-  if (prefs.mic_on) {
-    const publishing = mic
-      ? (mic.enabled = true,
-        lp.publishTrack(
-          new LocalAudioTrack(mic, { deviceId: mic.getSettings().deviceId }, false),
-          { source: Track.Source.Microphone },
-        ))
-      : lp.setMicrophoneEnabled(true);
-    await publishing.catch((err) => {
-      mic?.stop();
-      problems.push(mediaErrorMessage(err, "mic"));
+  // Each source: the check's running track published as it is, or the device opened now.
+  const publish = async (
+    wanted: boolean,
+    track: MediaStreamTrack | undefined,
+    running: (track: MediaStreamTrack) => Promise<unknown>,
+    open: () => Promise<unknown>,
+    device: "mic" | "camera",
+  ) => {
+    if (!wanted) return track?.stop();
+    await (track ? running(track) : open()).catch((err) => {
+      track?.stop();
+      problems.push(mediaErrorMessage(err, device));
     });
-  } else mic?.stop();
-  if (video && prefs.cam_on) {
-    const publishing = cam
-      ? lp.publishTrack(
-        new LocalVideoTrack(cam, cameraConstraints(cam.getSettings().deviceId), false),
-        { source: Track.Source.Camera },
-      )
-      : lp.setCameraEnabled(true);
-    await publishing.catch((err) => {
-      cam?.stop();
-      problems.push(mediaErrorMessage(err, "camera"));
-    });
-  } else cam?.stop();
+  };
+  await publish(
+    prefs.mic_on,
+    mic,
+    (track) => {
+      track.enabled = true;
+      const local = new LocalAudioTrack(track, { deviceId: track.getSettings().deviceId }, false);
+      return lp.publishTrack(local, { source: Track.Source.Microphone });
+    },
+    () => lp.setMicrophoneEnabled(true),
+    "mic",
+  );
+  await publish(
+    video && prefs.cam_on,
+    cam,
+    (track) => {
+      const local = new LocalVideoTrack(
+        track,
+        cameraConstraints(track.getSettings().deviceId),
+        false,
+      );
+      return lp.publishTrack(local, { source: Track.Source.Camera });
+    },
+    () => lp.setCameraEnabled(true),
+    "camera",
+  );
   if (prefs.speaker_id) {
     // A speaker that is gone: the system's default plays instead.
     await room.switchActiveDevice("audiooutput", prefs.speaker_id).catch(() => {});

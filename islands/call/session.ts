@@ -210,7 +210,7 @@ export class CallSession {
     const prefs = this.prefs.peek();
     this.phase.value = "connecting";
     this.problem.value = "";
-    const { token, recorded } = await this.ahead.forJoin(member, member ? this.myRole : undefined);
+    const { token, recorded } = await this.ahead.forJoin(member, this.myRole);
     if (cancelled() || !token) return this.ahead.dropPreview();
     if ("phase" in token) return this.refuse(token);
     let refused = false;
